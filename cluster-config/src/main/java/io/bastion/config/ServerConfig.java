@@ -1,0 +1,84 @@
+package io.bastion.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One upstream MCP server from {@code mcp.servers[i]}.
+ *
+ * @param name unique, {@code ^[a-zA-Z0-9_-]{1,64}$}
+ * @param type transport
+ * @param command stdio only: program and arguments (non-empty for stdio, empty otherwise)
+ * @param env stdio only: extra environment for the child (the child inherits Bastion's environment)
+ * @param cwd stdio only: working directory, or null for Bastion's own
+ * @param url http / sse only: the endpoint (null for stdio)
+ * @param headers http / sse only: static headers sent on every request
+ * @param requestTimeout per-request timeout (default 30 s)
+ * @param healthInterval ping interval while ready (default 10 s)
+ * @param pingTimeout how long a health ping may take (default 5 s)
+ * @param backoffMin first reconnect delay (default 1 s)
+ * @param backoffMax reconnect delay cap (default 30 s)
+ * @param toolPrefix prefix of exposed names ({@code <prefix>__<tool>}); defaults to the server
+ *     name; empty string means names are exposed bare
+ */
+public record ServerConfig(
+    String name,
+    TransportType type,
+    List<String> command,
+    Map<String, String> env,
+    String cwd,
+    URI url,
+    Map<String, String> headers,
+    Duration requestTimeout,
+    Duration healthInterval,
+    Duration pingTimeout,
+    Duration backoffMin,
+    Duration backoffMax,
+    String toolPrefix) {
+
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_BACKOFF_MIN = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_BACKOFF_MAX = Duration.ofSeconds(30);
+
+  public ServerConfig {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(type, "type");
+    command = List.copyOf(command == null ? List.of() : command);
+    env = Map.copyOf(env == null ? Map.of() : env);
+    headers = Map.copyOf(headers == null ? Map.of() : headers);
+    requestTimeout = requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout;
+    healthInterval = healthInterval == null ? DEFAULT_HEALTH_INTERVAL : healthInterval;
+    pingTimeout = pingTimeout == null ? DEFAULT_PING_TIMEOUT : pingTimeout;
+    backoffMin = backoffMin == null ? DEFAULT_BACKOFF_MIN : backoffMin;
+    backoffMax = backoffMax == null ? DEFAULT_BACKOFF_MAX : backoffMax;
+    toolPrefix = toolPrefix == null ? name : toolPrefix;
+  }
+
+  /** A stdio server with defaults, for tests and examples. */
+  public static ServerConfig stdio(String name, List<String> command) {
+    return new ServerConfig(name, TransportType.STDIO, command, Map.of(), null, null, Map.of(),
+        null, null, null, null, null, null);
+  }
+
+  /** A streamable HTTP or legacy SSE server with defaults, for tests and examples. */
+  public static ServerConfig remote(String name, TransportType type, URI url) {
+    return new ServerConfig(name, type, List.of(), Map.of(), null, url, Map.of(),
+        null, null, null, null, null, null);
+  }
+
+  public ServerConfig withToolPrefix(String prefix) {
+    return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
+        healthInterval, pingTimeout, backoffMin, backoffMax, prefix);
+  }
+
+  public ServerConfig withTimings(Duration requestTimeout, Duration healthInterval,
+      Duration pingTimeout, Duration backoffMin, Duration backoffMax) {
+    return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix);
+  }
+}
