@@ -1,0 +1,31 @@
+package io.bastion.node;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** Typed {@code bastion.node.*} settings (see the node's reference.conf), read once at start. */
+public record NodeSettings(
+    Duration askTimeout,
+    int listPageSize,
+    Duration upstreamKeepaliveInterval,
+    Duration stdioShutdownGrace,
+    Duration maxRequestTimeout,
+    Duration sseKeepalive) {
+
+  public NodeSettings {
+    if (listPageSize < 1) {
+      throw new IllegalArgumentException("bastion.node.list-page-size must be >= 1");
+    }
+  }
+
+  public static NodeSettings fromConfig(Config root) {
+    Config c = root.getConfig("bastion.node");
+    return new NodeSettings(
+        c.getDuration("ask-timeout"),
+        c.getInt("list-page-size"),
+        c.getDuration("upstream-keepalive-interval"),
+        c.getDuration("stdio-shutdown-grace"),
+        c.getDuration("max-request-timeout"),
+        c.getDuration("sse-keepalive"));
+  }
+}

@@ -1,0 +1,29 @@
+package io.bastion.node.http;
+
+import io.bastion.node.session.SessionEntity;
+
+/**
+ * Decides which servers' tools, prompts and resources a session may see and use. One policy serves
+ * list and call alike, so a hidden tool is indistinguishable from one that does not exist.
+ */
+public interface AccessPolicy {
+
+  /** May this session see (and so call) {@code tool} of {@code server} (the upstream's own name)? */
+  boolean allowsTool(SessionEntity.Info session, String group, String server, String tool);
+
+  /** May this session see prompts and resources of {@code server}? */
+  boolean allowsServer(SessionEntity.Info session, String group, String server);
+
+  /** Everything visible: the policy when no virtual keys are configured. */
+  AccessPolicy OPEN = new AccessPolicy() {
+    @Override
+    public boolean allowsTool(SessionEntity.Info session, String group, String server, String tool) {
+      return true;
+    }
+
+    @Override
+    public boolean allowsServer(SessionEntity.Info session, String group, String server) {
+      return true;
+    }
+  };
+}

@@ -1,0 +1,238 @@
+package io.bastion.node.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.NodeSettings;
+import io.bastion.node.Version;
+import io.bastion.node.session.RequestStream;
+import io.bastion.node.session.SessionEntity;
+import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.node.upstream.UpstreamServer;
+import io.bastion.protocol.Cursors;
+import io.bastion.protocol.ErrorCodes;
+import io.bastion.protocol.FederatedCatalog;
+import io.bastion.protocol.Json;
+import io.bastion.protocol.JsonRpc;
+import io.bastion.protocol.JsonRpcException;
+import io.bastion.protocol.Methods;
+import io.bastion.protocol.ProtocolVersions;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * Answers one client JSON-RPC message for a session, whatever transport it came on. Lists are
+ * answered locally from the replicated catalog; calls are forwarded to the owning {@link
+ * UpstreamServer} entity; every answer goes to {@code out}, the client's stream.
+ */
+public final class McpDispatcher {
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final UpstreamDirectory directory;
+  private final NodeSettings settings;
+  private final AccessPolicy policy;
+
+  public McpDispatcher(ActorSystem<?> system, NodeSettings settings, AccessPolicy policy) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.directory = UpstreamDirectory.get(system);
+    this.settings = settings;
+    this.policy = policy;
+  }
+
+  /** The {@code initialize} result Bastion gives: what the merged upstreams can offer. */
+  public static ObjectNode initializeResult(String version) {
+    ObjectNode r = Json.object().put("protocolVersion", version);
+    ObjectNode caps = r.putObject("capabilities");
+    caps.putObject("tools").put("listChanged", true);
+    caps.putObject("prompts").put("listChanged", true);
+    caps.putObject("resources").put("subscribe", true).put("listChanged", true);
+    caps.putObject("logging");
+    caps.putObject("completions");
+    r.putObject("serverInfo").put("name", "bastion").put("title", "Bastion MCP gateway")
+        .put("version", Version.VERSION);
+    return r;
+  }
+
+  /** Negotiates the version of an {@code initialize} request and validates its params. */
+  public static String negotiate(JsonRpc.Request req) {
+    JsonNode v = req.paramsObject().get("protocolVersion");
+    if (v == null || !v.isTextual()) {
+      throw JsonRpcException.invalidParams("initialize: params.protocolVersion must be a string");
+    }
+    return ProtocolVersions.negotiate(v.asText());
+  }
+
+  /** Handles a request for an open session; the answer (and anything before it) goes to {@code out}. */
+  public void dispatch(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
+      ActorRef<RequestStream.Event> out) {
+    try {
+      switch (req.method()) {
+        case Methods.PING -> out.tell(new RequestStream.Final(JsonRpc.result(req.id(), Json.object())));
+        case Methods.INITIALIZE -> out.tell(new RequestStream.Final(JsonRpc.error(req.id(),
+            ErrorCodes.INVALID_REQUEST, "Session already initialized", null)));
+        case Methods.TOOLS_LIST -> out.tell(final_(req, listTools(req, session, group)));
+        case Methods.PROMPTS_LIST -> out.tell(final_(req, page(req, "prompts", visible(directory.catalog().prompts(), session, group))));
+        case Methods.RESOURCES_LIST -> out.tell(final_(req, page(req, "resources", visible(directory.catalog().resources(), session, group))));
+        case Methods.RESOURCES_TEMPLATES_LIST -> out.tell(final_(req, page(req, "resourceTemplates", visible(directory.catalog().resourceTemplates(), session, group))));
+        case Methods.LOGGING_SET_LEVEL -> {
+          if (!req.paramsObject().path("level").isTextual()) {
+            throw JsonRpcException.invalidParams("logging/setLevel: params.level must be a string");
+          }
+          out.tell(final_(req, Json.object()));
+        }
+        case Methods.TOOLS_CALL -> callTool(req, sessionId, session, group, out);
+        case Methods.PROMPTS_GET -> getPrompt(req, sessionId, session, group, out);
+        case Methods.RESOURCES_READ, Methods.RESOURCES_SUBSCRIBE, Methods.RESOURCES_UNSUBSCRIBE ->
+            resourceRequest(req, sessionId, session, group, out);
+        case Methods.COMPLETION_COMPLETE -> complete(req, sessionId, session, group, out);
+        default -> throw JsonRpcException.methodNotFound(req.method());
+      }
+    } catch (JsonRpcException e) {
+      out.tell(new RequestStream.Final(JsonRpc.error(req.id(), e)));
+    }
+  }
+
+  /** The client cancelled one of its requests: tell every upstream; the one that has it forwards it. */
+  public void cancel(String sessionId, JsonRpc.Notification n) {
+    JsonNode requestId = n.paramsObject().get("requestId");
+    if (requestId == null || !JsonRpc.isValidId(requestId)) {
+      return;
+    }
+    String reason = n.paramsObject().path("reason").asText(null);
+    for (String server : directory.statuses().keySet()) {
+      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server)
+          .tell(new UpstreamServer.Cancel(sessionId, requestId, reason));
+    }
+  }
+
+  private static RequestStream.Final final_(JsonRpc.Request req, JsonNode result) {
+    return new RequestStream.Final(JsonRpc.result(req.id(), result));
+  }
+
+  private ObjectNode listTools(JsonRpc.Request req, SessionEntity.Info session, String group) {
+    List<FederatedCatalog.Entry> tools = directory.catalog().tools().stream()
+        .filter(e -> policy.allowsTool(session, group, e.target().server(), e.target().original()))
+        .toList();
+    return page(req, "tools", tools);
+  }
+
+  private List<FederatedCatalog.Entry> visible(List<FederatedCatalog.Entry> entries,
+      SessionEntity.Info session, String group) {
+    return entries.stream().filter(e -> policy.allowsServer(session, group, e.target().server())).toList();
+  }
+
+  private ObjectNode page(JsonRpc.Request req, String field, List<FederatedCatalog.Entry> entries) {
+    JsonNode cursor = req.paramsObject().get("cursor");
+    int offset = 0;
+    if (cursor != null && !cursor.isNull()) {
+      if (!cursor.isTextual()) {
+        throw JsonRpcException.invalidParams("cursor must be a string");
+      }
+      offset = Cursors.decode(field, cursor.asText());
+    }
+    ObjectNode result = Json.object();
+    ArrayNode arr = result.putArray(field);
+    int end = Math.min(entries.size(), offset + settings.listPageSize());
+    for (int i = offset; i < end; i++) {
+      arr.add(entries.get(i).definition());
+    }
+    if (end < entries.size()) {
+      result.put("nextCursor", Cursors.encode(field, end));
+    }
+    return result;
+  }
+
+  private void callTool(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
+      ActorRef<RequestStream.Event> out) {
+    ObjectNode params = req.paramsObject();
+    JsonNode name = params.get("name");
+    if (name == null || !name.isTextual()) {
+      throw JsonRpcException.invalidParams("tools/call: params.name must be a string");
+    }
+    JsonNode args = params.get("arguments");
+    if (args != null && !args.isObject() && !args.isNull()) {
+      throw JsonRpcException.invalidParams("tools/call: params.arguments must be an object");
+    }
+    Optional<FederatedCatalog.Target> target = directory.catalog().tool(name.asText())
+        .filter(t -> policy.allowsTool(session, group, t.server(), t.original()));
+    if (target.isEmpty()) {
+      // Hidden and missing tools get the same answer, on purpose.
+      throw JsonRpcException.invalidParams("Unknown tool: " + name.asText());
+    }
+    ObjectNode upstreamParams = params.deepCopy();
+    upstreamParams.put("name", target.get().original());
+    forward(target.get().server(), sessionId, req, upstreamParams, out);
+  }
+
+  private void getPrompt(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
+      ActorRef<RequestStream.Event> out) {
+    JsonNode name = req.paramsObject().get("name");
+    if (name == null || !name.isTextual()) {
+      throw JsonRpcException.invalidParams("prompts/get: params.name must be a string");
+    }
+    FederatedCatalog.Target t = directory.catalog().prompt(name.asText())
+        .filter(x -> policy.allowsServer(session, group, x.server()))
+        .orElseThrow(() -> JsonRpcException.invalidParams("Unknown prompt: " + name.asText()));
+    ObjectNode p = req.paramsObject().deepCopy();
+    p.put("name", t.original());
+    forward(t.server(), sessionId, req, p, out);
+  }
+
+  private void resourceRequest(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
+      ActorRef<RequestStream.Event> out) {
+    JsonNode uri = req.paramsObject().get("uri");
+    if (uri == null || !uri.isTextual()) {
+      throw JsonRpcException.invalidParams(req.method() + ": params.uri must be a string");
+    }
+    FederatedCatalog.Target t = resolveResource(uri.asText(), session, group);
+    ObjectNode p = req.paramsObject().deepCopy();
+    p.put("uri", t.original());
+    forward(t.server(), sessionId, req, p, out);
+  }
+
+  private FederatedCatalog.Target resolveResource(String uri, SessionEntity.Info session, String group) {
+    Set<String> known = directory.statuses().keySet();
+    return directory.catalog().resource(uri, known::contains)
+        .filter(x -> policy.allowsServer(session, group, x.server()))
+        .orElseThrow(() -> new JsonRpcException(ErrorCodes.RESOURCE_NOT_FOUND, "Resource not found: " + uri,
+            Json.object().put("uri", uri), null));
+  }
+
+  private void complete(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
+      ActorRef<RequestStream.Event> out) {
+    JsonNode ref = req.paramsObject().get("ref");
+    if (ref == null || !ref.isObject()) {
+      throw JsonRpcException.invalidParams("completion/complete: params.ref must be an object");
+    }
+    ObjectNode p = req.paramsObject().deepCopy();
+    ObjectNode r = (ObjectNode) p.get("ref");
+    FederatedCatalog.Target t;
+    switch (ref.path("type").asText()) {
+      case "ref/prompt" -> {
+        String name = ref.path("name").asText();
+        t = directory.catalog().prompt(name)
+            .filter(x -> policy.allowsServer(session, group, x.server()))
+            .orElseThrow(() -> JsonRpcException.invalidParams("Unknown prompt: " + name));
+        r.put("name", t.original());
+      }
+      case "ref/resource" -> {
+        t = resolveResource(ref.path("uri").asText(), session, group);
+        r.put("uri", t.original());
+      }
+      default -> throw JsonRpcException.invalidParams("completion/complete: unknown ref.type " + ref.path("type"));
+    }
+    forward(t.server(), sessionId, req, p, out);
+  }
+
+  private void forward(String server, String sessionId, JsonRpc.Request req, ObjectNode params,
+      ActorRef<RequestStream.Event> out) {
+    sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server)
+        .tell(new UpstreamServer.Forward(sessionId, req.id(), req.method(), params, out));
+  }
+}

@@ -1,0 +1,489 @@
+package io.bastion.node.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.NodeSettings;
+import io.bastion.node.session.RequestStream;
+import io.bastion.node.session.SessionEntity;
+import io.bastion.node.upstream.UpstreamServer;
+import io.bastion.protocol.ErrorCodes;
+import io.bastion.protocol.Json;
+import io.bastion.protocol.JsonRpc;
+import io.bastion.protocol.JsonRpcException;
+import io.bastion.protocol.Methods;
+import io.bastion.protocol.ProtocolVersions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The client-facing MCP endpoints of a node: streamable HTTP at {@code /mcp} (POST, GET, DELETE;
+ * protocol 2025-11-25 down to 2024-11-05) and the legacy HTTP+SSE pair {@code GET /sse} + {@code
+ * POST /messages?sessionId=…}. HTTP concerns live here (headers, status codes, JSON vs SSE
+ * bodies); JSON-RPC methods are answered by {@link McpDispatcher}.
+ *
+ * <p>Status codes: 403 bad Origin or Host, 406 Accept lacks what the transport needs, 415 not
+ * JSON, 413 body over {@code max_request_bytes}, 400 malformed JSON-RPC (-32700/-32600), missing
+ * session id or unsupported {@code MCP-Protocol-Version}, 404 unknown or deleted session, 202 for
+ * accepted notifications and responses, 200 with JSON or SSE for requests.
+ *
+ * <p>A POST request is answered with plain JSON when its first outcome is the response itself,
+ * and with an SSE stream when something (progress, a log message, a server→client request)
+ * comes first. SSE frames are written by hand: each JSON-RPC message is one compact JSON line, so
+ * a frame is {@code event: message\ndata: <json>\n\n}.
+ */
+public final class McpEdge {
+  static final String SESSION_HEADER = "Mcp-Session-Id";
+  static final String VERSION_HEADER = "MCP-Protocol-Version";
+  private static final ContentType SSE = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final EdgeSettings edge;
+  private final NodeSettings settings;
+  private final McpDispatcher dispatcher;
+  private final StreamRegistry streams;
+  private final Authenticator authenticator;
+
+  /** Resolves the caller's virtual key from the request (Bearer, x-api-key, x-bf-vk). */
+  public interface Authenticator {
+    /** The key name, empty when anonymous access is allowed; throws {@link Unauthorized} when refused. */
+    Optional<String> authenticate(HttpRequest request, String group);
+
+    Authenticator OPEN = (request, group) -> Optional.empty();
+  }
+
+  /** Refusal by the authenticator: 401 (no or wrong key) or 403 (key not allowed on the group). */
+  public static final class Unauthorized extends RuntimeException {
+    private final int status;
+
+    public Unauthorized(int status, String message) {
+      super(message, null, false, false);
+      this.status = status;
+    }
+
+    public int status() {
+      return status;
+    }
+  }
+
+  public McpEdge(ActorSystem<?> system, EdgeSettings edge, NodeSettings settings,
+      McpDispatcher dispatcher, StreamRegistry streams, Authenticator authenticator) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.edge = edge;
+    this.settings = settings;
+    this.dispatcher = dispatcher;
+    this.streams = streams;
+    this.authenticator = authenticator;
+  }
+
+  // ------------------------------------------------------------------ streamable HTTP: /mcp
+
+  /** Handles any request to {@code /mcp} (group null) or {@code /mcp/<group>}. */
+  public CompletionStage<HttpResponse> handleMcp(HttpRequest req, String group) {
+    try {
+      checkOriginAndHost(req);
+      Optional<String> key = authenticator.authenticate(req, group);
+      if (req.method() == HttpMethods.POST) {
+        return post(req, group, key.orElse(null));
+      } else if (req.method() == HttpMethods.GET) {
+        return getStream(req, group);
+      } else if (req.method() == HttpMethods.DELETE) {
+        return delete(req);
+      }
+      return done(HttpResponse.create().withStatus(StatusCodes.METHOD_NOT_ALLOWED)
+          .addHeader(RawHeader.create("Allow", "GET, POST, DELETE")));
+    } catch (HttpError e) {
+      return done(e.response());
+    } catch (Unauthorized e) {
+      return done(unauthorized(e));
+    }
+  }
+
+  private HttpResponse unauthorized(Unauthorized e) {
+    HttpResponse r = jsonError(StatusCode.create(e.status()), null, ErrorCodes.INVALID_REQUEST, e.getMessage());
+    return e.status() == 401
+        ? r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"bastion\", error=\"invalid_token\""))
+        : r;
+  }
+
+  private CompletionStage<HttpResponse> post(HttpRequest req, String group, String keyName) {
+    if (!HttpChecks.accepts(header(req, "Accept"), "application/json")
+        || !HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
+      throw new HttpError(jsonError(StatusCodes.NOT_ACCEPTABLE, null, ErrorCodes.INVALID_REQUEST,
+          "Not Acceptable: the client must accept both application/json and text/event-stream"));
+    }
+    return readBody(req).thenCompose(body -> {
+      JsonRpc.Message msg = parseSingle(body);
+      if (msg instanceof JsonRpc.Request r && Methods.INITIALIZE.equals(r.method())) {
+        return initialize(r, keyName);
+      }
+      String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new HttpError(jsonError(
+          StatusCodes.BAD_REQUEST, idOf(msg), ErrorCodes.INVALID_REQUEST,
+          "Bad Request: Mcp-Session-Id header is required")));
+      checkProtocolVersion(req, msg);
+      return validate(sessionId).thenCompose(info -> {
+        if (!info.found()) {
+          return done(jsonError(StatusCodes.NOT_FOUND, idOf(msg), ErrorCodes.INVALID_REQUEST, "Session not found"));
+        }
+        return handleMessage(msg, sessionId, info, group, null);
+      });
+    }).exceptionally(this::failure);
+  }
+
+  /** Handles a message of an open session. {@code legacyStream} is set for the HTTP+SSE transport. */
+  private CompletionStage<HttpResponse> handleMessage(JsonRpc.Message msg, String sessionId,
+      SessionEntity.Info info, String group, ActorRef<RequestStream.Event> legacyStream) {
+    if (msg instanceof JsonRpc.Notification n) {
+      onNotification(n, sessionId);
+      return done(accepted());
+    }
+    if (msg instanceof JsonRpc.Response r) {
+      return onClientResponse(r, sessionId).thenApply(x -> accepted());
+    }
+    JsonRpc.Request r = (JsonRpc.Request) msg;
+    if (legacyStream != null) {
+      if (Methods.INITIALIZE.equals(r.method())) {
+        String version = McpDispatcher.negotiate(r);
+        sessionRef(sessionId).tell(new SessionEntity.Initialized(version,
+            r.paramsObject().get("clientInfo"), r.paramsObject().get("capabilities")));
+        legacyStream.tell(new RequestStream.Final(JsonRpc.result(r.id(), McpDispatcher.initializeResult(version))));
+      } else {
+        dispatcher.dispatch(r, sessionId, info, group, legacyStream);
+      }
+      return done(accepted());
+    }
+    Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> stream = requestStream();
+    dispatcher.dispatch(r, sessionId, info, group, stream.first());
+    return respond(r, stream.second());
+  }
+
+  private void onNotification(JsonRpc.Notification n, String sessionId) {
+    switch (n.method()) {
+      case Methods.NOTIFICATION_CANCELLED -> dispatcher.cancel(sessionId, n);
+      default -> { /* initialized, roots/list_changed, progress from the client: nothing to do */ }
+    }
+  }
+
+  private CompletionStage<Void> onClientResponse(JsonRpc.Response r, String sessionId) {
+    return sessionRef(sessionId).<SessionEntity.PendingAnswer>ask(
+            reply -> new SessionEntity.ResolveClientResponse(r.id(), reply), settings.askTimeout())
+        .thenAccept(p -> {
+          if (p.found()) {
+            sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, p.server())
+                .tell(new UpstreamServer.ClientAnswer(p.upstreamId(), r.raw()));
+          }
+        });
+  }
+
+  private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, String keyName) {
+    String version = McpDispatcher.negotiate(r);
+    String sessionId = newSessionId();
+    ObjectNode p = r.paramsObject();
+    return sessionRef(sessionId).<SessionEntity.Info>ask(reply -> new SessionEntity.Open(version,
+            p.get("clientInfo"), p.get("capabilities"), keyName, reply), settings.askTimeout())
+        .thenApply(info -> json(StatusCodes.OK, JsonRpc.result(r.id(), McpDispatcher.initializeResult(version)))
+            .addHeader(RawHeader.create(SESSION_HEADER, sessionId)));
+  }
+
+  private void checkProtocolVersion(HttpRequest req, JsonRpc.Message msg) {
+    Optional<String> v = header(req, VERSION_HEADER);
+    if (v.isPresent() && !ProtocolVersions.isSupported(v.get())) {
+      throw new HttpError(jsonError(StatusCodes.BAD_REQUEST, idOf(msg), ErrorCodes.INVALID_REQUEST,
+          "Bad Request: unsupported MCP-Protocol-Version " + v.get() + "; supported: "
+              + String.join(", ", ProtocolVersions.SUPPORTED)));
+    }
+  }
+
+  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group) {
+    if (!HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
+      throw new HttpError(jsonError(StatusCodes.NOT_ACCEPTABLE, null, ErrorCodes.INVALID_REQUEST,
+          "Not Acceptable: the client must accept text/event-stream"));
+    }
+    String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new HttpError(jsonError(
+        StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required")));
+    return validate(sessionId).thenApply(info -> {
+      if (!info.found()) {
+        return jsonError(StatusCodes.NOT_FOUND, null, ErrorCodes.INVALID_REQUEST, "Session not found");
+      }
+      return sse(openSessionStream(sessionId, info, group, false, null));
+    }).exceptionally(this::failure);
+  }
+
+  private CompletionStage<HttpResponse> delete(HttpRequest req) {
+    String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new HttpError(jsonError(
+        StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required")));
+    return sessionRef(sessionId).<SessionEntity.Info>ask(SessionEntity.Terminate::new, settings.askTimeout())
+        .thenApply(info -> info.found()
+            ? HttpResponse.create().withStatus(StatusCodes.OK)
+            : jsonError(StatusCodes.NOT_FOUND, null, ErrorCodes.INVALID_REQUEST, "Session not found"))
+        .exceptionally(this::failure);
+  }
+
+  // ------------------------------------------------------------------ legacy HTTP+SSE
+
+  /** {@code GET /sse}: opens a session and its stream; the first event names the POST endpoint. */
+  public CompletionStage<HttpResponse> handleLegacyStream(HttpRequest req, String group) {
+    try {
+      checkOriginAndHost(req);
+      Optional<String> key = authenticator.authenticate(req, group);
+      String sessionId = newSessionId();
+      return sessionRef(sessionId).<SessionEntity.Info>ask(reply -> new SessionEntity.Open(
+              ProtocolVersions.V2024_11_05, null, null, key.orElse(null), reply), settings.askTimeout())
+          .thenApply(info -> {
+            String endpoint = "/messages?sessionId=" + sessionId + (group == null ? "" : "&group=" + group);
+            Source<ByteString, NotUsed> events = Source.single(ByteString.fromString(
+                    "event: endpoint\ndata: " + endpoint + "\n\n"))
+                .concat(openSessionStream(sessionId, info, group, true, null));
+            return sse(events);
+          }).exceptionally(this::failure);
+    } catch (HttpError e) {
+      return done(e.response());
+    } catch (Unauthorized e) {
+      return done(unauthorized(e));
+    }
+  }
+
+  /** {@code POST /messages?sessionId=…}: every answer goes to the session's SSE stream; the POST gets 202. */
+  public CompletionStage<HttpResponse> handleLegacyPost(HttpRequest req) {
+    try {
+      checkOriginAndHost(req);
+      String sessionId = req.getUri().query().get("sessionId").orElseThrow(() -> new HttpError(jsonError(
+          StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST, "Bad Request: sessionId query parameter is required")));
+      String group = req.getUri().query().get("group").orElse(null);
+      authenticator.authenticate(req, group);
+      return readBody(req).thenCompose(body -> {
+        JsonRpc.Message msg = parseSingle(body);
+        return validate(sessionId).thenCompose(info -> {
+          if (!info.found() || info.stream() == null) {
+            return done(jsonError(StatusCodes.NOT_FOUND, idOf(msg), ErrorCodes.INVALID_REQUEST, "Session not found"));
+          }
+          return handleMessage(msg, sessionId, info, group, info.stream());
+        });
+      }).exceptionally(this::failure);
+    } catch (HttpError e) {
+      return done(e.response());
+    } catch (Unauthorized e) {
+      return done(unauthorized(e));
+    }
+  }
+
+  // ------------------------------------------------------------------ streams
+
+  private Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> requestStream() {
+    return ActorSource.<RequestStream.Event>actorRef(e -> false, e -> Optional.empty(), 1024,
+        OverflowStrategy.dropHead()).preMaterialize(system);
+  }
+
+  /** Answers with JSON if the response comes first, else with SSE that ends after the response. */
+  private CompletionStage<HttpResponse> respond(JsonRpc.Request r, Source<RequestStream.Event, NotUsed> events) {
+    Duration limit = settings.maxRequestTimeout().plus(settings.askTimeout());
+    Source<RequestStream.Event, NotUsed> bounded = events
+        .takeWhile(e -> !(e instanceof RequestStream.Final), true)
+        .completionTimeout(limit)
+        .recover(new PFBuilder<Throwable, RequestStream.Event>()
+            .match(TimeoutException.class, t -> new RequestStream.Final(JsonRpc.error(r.id(),
+                ErrorCodes.GATEWAY_ERROR, "Bastion gave up waiting for the upstream", null)))
+            .build());
+    return bounded.prefixAndTail(1).runWith(Sink.head(), system).thenApply(split -> {
+      List<RequestStream.Event> head = split.first();
+      if (head.isEmpty()) {
+        return jsonError(StatusCodes.INTERNAL_SERVER_ERROR, r.id(), ErrorCodes.GATEWAY_ERROR, "No response");
+      }
+      RequestStream.Event first = head.get(0);
+      if (first instanceof RequestStream.Final f) {
+        return json(StatusCodes.OK, f.json());
+      }
+      return sse(Source.single(first).concat(split.second()).map(McpEdge::frame));
+    });
+  }
+
+  /** A session's long-lived stream (GET /mcp or legacy /sse), registered for list_changed. */
+  private Source<ByteString, NotUsed> openSessionStream(String sessionId, SessionEntity.Info info,
+      String group, boolean terminateOnClose, Void unused) {
+    Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> s = requestStream();
+    ActorRef<RequestStream.Event> ref = s.first();
+    EntityRef<SessionEntity.Command> session = sessionRef(sessionId);
+    session.tell(new SessionEntity.AttachStream(ref));
+    streams.register(sessionId, info, group, ref);
+    return s.second().map(McpEdge::frame)
+        .keepAlive(settings.sseKeepalive(), () -> ByteString.fromString(": keep-alive\n\n"))
+        .watchTermination((mat, done) -> {
+          done.whenComplete((d, err) -> {
+            streams.unregister(sessionId, ref);
+            session.tell(new SessionEntity.DetachStream(ref));
+            if (terminateOnClose) {
+              session.tell(new SessionEntity.Terminate(system.ignoreRef()));
+            }
+          });
+          return mat;
+        });
+  }
+
+  private static ByteString frame(RequestStream.Event e) {
+    ObjectNode json = e instanceof RequestStream.Final f ? f.json() : ((RequestStream.Message) e).json();
+    return ByteString.fromString("event: message\ndata: " + Json.write(json) + "\n\n");
+  }
+
+  private static HttpResponse sse(Source<ByteString, NotUsed> bytes) {
+    return HttpResponse.create().withStatus(StatusCodes.OK)
+        .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+        .addHeader(RawHeader.create("X-Accel-Buffering", "no"))
+        .withEntity(HttpEntities.createChunked(SSE, bytes));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private EntityRef<SessionEntity.Command> sessionRef(String sessionId) {
+    return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
+  }
+
+  private CompletionStage<SessionEntity.Info> validate(String sessionId) {
+    if (sessionId.isEmpty() || sessionId.length() > 128) {
+      return CompletableFuture.completedFuture(SessionEntity.Info.NOT_FOUND);
+    }
+    return sessionRef(sessionId).ask(SessionEntity.Validate::new, settings.askTimeout());
+  }
+
+  private void checkOriginAndHost(HttpRequest req) {
+    if (!HttpChecks.originAllowed(header(req, "Origin"), edge.allowedOrigins())) {
+      throw new HttpError(jsonError(StatusCodes.FORBIDDEN, null, ErrorCodes.INVALID_REQUEST,
+          "Forbidden: Origin " + header(req, "Origin").orElse("") + " is not allowed"));
+    }
+    if (!HttpChecks.hostAllowed(header(req, "Host"), edge)) {
+      throw new HttpError(jsonError(StatusCodes.FORBIDDEN, null, ErrorCodes.INVALID_REQUEST,
+          "Forbidden: Host " + header(req, "Host").orElse("") + " is not allowed on a loopback listener"));
+    }
+  }
+
+  private CompletionStage<byte[]> readBody(HttpRequest req) {
+    Optional<String> ct = header(req, "Content-Type");
+    boolean json = req.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)
+        || ct.map(c -> c.toLowerCase().startsWith("application/json")).orElse(false);
+    if (!json) {
+      req.discardEntityBytes(system);
+      throw new HttpError(jsonError(StatusCodes.UNSUPPORTED_MEDIA_TYPE, null, ErrorCodes.INVALID_REQUEST,
+          "Unsupported Media Type: Content-Type must be application/json"));
+    }
+    return req.entity().toStrict(settings.askTimeout().toMillis(), edge.maxRequestBytes(), system)
+        .thenApply(strict -> strict.getData().toArray());
+  }
+
+  private static JsonRpc.Message parseSingle(byte[] body) {
+    JsonNode tree;
+    try {
+      tree = JsonRpc.parseTree(body);
+    } catch (JsonRpcException e) {
+      throw new HttpError(jsonError(StatusCodes.BAD_REQUEST, null, e.code(), e.getMessage()));
+    }
+    if (tree.isArray()) {
+      throw new HttpError(jsonError(StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST,
+          "Invalid request: JSON-RPC batches are not supported (removed in MCP 2025-06-18)"));
+    }
+    try {
+      return JsonRpc.classify(tree);
+    } catch (JsonRpcException e) {
+      throw new HttpError(jsonError(StatusCodes.BAD_REQUEST, e.id(), e.code(), e.getMessage()));
+    }
+  }
+
+  private static JsonNode idOf(JsonRpc.Message m) {
+    return m instanceof JsonRpc.Request r ? r.id() : null;
+  }
+
+  private HttpResponse failure(Throwable t) {
+    Throwable c = t;
+    while (c instanceof CompletionException && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof HttpError e) {
+      return e.response();
+    }
+    if (c instanceof EntityStreamSizeException) {
+      return jsonError(StatusCodes.PAYLOAD_TOO_LARGE, null, ErrorCodes.INVALID_REQUEST,
+          "Payload Too Large: the body exceeds " + edge.maxRequestBytes() + " bytes");
+    }
+    if (c instanceof JsonRpcException e) {
+      return jsonError(StatusCodes.OK, e.id(), e.code(), e.getMessage());
+    }
+    if (c instanceof TimeoutException) {
+      return jsonError(StatusCodes.SERVICE_UNAVAILABLE, null, ErrorCodes.GATEWAY_ERROR,
+          "Service Unavailable: the session's owner did not answer in time");
+    }
+    system.log().warn("Unexpected failure on the MCP edge", c);
+    return jsonError(StatusCodes.INTERNAL_SERVER_ERROR, null, ErrorCodes.INTERNAL_ERROR, "Internal error");
+  }
+
+  static HttpResponse json(StatusCode status, JsonNode body) {
+    return HttpResponse.create().withStatus(status)
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.writeBytes(body)));
+  }
+
+  static HttpResponse jsonError(StatusCode status, JsonNode id, int code, String message) {
+    return json(status, JsonRpc.error(id, code, message, null));
+  }
+
+  private static HttpResponse accepted() {
+    return HttpResponse.create().withStatus(StatusCodes.ACCEPTED);
+  }
+
+  private static Optional<String> header(HttpRequest req, String name) {
+    return req.getHeader(name).map(HttpHeader::value);
+  }
+
+  private static <T> CompletionStage<T> done(T value) {
+    return CompletableFuture.completedFuture(value);
+  }
+
+  static String newSessionId() {
+    byte[] b = new byte[24];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  /** An HTTP-level refusal carrying its response. */
+  static final class HttpError extends RuntimeException {
+    private final transient HttpResponse response;
+
+    HttpError(HttpResponse response) {
+      super(null, null, false, false);
+      this.response = response;
+    }
+
+    HttpResponse response() {
+      return response;
+    }
+  }
+}
