@@ -129,6 +129,22 @@ final class ConfigNode {
     return result;
   }
 
+  /** The items of a list without reporting anything (for second passes over checked nodes). */
+  List<ConfigNode> elements() {
+    List<ConfigNode> result = new ArrayList<>();
+    if (node != null && node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        result.add(new ConfigNode(node.get(i), indexPath(path, i), diagnostics));
+      }
+    }
+    return result;
+  }
+
+  /** The text if this is a resolved string, else null, without reporting anything. */
+  String textOrNull() {
+    return node != null && node.isTextual() && !unresolved() ? node.textValue() : null;
+  }
+
   /** A string, or null (reported if set to something else). */
   String string() {
     if (!isSet() || unresolved()) {
@@ -256,6 +272,14 @@ final class ConfigNode {
     }
     error("expected true or false, got " + describe());
     return null;
+  }
+
+  boolean isText() {
+    return node != null && node.isTextual();
+  }
+
+  boolean isList() {
+    return node != null && node.isArray();
   }
 
   /** True if the raw node is a boolean (used where a key takes a string or {@code false}). */
