@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Loads Bastion's YAML config file into a {@link BastionConfig}.
@@ -92,11 +94,20 @@ public final class ConfigLoader {
       JsonNode tree = YAML.readTree(yaml);
       return tree == null || tree.isMissingNode() ? null : tree;
     } catch (JsonProcessingException e) {
-      JsonLocation at = e.getLocation();
-      String where = at == null || at.getLineNr() < 0 ? ConfigNode.ROOT
-          : "line " + at.getLineNr() + ", column " + at.getColumnNr();
+      String where = where(e);
       throw new ConfigException(source, new ConfigProblem(where, "invalid YAML: " + firstLine(e.getOriginalMessage())));
     }
+  }
+
+  /** SnakeYAML's problem mark is where the error is; Jackson's location is where the token began. */
+  private static String where(JsonProcessingException e) {
+    if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+      Mark mark = marked.getProblemMark();
+      return "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+    }
+    JsonLocation at = e.getLocation();
+    return at == null || at.getLineNr() < 0 ? ConfigNode.ROOT
+        : "line " + at.getLineNr() + ", column " + at.getColumnNr();
   }
 
   private static String firstLine(String message) {
