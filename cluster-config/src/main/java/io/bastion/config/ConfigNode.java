@@ -3,7 +3,6 @@ package io.bastion.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -234,8 +233,6 @@ final class ConfigNode {
       } catch (NumberFormatException e) {
         value = null;
       }
-    } else if (node.isTextual() && isSpecialFloat(node.textValue())) {
-      value = Double.NaN;
     }
     if (value == null) {
       error("expected a number, got " + describe());
@@ -246,11 +243,6 @@ final class ConfigNode {
       return null;
     }
     return value;
-  }
-
-  private static boolean isSpecialFloat(String text) {
-    return Arrays.asList(".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF",
-        "+.inf", "+.Inf", "+.INF").contains(text.trim());
   }
 
   /** A boolean, or {@code fallback} if not set. */
