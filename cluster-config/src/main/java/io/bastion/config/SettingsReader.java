@@ -149,7 +149,10 @@ final class SettingsReader {
       return AuditConfig.DEFAULT;
     }
     AuditConfig.Arguments arguments = AuditConfig.Arguments.REDACTED;
-    String argumentsText = a.get("arguments").string();
+    // YAML 1.1 reads a bare `off` as the boolean false; take it as the mode it was meant to be.
+    ConfigNode argumentsNode = a.get("arguments");
+    String argumentsText = argumentsNode.isBoolean() && Boolean.FALSE.equals(argumentsNode.bool(null))
+        ? AuditConfig.Arguments.OFF.yamlName() : argumentsNode.string();
     if (argumentsText != null) {
       arguments = Arrays.stream(AuditConfig.Arguments.values())
           .filter(m -> m.yamlName().equals(argumentsText)).findFirst().orElse(null);
