@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param backoffMax reconnect delay cap (default 30 s)
  * @param toolPrefix prefix of exposed names ({@code <prefix>__<tool>}); defaults to the server
  *     name; empty string means names are exposed bare
+ * @param pricing USD per call (default {@link PricingConfig#ZERO})
  */
 public record ServerConfig(
     String name,
@@ -37,7 +38,8 @@ public record ServerConfig(
     Duration pingTimeout,
     Duration backoffMin,
     Duration backoffMax,
-    String toolPrefix) {
+    String toolPrefix,
+    PricingConfig pricing) {
 
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(10);
@@ -57,28 +59,53 @@ public record ServerConfig(
     backoffMin = backoffMin == null ? DEFAULT_BACKOFF_MIN : backoffMin;
     backoffMax = backoffMax == null ? DEFAULT_BACKOFF_MAX : backoffMax;
     toolPrefix = toolPrefix == null ? name : toolPrefix;
+    pricing = pricing == null ? PricingConfig.ZERO : pricing;
+  }
+
+  /** The constructor from before {@code pricing} existed; pricing defaults to zero. */
+  public ServerConfig(String name, TransportType type, List<String> command, Map<String, String> env,
+      String cwd, URI url, Map<String, String> headers, Duration requestTimeout,
+      Duration healthInterval, Duration pingTimeout, Duration backoffMin, Duration backoffMax,
+      String toolPrefix) {
+    this(name, type, command, env, cwd, url, headers, requestTimeout, healthInterval, pingTimeout,
+        backoffMin, backoffMax, toolPrefix, null);
   }
 
   /** A stdio server with defaults, for tests and examples. */
   public static ServerConfig stdio(String name, List<String> command) {
     return new ServerConfig(name, TransportType.STDIO, command, Map.of(), null, null, Map.of(),
-        null, null, null, null, null, null);
+        null, null, null, null, null, null, null);
   }
 
   /** A streamable HTTP or legacy SSE server with defaults, for tests and examples. */
   public static ServerConfig remote(String name, TransportType type, URI url) {
     return new ServerConfig(name, type, List.of(), Map.of(), null, url, Map.of(),
-        null, null, null, null, null, null);
+        null, null, null, null, null, null, null);
   }
 
   public ServerConfig withToolPrefix(String prefix) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, prefix);
+        healthInterval, pingTimeout, backoffMin, backoffMax, prefix, pricing);
   }
 
   public ServerConfig withTimings(Duration requestTimeout, Duration healthInterval,
       Duration pingTimeout, Duration backoffMin, Duration backoffMax) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix);
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing);
+  }
+
+  public ServerConfig withPricing(PricingConfig pricing) {
+    return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing);
+  }
+
+  /** Env and header values are secrets more often than not: only their names are shown. */
+  @Override
+  public String toString() {
+    return "ServerConfig[name=" + name + ", type=" + type.yamlName() + ", command=" + command
+        + ", env=" + env.keySet() + ", cwd=" + cwd + ", url=" + url + ", headers=" + headers.keySet()
+        + ", requestTimeout=" + requestTimeout + ", healthInterval=" + healthInterval
+        + ", pingTimeout=" + pingTimeout + ", backoffMin=" + backoffMin + ", backoffMax=" + backoffMax
+        + ", toolPrefix=" + toolPrefix + ", pricing=" + pricing + "]";
   }
 }

@@ -15,4 +15,14 @@ public enum TransportType {
   public String yamlName() {
     return yamlName;
   }
+
+  /** The type named {@code yamlName} ({@code stdio}, {@code http}, {@code sse}), if any. */
+  public static java.util.Optional<TransportType> fromYaml(String yamlName) {
+    for (TransportType t : values()) {
+      if (t.yamlName.equals(yamlName)) {
+        return java.util.Optional.of(t);
+      }
+    }
+    return java.util.Optional.empty();
+  }
 }

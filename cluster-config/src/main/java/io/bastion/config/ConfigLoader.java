@@ -1,0 +1,118 @@
+package io.bastion.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Loads Bastion's YAML config file into a {@link BastionConfig}.
+ *
+ * <p>Steps: parse YAML into a tree (syntax errors carry line and column; duplicate keys are
+ * errors), interpolate {@code ${VAR}} in string values ({@link Interpolator}), then read each block
+ * with a path-tracking reader that records every problem. If there is any problem, one {@link
+ * ConfigException} lists them all.
+ */
+public final class ConfigLoader {
+
+  private static final YAMLMapper YAML = YAMLMapper.builder(YAMLFactory.builder().build())
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .build();
+
+  private ConfigLoader() {}
+
+  /** Reads {@code file}, interpolating from the process environment. */
+  public static BastionConfig load(Path file) {
+    String yaml;
+    try {
+      yaml = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(file, new ConfigProblem(ConfigNode.ROOT,
+          "cannot read the file: " + e.getClass().getSimpleName() + " " + e.getMessage()));
+    }
+    return parse(yaml, file, System.getenv());
+  }
+
+  /**
+   * Parses {@code yaml}.
+   *
+   * @param sourceForMessages the file name used in error messages and {@link BastionConfig#source()}
+   * @param env variables for {@code ${VAR}} interpolation
+   * @throws ConfigException listing every problem found
+   */
+  public static BastionConfig parse(String yaml, Path sourceForMessages, Map<String, String> env) {
+    JsonNode tree = parseTree(yaml, sourceForMessages);
+    Diagnostics diagnostics = new Diagnostics();
+    new Interpolator(env, diagnostics).apply(tree);
+    ConfigNode root = new ConfigNode(tree, ConfigNode.ROOT, diagnostics);
+
+    BastionConfig config = read(root, sourceForMessages);
+    if (!diagnostics.problems().isEmpty()) {
+      throw new ConfigException(sourceForMessages, diagnostics.problems());
+    }
+    return config;
+  }
+
+  private static BastionConfig read(ConfigNode root, Path source) {
+    if (!root.isSet()) {
+      root.warn("the file is empty: no servers, no keys, all defaults");
+      return new BastionConfig(source, null, null, null, null, null, null, null, null, null,
+          root.diagnostics().warnings());
+    }
+    if (!root.expectMap(Keys.ROOT)) {
+      return null;
+    }
+    GatewayConfig gateway = SettingsReader.gateway(root.get("gateway"));
+    List<ServerConfig> servers = ServerReader.read(root.get("mcp"));
+    List<VirtualKeyConfig> keys = GovernanceReader.virtualKeys(root.get("virtual_keys"));
+    List<TeamConfig> teams = GovernanceReader.teams(root.get("teams"));
+    List<CustomerConfig> customers = GovernanceReader.customers(root.get("customers"));
+    List<ToolGroupConfig> groups = GovernanceReader.toolGroups(root.get("tool_groups"));
+    AuditConfig audit = SettingsReader.audit(root.get("audit"));
+    StoreConfig store = SettingsReader.store(root.get("store"));
+    String adminToken = SettingsReader.adminToken(root.get("admin"));
+    References.check(root, servers, teams, customers, groups);
+    if (servers.isEmpty() && root.diagnostics().problems().isEmpty()) {
+      root.get("mcp").warn("no servers are defined, so no tools will be offered");
+    }
+    return new BastionConfig(source, gateway, servers, keys, teams, customers, groups, audit, store,
+        adminToken, root.diagnostics().warnings());
+  }
+
+  private static JsonNode parseTree(String yaml, Path source) {
+    try {
+      JsonNode tree = YAML.readTree(yaml);
+      return tree == null || tree.isMissingNode() ? null : tree;
+    } catch (JsonProcessingException e) {
+      String where = where(e);
+      throw new ConfigException(source, new ConfigProblem(where, "invalid YAML: " + firstLine(e.getOriginalMessage())));
+    }
+  }
+
+  /** SnakeYAML's problem mark is where the error is; Jackson's location is where the token began. */
+  private static String where(JsonProcessingException e) {
+    if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+      Mark mark = marked.getProblemMark();
+      return "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+    }
+    JsonLocation at = e.getLocation();
+    return at == null || at.getLineNr() < 0 ? ConfigNode.ROOT
+        : "line " + at.getLineNr() + ", column " + at.getColumnNr();
+  }
+
+  private static String firstLine(String message) {
+    String text = message == null ? "syntax error" : message.strip();
+    int newline = text.indexOf('\n');
+    return newline < 0 ? text : text.substring(0, newline).strip();
+  }
+}

@@ -1,0 +1,203 @@
+package io.bastion.config;
+
+import java.net.URI;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Reads the single-instance blocks: {@code gateway}, {@code store}, {@code audit}, {@code admin}. */
+final class SettingsReader {
+
+  static final int MIN_ADMIN_TOKEN_LENGTH = 16;
+
+  private SettingsReader() {}
+
+  static GatewayConfig gateway(ConfigNode g) {
+    if (!g.expectMap(Keys.GATEWAY)) {
+      return GatewayConfig.DEFAULT;
+    }
+    String host = g.get("host").string();
+    if (host != null && host.isBlank()) {
+      g.get("host").error("must not be empty (use 0.0.0.0 to listen on every interface)");
+    }
+    Long port = g.get("port").integer(0, 65535, (long) GatewayConfig.DEFAULT_PORT);
+    Long maxBytes = size(g.get("max_request_bytes"));
+    List<String> origins = origins(g.get("allowed_origins"));
+    Duration idle = g.get("session_idle_timeout").duration(GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT);
+    URI publicUrl = ServerReader.readUrl(g.get("public_url"));
+    return new GatewayConfig(host == null || host.isBlank() ? GatewayConfig.DEFAULT_HOST : host,
+        port == null ? GatewayConfig.DEFAULT_PORT : port.intValue(),
+        maxBytes == null ? GatewayConfig.DEFAULT_MAX_REQUEST_BYTES : maxBytes, origins,
+        idle == null ? GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT : idle, publicUrl);
+  }
+
+  private static Long size(ConfigNode node) {
+    if (!node.isSet()) {
+      return GatewayConfig.DEFAULT_MAX_REQUEST_BYTES;
+    }
+    String text = node.scalarAsText(Durations.EXPECTED_SIZE);
+    if (text == null) {
+      return null;
+    }
+    long bytes;
+    try {
+      bytes = Durations.parseSize(text);
+    } catch (IllegalArgumentException e) {
+      node.error(e.getMessage());
+      return null;
+    } catch (ArithmeticException e) {
+      bytes = Long.MAX_VALUE;
+    }
+    if (bytes < GatewayConfig.MIN_MAX_REQUEST_BYTES || bytes > GatewayConfig.MAX_MAX_REQUEST_BYTES) {
+      node.error("expected a size from 1KiB to 1GiB, got " + ConfigNode.quote(text));
+      return null;
+    }
+    return bytes;
+  }
+
+  /** {@code "*"} or {@code scheme://host[:port]}, as browsers send them in {@code Origin}. */
+  private static List<String> origins(ConfigNode node) {
+    List<String> result = new ArrayList<>();
+    List<ConfigNode> items = node.elements();
+    List<String> values = node.stringList();
+    if (values.size() != items.size()) {
+      return result; // bad items already reported
+    }
+    for (int i = 0; i < values.size(); i++) {
+      String origin = values.get(i);
+      if (origin.equals("*") || isOrigin(origin)) {
+        result.add(origin);
+      } else {
+        items.get(i).error("expected an origin like http://localhost:6274 (scheme://host[:port], no"
+            + " path) or \"*\", got " + ConfigNode.quote(origin));
+      }
+    }
+    return result;
+  }
+
+  private static boolean isOrigin(String text) {
+    try {
+      URI uri = new URI(text);
+      return uri.getScheme() != null && uri.getHost() != null && uri.getRawUserInfo() == null
+          && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
+          && uri.getRawQuery() == null && uri.getRawFragment() == null;
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+  }
+
+  static StoreConfig store(ConfigNode s) {
+    if (!s.expectMap(Keys.STORE)) {
+      return StoreConfig.DEFAULT;
+    }
+    StoreConfig.Type type = StoreConfig.Type.H2;
+    String typeText = s.get("type").string();
+    if (typeText != null) {
+      type = Arrays.stream(StoreConfig.Type.values()).filter(t -> t.yamlName().equals(typeText))
+          .findFirst().orElse(null);
+      if (type == null) {
+        s.get("type").error("expected one of: " + Arrays.stream(StoreConfig.Type.values())
+            .map(StoreConfig.Type::yamlName).collect(Collectors.joining(", ")) + "; got "
+            + ConfigNode.quote(typeText));
+        return StoreConfig.DEFAULT;
+      }
+    }
+    String url = s.get("url").string();
+    String user = s.get("user").string();
+    String password = s.get("password").string();
+    Path dataDir = null;
+    if (type == StoreConfig.Type.POSTGRES) {
+      if (!s.has("url")) {
+        s.get("url").error("is required for type postgres (jdbc:postgresql://host:5432/db)");
+      } else if (url != null && !url.startsWith("jdbc:postgresql://")) {
+        s.get("url").error("expected a URL starting with jdbc:postgresql://, got " + ConfigNode.quote(url));
+      }
+      if (s.has("data_dir")) {
+        s.get("data_dir").error("not allowed for type postgres (only for h2)");
+      }
+    } else {
+      if (url != null && !url.startsWith("jdbc:h2:")) {
+        s.get("url").error("expected a URL starting with jdbc:h2: for type h2, got " + ConfigNode.quote(url));
+      }
+      dataDir = path(s.get("data_dir"));
+    }
+    return new StoreConfig(type, url, user, password, dataDir);
+  }
+
+  private static Path path(ConfigNode node) {
+    String text = node.string();
+    if (text == null) {
+      return StoreConfig.DEFAULT_DATA_DIR;
+    }
+    try {
+      if (!text.isBlank()) {
+        return Path.of(text);
+      }
+    } catch (InvalidPathException e) {
+      // reported below
+    }
+    node.error("expected a directory path, got " + ConfigNode.quote(text));
+    return StoreConfig.DEFAULT_DATA_DIR;
+  }
+
+  static AuditConfig audit(ConfigNode a) {
+    if (!a.expectMap(Keys.AUDIT)) {
+      return AuditConfig.DEFAULT;
+    }
+    AuditConfig.Arguments arguments = AuditConfig.Arguments.REDACTED;
+    // YAML 1.1 reads a bare `off` as the boolean false; take it as the mode it was meant to be.
+    ConfigNode argumentsNode = a.get("arguments");
+    String argumentsText = argumentsNode.isBoolean() && Boolean.FALSE.equals(argumentsNode.bool(null))
+        ? AuditConfig.Arguments.OFF.yamlName() : argumentsNode.string();
+    if (argumentsText != null) {
+      arguments = Arrays.stream(AuditConfig.Arguments.values())
+          .filter(m -> m.yamlName().equals(argumentsText)).findFirst().orElse(null);
+      if (arguments == null) {
+        a.get("arguments").error("expected one of: full, redacted, hashed, off; got "
+            + ConfigNode.quote(argumentsText));
+        arguments = AuditConfig.Arguments.REDACTED;
+      }
+    }
+    Long queue = a.get("queue_size").integer(1, 10_000_000, (long) AuditConfig.DEFAULT_QUEUE_SIZE);
+    Long batch = a.get("batch_size").integer(1, 100_000, (long) AuditConfig.DEFAULT_BATCH_SIZE);
+    if (queue != null && batch != null && batch > queue) {
+      a.get("batch_size").error("must not be greater than queue_size (" + batch + " > " + queue + ")");
+    }
+    Duration flush = a.get("flush_interval").duration(AuditConfig.DEFAULT_FLUSH_INTERVAL);
+    List<String> redactKeys = a.get("redact_keys").stringList();
+    return new AuditConfig(arguments,
+        queue == null ? AuditConfig.DEFAULT_QUEUE_SIZE : queue.intValue(),
+        batch == null ? AuditConfig.DEFAULT_BATCH_SIZE : batch.intValue(),
+        flush == null ? AuditConfig.DEFAULT_FLUSH_INTERVAL : flush, redactKeys);
+  }
+
+  /**
+   * {@code admin.token}, or null if there is no admin block or token. An empty token also means
+   * none, so {@code token: ${BASTION_ADMIN_TOKEN:-}} enables the admin API only when the variable is set.
+   */
+  static String adminToken(ConfigNode admin) {
+    if (!admin.expectMap(Keys.ADMIN)) {
+      return null;
+    }
+    ConfigNode node = admin.get("token");
+    String token = node.string();
+    if (token != null && token.isEmpty()) {
+      return null;
+    }
+    if (token != null && token.length() < MIN_ADMIN_TOKEN_LENGTH) {
+      // Never echo the token itself.
+      node.error("too short: the admin token needs at least " + MIN_ADMIN_TOKEN_LENGTH
+          + " characters, this one has " + token.length());
+      return null;
+    }
+    if (token != null && token.chars().anyMatch(Character::isWhitespace)) {
+      node.error("must not contain whitespace");
+      return null;
+    }
+    return token;
+  }
+}
