@@ -221,13 +221,20 @@ public final class StdioTransport implements UpstreamTransport {
       Set<ProcessHandle> family = new LinkedHashSet<>();
       collectDescendants(p, family);
       ExecutorService w = writer;
-      Future<?> closedStdin = w.submit(() -> {
+      Runnable closeStdin = () -> {
         try {
           stdin.close();
         } catch (IOException ignored) {
           // the child may already be gone
         }
-      });
+      };
+      Future<?> closedStdin;
+      try {
+        closedStdin = w.submit(closeStdin);
+      } catch (RejectedExecutionException alreadyExited) {
+        closeStdin.run();
+        closedStdin = CompletableFuture.completedFuture(null);
+      }
       w.shutdown();
       long graceMs = gracePeriod.toMillis();
       boolean exited = p.waitFor(graceMs, TimeUnit.MILLISECONDS);
@@ -235,36 +242,27 @@ public final class StdioTransport implements UpstreamTransport {
         w.shutdownNow(); // writer stuck on a full pipe: the signal below will unblock it
       }
       collectDescendants(p, family);
+      // Signal descendants before the parent: while the parent lives it reaps them, so none is
+      // left as a zombie waiting for init.
+      family.forEach(ProcessHandle::destroy);
       if (!exited) {
         log.info("Upstream [{}] still running {} ms after stdin closed: SIGTERM", config.name(), graceMs);
         p.destroy();
       }
-      family.forEach(ProcessHandle::destroy);
-      exited = p.waitFor(graceMs, TimeUnit.MILLISECONDS);
-      if (!exited) {
-        log.warn("Upstream [{}] ignored SIGTERM for {} ms: SIGKILL", config.name(), graceMs);
-        p.destroyForcibly();
-      }
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
-      for (ProcessHandle h : family) {
-        long left = deadline - System.nanoTime();
-        if (h.isAlive() && left > 0) {
-          try {
-            h.onExit().get(left, TimeUnit.NANOSECONDS);
-          } catch (Exception ignored) {
-            // escalate below
-          }
-        }
-        if (h.isAlive()) {
-          h.destroyForcibly();
-        }
+      exited = p.waitFor(graceMs, TimeUnit.MILLISECONDS);
+      awaitAll(family, deadline);
+      collectDescendants(p, family);
+      if (!exited || family.stream().anyMatch(ProcessHandle::isAlive)) {
+        log.warn("Upstream [{}] ignored SIGTERM for {} ms: SIGKILL", config.name(), graceMs);
+        family.forEach(ProcessHandle::destroyForcibly);
+        awaitAll(family, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs));
+        p.destroyForcibly();
+        p.waitFor(graceMs, TimeUnit.MILLISECONDS);
       }
-      p.waitFor(graceMs, TimeUnit.MILLISECONDS);
       for (ProcessHandle h : family) {
-        try {
-          h.onExit().get(graceMs, TimeUnit.MILLISECONDS);
-        } catch (Exception ignored) {
-          log.warn("Upstream [{}] descendant pid [{}] did not exit", config.name(), h.pid());
+        if (h.isAlive()) {
+          log.warn("Upstream [{}] descendant pid [{}] still alive after SIGKILL", config.name(), h.pid());
         }
       }
     } catch (InterruptedException e) {
@@ -275,6 +273,20 @@ public final class StdioTransport implements UpstreamTransport {
       p.destroyForcibly();
     } finally {
       closeFuture.complete(null);
+    }
+  }
+
+  private static void awaitAll(Set<ProcessHandle> handles, long deadlineNanos) throws InterruptedException {
+    for (ProcessHandle h : handles) {
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        return;
+      }
+      try {
+        h.onExit().get(left, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        return;
+      }
     }
   }
 

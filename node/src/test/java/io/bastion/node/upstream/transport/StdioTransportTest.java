@@ -114,6 +114,37 @@ class StdioTransportTest extends TransportContract {
   }
 
   @Test
+  void closeEscalatesToSigkillForAStubbornProcessTree() throws Exception {
+    // parent and grandchild ignore stdin EOF and SIGTERM: only SIGKILL ends them
+    String stubborn = "process.on('SIGTERM',()=>{});setInterval(()=>{},1000);";
+    String wrapper = "const c=require('child_process').spawn(process.execPath,['-e',process.argv[1]],"
+        + "{stdio:'ignore'});" + stubborn;
+    RecordingListener l = new RecordingListener();
+    StdioTransport t = startTransport(ServerConfig.stdio("stubborn",
+        List.of(EverythingServer.nodeBinary(), "-e", wrapper, stubborn)), l);
+    ProcessHandle parent = t.processHandle();
+    List<ProcessHandle> family = awaitDescendants(parent);
+
+    t.close().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertThat(parent.isAlive()).isFalse();
+    assertThat(family).noneMatch(ProcessHandle::isAlive);
+    assertThat(l.awaitClosed(WAIT)).isEmpty();
+  }
+
+  private static List<ProcessHandle> awaitDescendants(ProcessHandle parent) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      List<ProcessHandle> family = parent.descendants().toList();
+      if (!family.isEmpty()) {
+        return family;
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+    throw new AssertionError("no descendants of " + parent.pid());
+  }
+
+  @Test
   void passesEnvAndCwdAndIgnoresNonJsonLines(@TempDir Path dir) throws Exception {
     Path real = dir.toRealPath();
     RecordingListener l = new RecordingListener();
