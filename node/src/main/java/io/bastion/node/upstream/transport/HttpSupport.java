@@ -78,7 +78,7 @@ final class HttpSupport {
         "pekko.http.host-connection-pool.client.idle-timeout = infinite",
         "pekko.http.client.idle-timeout = infinite")).withFallback(base));
     this.sse = ServerSentEventSettings.apply(ConfigFactory.parseString(String.join("\n",
-        "pekko.http.sse.max-event-size = " + MAX_SSE_EVENT_BYTES,
+        "pekko.http.sse.max-event-size = " + (MAX_SSE_EVENT_BYTES + 1024),
         "pekko.http.sse.max-line-size = " + MAX_SSE_EVENT_BYTES)).withFallback(base));
     List<HttpHeader> headers = new ArrayList<>();
     for (Map.Entry<String, String> h : config.headers().entrySet()) {
