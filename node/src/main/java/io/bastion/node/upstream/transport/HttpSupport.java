@@ -1,0 +1,210 @@
+package io.bastion.node.upstream.transport;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.bastion.config.ServerConfig;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
+import org.apache.pekko.http.javadsl.unmarshalling.sse.EventStreamUnmarshalling;
+import org.apache.pekko.http.scaladsl.settings.ServerSentEventSettings;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+
+/** INTERNAL API: what the two HTTP transports share (client settings, headers, errors, JSON). */
+final class HttpSupport {
+
+  static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** Largest SSE event / line accepted from an upstream (tool results can be big). */
+  static final int MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024;
+
+  private static final int EXCERPT_CHARS = 500;
+  private static final long ERROR_BODY_TIMEOUT_MS = 5_000;
+  private static final Set<String> RESERVED_HEADERS = Set.of("content-type", "content-length",
+      "accept", "mcp-session-id", "mcp-protocol-version", "last-event-id", "host");
+
+  final ActorSystem<?> system;
+  final ServerConfig config;
+  final Http http;
+  final Materializer mat;
+  final ConnectionPoolSettings pool;
+  final ServerSentEventSettings sse;
+  final List<HttpHeader> staticHeaders;
+  private final Logger log;
+
+  HttpSupport(ActorSystem<?> system, ServerConfig config, Logger log) {
+    if (config.url() == null) {
+      throw new IllegalArgumentException("upstream [" + config.name() + "] has no url");
+    }
+    this.system = system;
+    this.config = config;
+    this.log = log;
+    this.http = Http.get(system);
+    this.mat = SystemMaterializer.get(system).materializer();
+    Config base = system.settings().config();
+    // SSE streams (the GET stream, long tool calls) are long-lived and may be silent for minutes:
+    // no idle timeout on these connections; the owner enforces per-request timeouts and close()
+    // cancels every open stream. Enough connections for a GET stream plus concurrent POSTs.
+    this.pool = ConnectionPoolSettings.create(ConfigFactory.parseString(String.join("\n",
+        "pekko.http.host-connection-pool.max-connections = 32",
+        "pekko.http.host-connection-pool.max-open-requests = 256",
+        "pekko.http.host-connection-pool.client.idle-timeout = infinite",
+        "pekko.http.client.idle-timeout = infinite")).withFallback(base));
+    this.sse = ServerSentEventSettings.apply(ConfigFactory.parseString(String.join("\n",
+        "pekko.http.sse.max-event-size = " + (MAX_SSE_EVENT_BYTES + 1024),
+        "pekko.http.sse.max-line-size = " + MAX_SSE_EVENT_BYTES)).withFallback(base));
+    List<HttpHeader> headers = new ArrayList<>();
+    for (Map.Entry<String, String> h : config.headers().entrySet()) {
+      if (RESERVED_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+        log.warn("Upstream [{}]: ignoring configured header [{}], the transport sets it",
+            config.name(), h.getKey());
+      } else {
+        headers.add(RawHeader.create(h.getKey(), h.getValue()));
+      }
+    }
+    this.staticHeaders = List.copyOf(headers);
+  }
+
+  CompletionStage<HttpResponse> request(HttpRequest request) {
+    URI target = URI.create(request.getUri().toString());
+    return http.singleRequest(request, http.defaultClientHttpsContext(), pool, system.classicSystem().log())
+        .exceptionally(e -> {
+          throw new CompletionException(describeConnectFailure(unwrap(e), target));
+        });
+  }
+
+  static Throwable describeConnectFailure(Throwable e, URI target) {
+    String msg = String.valueOf(e.getMessage());
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || String.valueOf(t.getMessage()).contains("Connection refused")) {
+        return new ConnectException("connection refused: " + target);
+      }
+    }
+    return new IOException("cannot reach " + target + ": " + msg, e);
+  }
+
+  static Throwable unwrap(Throwable e) {
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  static boolean isEventStream(HttpResponse response) {
+    return is(response, "text", "event-stream");
+  }
+
+  static boolean isJson(HttpResponse response) {
+    return is(response, "application", "json");
+  }
+
+  private static boolean is(HttpResponse response, String main, String sub) {
+    MediaType mt = response.entity().getContentType().mediaType();
+    return main.equalsIgnoreCase(mt.mainType()) && sub.equalsIgnoreCase(mt.subType());
+  }
+
+  /** Reads (a bounded part of) an error body and fails with {@link UpstreamHttpException}. */
+  <T> CompletionStage<T> failWithStatus(HttpResponse response, String what) {
+    int status = response.status().intValue();
+    return response.entity().toStrict(ERROR_BODY_TIMEOUT_MS, mat)
+        .handle((strict, err) -> {
+          String body = strict == null ? "" : strict.getData().utf8String();
+          String text = "HTTP " + status + " from " + what + (body.isBlank() ? "" : ": " + excerpt(body));
+          throw new CompletionException(new UpstreamHttpException(status, text));
+        });
+  }
+
+  /** Parses a JSON body (one message or a batch) and hands each object to {@code sink}. */
+  CompletionStage<Void> consumeJson(HttpEntity entity, Consumer<ObjectNode> sink) {
+    return entity.withoutSizeLimit().toStrict(config.requestTimeout().toMillis(), mat)
+        .thenAccept(strict -> {
+          String body = strict.getData().decodeString(StandardCharsets.UTF_8);
+          if (!body.isBlank()) {
+            parseAndDeliver(body, sink);
+          }
+        });
+  }
+
+  /** The SSE events of a streaming entity (parsed by Pekko HTTP's EventStreamUnmarshalling). */
+  CompletionStage<Source<ServerSentEvent, NotUsed>> events(HttpEntity entity) {
+    return EventStreamUnmarshalling.fromEventsStream(sse).unmarshal(entity, mat);
+  }
+
+  /** True for events that carry a JSON-RPC message ({@code message} or no event type). */
+  static boolean isMessageEvent(ServerSentEvent event) {
+    return event.getEventType().map("message"::equals).orElse(true);
+  }
+
+  void parseAndDeliver(String json, Consumer<ObjectNode> sink) {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(json);
+    } catch (IOException e) {
+      log.warn("Upstream [{}] sent a non-JSON message (ignored): {}", config.name(), excerpt(json));
+      return;
+    }
+    if (node instanceof ObjectNode obj) {
+      safely(sink, obj);
+    } else if (node != null && node.isArray()) {
+      for (JsonNode element : node) {
+        if (element instanceof ObjectNode obj) {
+          safely(sink, obj);
+        }
+      }
+    } else {
+      log.warn("Upstream [{}] sent a non-object JSON message (ignored): {}", config.name(), excerpt(json));
+    }
+  }
+
+  private void safely(Consumer<ObjectNode> sink, ObjectNode message) {
+    try {
+      sink.accept(message);
+    } catch (RuntimeException e) {
+      log.error("Listener of upstream [{}] failed on a message", config.name(), e);
+    }
+  }
+
+  byte[] toJson(ObjectNode message) {
+    try {
+      return MAPPER.writeValueAsBytes(message);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot serialize message", e);
+    }
+  }
+
+  static String excerpt(String s) {
+    String t = s.strip();
+    return t.length() <= EXCERPT_CHARS ? t : t.substring(0, EXCERPT_CHARS) + "…";
+  }
+
+  static <T> CompletableFuture<T> failed(Throwable t) {
+    return CompletableFuture.failedFuture(t);
+  }
+}

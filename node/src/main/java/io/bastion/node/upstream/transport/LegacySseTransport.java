@@ -1,0 +1,188 @@
+package io.bastion.node.upstream.transport;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.config.ServerConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Client side of the deprecated HTTP+SSE transport (2024-11-05): one GET stream carries every
+ * upstream message; its first {@code endpoint} event names the URI to POST messages to.
+ *
+ * <p>{@link #protocolVersion} is a no-op: the {@code MCP-Protocol-Version} header belongs to the
+ * streamable HTTP transport.
+ */
+public final class LegacySseTransport implements UpstreamTransport {
+
+  private static final Logger log = LoggerFactory.getLogger(LegacySseTransport.class);
+
+  private final ServerConfig config;
+  private final HttpSupport http;
+  private final SharedKillSwitch killSwitch;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private final AtomicBoolean closedSignalled = new AtomicBoolean();
+  private final CompletableFuture<Void> startFuture = new CompletableFuture<>();
+  private final CompletableFuture<Void> streamDone = new CompletableFuture<>();
+
+  private volatile Listener listener;
+  private volatile URI endpoint;
+
+  public LegacySseTransport(ActorSystem<?> system, ServerConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.http = new HttpSupport(system, config, log);
+    this.killSwitch = KillSwitches.shared("bastion-upstream-sse-" + config.name());
+  }
+
+  /** The POST endpoint announced by the upstream (null before {@link #start} completed). */
+  public URI endpoint() {
+    return endpoint;
+  }
+
+  /**
+   * Opens the GET stream and completes on its {@code endpoint} event; fails when the connection
+   * is refused, the answer is not 2xx / SSE, or no endpoint arrives within the request timeout.
+   */
+  @Override
+  public CompletionStage<Void> start(Listener listener) {
+    Objects.requireNonNull(listener, "listener");
+    if (!started.compareAndSet(false, true)) {
+      return HttpSupport.failed(new IllegalStateException("transport already started"));
+    }
+    this.listener = listener;
+    List<HttpHeader> headers = new ArrayList<>(http.staticHeaders);
+    headers.add(RawHeader.create("Accept", "text/event-stream"));
+    http.request(HttpRequest.GET(config.url().toString()).addHeaders(headers))
+        .whenComplete((response, err) -> {
+          if (err != null) {
+            fail(HttpSupport.unwrap(err));
+          } else if (!response.status().isSuccess()) {
+            http.failWithStatus(response, "GET " + config.url())
+                .whenComplete((x, statusErr) -> fail(HttpSupport.unwrap(statusErr)));
+          } else if (!HttpSupport.isEventStream(response)) {
+            response.discardEntityBytes(http.mat);
+            fail(new IOException("GET " + config.url() + " answered " + response.entity().getContentType()
+                + ", not an SSE stream"));
+          } else {
+            consume(response);
+          }
+        });
+    CompletableFuture.delayedExecutor(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .execute(() -> {
+          if (!startFuture.isDone()) {
+            fail(new TimeoutException("no endpoint event from " + config.url() + " within "
+                + config.requestTimeout().toMillis() + " ms"));
+            killSwitch.shutdown();
+          }
+        });
+    return startFuture.copy();
+  }
+
+  private void fail(Throwable cause) {
+    closing.set(true);
+    streamDone.complete(null);
+    startFuture.completeExceptionally(cause);
+  }
+
+  private void consume(HttpResponse response) {
+    http.events(response.entity())
+        .thenCompose(source -> source.via(killSwitch.flow()).runForeach(this::onEvent, http.mat))
+        .whenComplete((done, err) -> {
+          streamDone.complete(null);
+          if (!startFuture.isDone()) {
+            startFuture.completeExceptionally(new IOException(
+                "SSE stream from " + config.url() + " ended before its endpoint event", err));
+            return;
+          }
+          if (closing.get()) {
+            signalClosed(null);
+          } else {
+            signalClosed(new IOException("SSE stream from " + config.url() + " ended"
+                + (err == null ? "" : ": " + HttpSupport.unwrap(err)), err));
+          }
+        });
+  }
+
+  private void onEvent(ServerSentEvent event) {
+    String type = event.getEventType().orElse("message");
+    if ("endpoint".equals(type)) {
+      try {
+        endpoint = config.url().resolve(event.getData().strip());
+        log.debug("Upstream [{}] endpoint [{}]", config.name(), endpoint);
+        startFuture.complete(null);
+      } catch (IllegalArgumentException e) {
+        log.warn("Upstream [{}] sent an invalid endpoint [{}]", config.name(), event.getData());
+      }
+    } else if ("message".equals(type) && !event.getData().isBlank()) {
+      http.parseAndDeliver(event.getData(), msg -> {
+        if (!closedSignalled.get()) {
+          listener.onMessage(msg, null);
+        }
+      });
+    }
+  }
+
+  /** POSTs the message to the announced endpoint; 2xx (usually 202) completes, the body is ignored. */
+  @Override
+  public CompletionStage<Void> send(ObjectNode message) {
+    URI target = endpoint;
+    if (target == null) {
+      return HttpSupport.failed(new IllegalStateException("transport not started"));
+    }
+    if (closing.get() || closedSignalled.get()) {
+      return HttpSupport.failed(new IllegalStateException("transport to [" + config.name() + "] is closed"));
+    }
+    HttpRequest request = HttpRequest.POST(target.toString())
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, http.toJson(message)))
+        .addHeaders(http.staticHeaders);
+    return http.request(request).thenCompose(response -> {
+      if (!response.status().isSuccess()) {
+        return http.failWithStatus(response, "POST " + target);
+      }
+      response.discardEntityBytes(http.mat);
+      return CompletableFuture.completedFuture(null);
+    });
+  }
+
+  /** Cancels the GET stream; {@link Listener#onClosed} gets null. Idempotent. */
+  @Override
+  public CompletionStage<Void> close() {
+    if (closing.compareAndSet(false, true)) {
+      killSwitch.shutdown();
+      if (!started.get()) {
+        streamDone.complete(null);
+      }
+    }
+    return streamDone.copy();
+  }
+
+  private void signalClosed(Throwable cause) {
+    if (closedSignalled.compareAndSet(false, true)) {
+      try {
+        listener.onClosed(cause);
+      } catch (RuntimeException e) {
+        log.error("Listener of upstream [{}] failed on close", config.name(), e);
+      }
+    }
+  }
+}
