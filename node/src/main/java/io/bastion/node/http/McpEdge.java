@@ -133,7 +133,7 @@ public final class McpEdge {
   }
 
   private HttpResponse unauthorized(Unauthorized e) {
-    HttpResponse r = jsonError(StatusCode.create(e.status()), null, ErrorCodes.INVALID_REQUEST, e.getMessage());
+    HttpResponse r = jsonError(StatusCodes.get(e.status()), null, ErrorCodes.INVALID_REQUEST, e.getMessage());
     return e.status() == 401
         ? r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"bastion\", error=\"invalid_token\""))
         : r;

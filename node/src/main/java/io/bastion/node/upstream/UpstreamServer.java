@@ -705,6 +705,14 @@ public final class UpstreamServer
       return Effect().none();
     }
     InFlight entry = relatedEntry(related);
+    if (entry == null && Methods.ROOTS_LIST.equals(method)) {
+      // Asked outside any client request (typically right after initialize): Bastion itself
+      // exposes no filesystem roots.
+      ObjectNode empty = Json.object();
+      empty.putArray("roots");
+      transport.send(JsonRpc.result(id, empty));
+      return Effect().none();
+    }
     if (entry == null) {
       transport.send(JsonRpc.error(id, ErrorCodes.METHOD_NOT_FOUND,
           "Bastion has no client request in flight to forward " + method + " to", null));

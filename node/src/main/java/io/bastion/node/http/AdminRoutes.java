@@ -1,0 +1,65 @@
+package io.bastion.node.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.node.upstream.UpstreamStatus;
+import io.bastion.protocol.FederatedCatalog;
+import io.bastion.protocol.Json;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+
+/** Health probes and the read-only operator API ({@code /api/v1/servers}). */
+public final class AdminRoutes {
+  private final ActorSystem<?> system;
+  private final UpstreamDirectory directory;
+  private final BooleanSupplier configLoaded;
+
+  public AdminRoutes(ActorSystem<?> system, BooleanSupplier configLoaded) {
+    this.system = system;
+    this.directory = UpstreamDirectory.get(system);
+    this.configLoaded = configLoaded;
+  }
+
+  public HttpResponse live() {
+    return McpEdge.json(StatusCodes.OK, Json.object().put("status", "live"));
+  }
+
+  /** Ready once this node is Up in the cluster and its config is loaded. */
+  public HttpResponse ready() {
+    boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
+    boolean ok = up && configLoaded.getAsBoolean();
+    ObjectNode body = Json.object().put("status", ok ? "ready" : "not-ready")
+        .put("member", Cluster.get(system).selfMember().status().toString())
+        .put("config", configLoaded.getAsBoolean());
+    return McpEdge.json(ok ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+  }
+
+  /** Every upstream with its state, last error, owner node and catalog size. */
+  public HttpResponse servers() {
+    ObjectNode body = Json.object();
+    ArrayNode arr = body.putArray("servers");
+    FederatedCatalog catalog = directory.catalog();
+    for (UpstreamStatus s : directory.statuses().values()) {
+      ObjectNode o = arr.addObject().put("name", s.name()).put("state", s.state())
+          .put("owner", s.owner()).put("attempts", s.attempts())
+          .put("tools", s.catalog().tools().size()).put("resources", s.catalog().resources().size())
+          .put("resourceTemplates", s.catalog().resourceTemplates().size())
+          .put("prompts", s.catalog().prompts().size())
+          .put("updatedAt", java.time.Instant.ofEpochMilli(s.updatedAtMillis()).toString());
+      o.put("lastError", s.lastError());
+      ArrayNode backoff = o.putArray("recentBackoffMs");
+      s.recentBackoffMs().forEach(backoff::add);
+      if (s.serverInfo() != null) {
+        o.set("serverInfo", s.serverInfo());
+      }
+    }
+    ArrayNode collisions = body.putArray("collisions");
+    catalog.collisions().forEach(collisions::add);
+    return McpEdge.json(StatusCodes.OK, body);
+  }
+}
