@@ -25,6 +25,12 @@
  *                     requests, no mid-call notifications in this mode)
  *   --retry-ms N      `retry:` value of the SSE priming event (default 500)
  *   --allow-host NAME extra Host/Origin hostname to accept besides localhost/127.0.0.1/[::1]
+ *   --prime-legacy-clients
+ *                     treat a request whose MCP-Protocol-Version header is older than 2025-11-25
+ *                     as 2025-11-25 for SSE purposes, so its POST stream also gets a priming
+ *                     event + retry and test_reconnection can close it. Off by default (the SDK
+ *                     rightly skips priming for older clients); the suite's server-sse-polling
+ *                     scenario sends 2025-03-26, so this flag turns its two WARNINGs into SUCCESS.
  *
  * HTTP behaviour (streamable HTTP)
  *   - Stateful sessions: StreamableHTTPServerTransport with sessionIdGenerator = randomUUID and
@@ -94,7 +100,7 @@ import {
 // Command line
 // ---------------------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const opts = { mode: null, port: 0, pageSize: 0, jsonResponse: false, retryMs: 500, allowHosts: [] };
+  const opts = { mode: null, port: 0, pageSize: 0, jsonResponse: false, retryMs: 500, allowHosts: [], primeLegacy: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -110,6 +116,7 @@ function parseArgs(argv) {
       case '--json-response': opts.jsonResponse = true; break;
       case '--retry-ms': opts.retryMs = Number(value()); break;
       case '--allow-host': opts.allowHosts.push(value().toLowerCase()); break;
+      case '--prime-legacy-clients': opts.primeLegacy = true; break;
       case '-h': case '--help': usage(null); break;
       default: usage(`unknown argument ${a}`);
     }
@@ -122,7 +129,7 @@ function parseArgs(argv) {
 
 function usage(error) {
   const text = 'usage: node conformance-fixture.mjs (--http | --sse | --stdio) [--port N] [--page-size N] '
-    + '[--json-response] [--retry-ms N] [--allow-host NAME]...\n';
+    + '[--json-response] [--retry-ms N] [--allow-host NAME]... [--prime-legacy-clients]\n';
   process.stderr.write((error ? `error: ${error}\n` : '') + text);
   process.exit(error ? 2 : 0);
 }
@@ -757,6 +764,16 @@ function checkHostAndOrigin(req, res) {
   return true;
 }
 
+/** --prime-legacy-clients: rewrite an old MCP-Protocol-Version header (both header views). */
+function upgradeLegacyProtocolHeader(req) {
+  const v = req.headers['mcp-protocol-version'];
+  if (typeof v !== 'string' || v >= '2025-11-25') return;
+  req.headers['mcp-protocol-version'] = '2025-11-25';
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i].toLowerCase() === 'mcp-protocol-version') req.rawHeaders[i + 1] = '2025-11-25';
+  }
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -802,6 +819,7 @@ function startStreamableHttp() {
         if (sessionId !== undefined) {
           const entry = transports.get(sessionId);
           if (!entry) { jsonRpcError(res, 404, -32001, 'Session not found'); return; }
+          if (opts.primeLegacy) upgradeLegacyProtocolHeader(req);
           await entry.transport.handleRequest(req, res, body);
           return;
         }
