@@ -13,7 +13,9 @@
  *   list-tools    all pages of tools/list: names, pageCount, pageSizes, tools
  *   call          --tool NAME [--args JSON]: the full CallToolResult
  *   progress      --tool NAME [--args JSON]: calls with an onprogress handler; reports
- *                 progress[] (each with atMs since the call started) and the result
+ *                 progress[] (each with atMs since the call started) and the result, plus
+ *                 progressOnWire[] (every notifications/progress received on the transport:
+ *                 the SDK can drop one that arrives in the same chunk as the result)
  *   cancel        --tool NAME [--args JSON] --after-ms N [--then-tool NAME [--then-args JSON]]:
  *                 aborts the call after N ms (the SDK sends notifications/cancelled); reports
  *                 whether it was aborted, the cancelled request id, and optionally the result
@@ -125,6 +127,10 @@ const now = () => Math.round((performance.now() - t0) * 10) / 10;
 const out = { scenario: o.scenario, url: o.url, transport: o.transport };
 const notifications = [];
 const trace = [];
+// Progress notifications as seen on the wire. The SDK dispatches notifications asynchronously
+// but responses synchronously, so a progress notification that arrives in the same chunk as
+// the result can be dropped before the onprogress handler runs (seen over legacy SSE).
+const wireProgress = [];
 
 function errorInfo(e) {
   const info = { message: e?.message ?? String(e) };
@@ -207,10 +213,11 @@ async function main() {
     out.error = { ...errorInfo(e), phase: 'connect' };
     return;
   }
-  if (o.trace) {
+  {
     const origOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
-      trace.push({ atMs: now(), dir: 'in', message });
+      if (o.trace) trace.push({ atMs: now(), dir: 'in', message });
+      if (message?.method === 'notifications/progress') wireProgress.push({ atMs: now(), ...message.params });
       origOnMessage?.(message, extra);
     };
   }
@@ -260,6 +267,8 @@ async function runScenario(client, requestOptions, sent, getListChangedAt, reque
       });
       out.progress = progress;
       out.progressCount = progress.length;
+      out.progressOnWire = wireProgress;
+      out.progressOnWireCount = wireProgress.length;
       return;
     }
     case 'cancel': {
