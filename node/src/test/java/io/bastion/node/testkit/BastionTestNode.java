@@ -1,0 +1,124 @@
+package io.bastion.node.testkit;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.bastion.config.BastionConfig;
+import io.bastion.config.ConfigLoader;
+import io.bastion.config.GatewayConfig;
+import io.bastion.config.ServerConfig;
+import io.bastion.config.StoreConfig;
+import io.bastion.node.BastionNode;
+import io.bastion.node.NodeConfig;
+import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.node.upstream.UpstreamStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real Bastion node in this JVM for integration tests: HTTP on 127.0.0.1 with an ephemeral
+ * port, Artery on an ephemeral port, an H2 file store in a fresh temp directory, a cluster of one.
+ */
+public final class BastionTestNode implements AutoCloseable {
+  private final BastionNode.Running running;
+  private final Path dataDir;
+
+  private BastionTestNode(BastionNode.Running running, Path dataDir) {
+    this.running = running;
+    this.dataDir = dataDir;
+  }
+
+  /** Starts a node fronting {@code servers} with default gateway settings. */
+  public static BastionTestNode start(List<ServerConfig> servers) {
+    return start(servers, ConfigFactory.empty());
+  }
+
+  public static BastionTestNode start(List<ServerConfig> servers, Config overrides) {
+    BastionConfig base = new BastionConfig(Path.of("test.yaml"), GatewayConfig.DEFAULT, servers,
+        List.of(), List.of(), List.of(), List.of(), null, null, null, List.of());
+    return start(base, overrides);
+  }
+
+  /** Starts a node from YAML text (as a user would write it), with {@code env} for interpolation. */
+  public static BastionTestNode startYaml(String yaml, Map<String, String> env, Config overrides) {
+    return start(ConfigLoader.parse(yaml, Path.of("test.yaml"), env), overrides);
+  }
+
+  public static BastionTestNode start(BastionConfig config, Config overrides) {
+    try {
+      Path data = Files.createTempDirectory("bastion-test-");
+      BastionConfig c = new BastionConfig(config.source(),
+          config.gateway().withHostPort("127.0.0.1", 0), config.servers(), config.virtualKeys(),
+          config.teams(), config.customers(), config.toolGroups(), config.audit(),
+          config.store().type() == StoreConfig.Type.H2
+              ? new StoreConfig(StoreConfig.Type.H2, null, null, null, data) : config.store(),
+          config.adminToken(), config.warnings());
+      Config o = overrides
+          .withFallback(NodeConfig.ephemeralRemoting())
+          .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off\n"
+              + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
+              + "pekko.loglevel = INFO"));
+      BastionNode.Running r = BastionNode.start(c, o).toCompletableFuture().join();
+      return new BastionTestNode(r, data);
+    } catch (IOException e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  public String mcpUrl() {
+    return running.mcpUrl();
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + running.address().getPort();
+  }
+
+  public String sseUrl() {
+    return baseUrl() + "/sse";
+  }
+
+  public BastionNode.Running running() {
+    return running;
+  }
+
+  public UpstreamDirectory directory() {
+    return UpstreamDirectory.get(running.system());
+  }
+
+  /** Waits until {@code server} is in {@code state} (bounded; fails with the last status seen). */
+  public UpstreamStatus awaitState(String server, String state, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    UpstreamStatus last = null;
+    while (System.nanoTime() < deadline) {
+      last = directory().statuses().get(server);
+      if (last != null && state.equals(last.state())) {
+        return last;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new AssertionError("upstream " + server + " did not reach " + state + " within " + timeout
+        + "; last status: " + last);
+  }
+
+  public UpstreamStatus awaitReady(String server) {
+    return awaitState(server, UpstreamStatus.READY, Duration.ofSeconds(60));
+  }
+
+  @Override
+  public void close() {
+    running.stop();
+    try (var files = Files.walk(dataDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+}
