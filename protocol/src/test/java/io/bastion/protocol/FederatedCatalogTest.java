@@ -257,6 +257,33 @@ class FederatedCatalogTest {
   }
 
   @Test
+  void serversSharingAPrefixRouteAnUnlistedUriToTheFirstByNameEveryTime() {
+    // The config only warns about duplicate prefixes, so the catalog must still route deterministically
+    // (every node must pick the same server): the first server in name order wins, as for name collisions.
+    List<UpstreamCatalog> upstreams = new ArrayList<>();
+    for (char ch = 'z'; ch >= 'a'; ch--) {
+      upstreams.add(UpstreamCatalog.empty("srv-" + ch, "p"));
+    }
+
+    FederatedCatalog c = FederatedCatalog.build(upstreams);
+
+    assertThat(c.resource("p+x://unlisted", ALL_KNOWN)).contains(new Target("srv-a", "x://unlisted"));
+  }
+
+  @Test
+  void aNullPrefixMeansBareNames() {
+    UpstreamCatalog u = new UpstreamCatalog("bare", null, List.of(tool("echo")), List.of(resource("test://r")),
+        List.of(), List.of());
+
+    FederatedCatalog c = FederatedCatalog.build(List.of(u));
+
+    assertThat(u.prefix()).isEmpty();
+    assertThat(c.tool("echo")).contains(new Target("bare", "echo"));
+    assertThat(c.resource("test://unlisted", ALL_KNOWN)).contains(new Target("bare", "test://unlisted"));
+    assertThat(ToolNames.expose(null, "a.b")).isEqualTo(ToolNames.expose("", "a.b"));
+  }
+
+  @Test
   void promptsAreQualifiedAndMapBack() {
     UpstreamCatalog gh = new UpstreamCatalog("github", "gh", List.of(), List.of(), List.of(),
         List.of(prompt("review"), prompt("summarize.pr")));
