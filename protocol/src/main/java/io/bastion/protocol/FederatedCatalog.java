@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -71,6 +72,8 @@ public final class FederatedCatalog {
     List<UpstreamCatalog> sorted = new ArrayList<>(upstreams);
     sorted.sort(Comparator.comparing(UpstreamCatalog::server));
     List<String> collisions = new ArrayList<>();
+    // Kept in server-name order (not Map.copyOf, whose iteration order varies between JVMs): servers
+    // sharing a prefix then route an unlisted URI to the same server on every node.
     Map<String, String> prefixes = new LinkedHashMap<>();
     List<Entry> tools = new ArrayList<>();
     List<Entry> prompts = new ArrayList<>();
@@ -120,7 +123,7 @@ public final class FederatedCatalog {
     resources.sort(byName);
     templates.sort(byName);
     return new FederatedCatalog(List.copyOf(tools), List.copyOf(prompts), List.copyOf(resources),
-        List.copyOf(templates), Map.copyOf(prefixes), List.copyOf(collisions));
+        List.copyOf(templates), Collections.unmodifiableMap(prefixes), List.copyOf(collisions));
   }
 
   private static void addNamed(UpstreamCatalog u, JsonNode def, String field, Map<String, Entry> seen,
@@ -179,8 +182,9 @@ public final class FederatedCatalog {
   }
 
   /**
-   * Routes a resource URI: exact listing first, then a server prefix, then a template of a bare
-   * server, then the only bare server. Empty when nothing can own it.
+   * Routes a resource URI: exact listing first, then a server prefix (the first server in name order
+   * when several share it), then a template of a bare server, then the only bare server. Empty when
+   * nothing can own it.
    */
   public Optional<Target> resource(String exposedUri, Predicate<String> serverKnown) {
     Entry e = resourcesByUri.get(exposedUri);

@@ -25,7 +25,8 @@ public final class ToolNames {
   private ToolNames() {}
 
   public static String expose(String prefix, String name) {
-    String joined = prefix == null || prefix.isEmpty() ? name : prefix + SEPARATOR + name;
+    prefix = prefix == null ? "" : prefix;
+    String joined = prefix.isEmpty() ? name : prefix + SEPARATOR + name;
     if (VALID.matcher(joined).matches()) {
       return joined;
     }

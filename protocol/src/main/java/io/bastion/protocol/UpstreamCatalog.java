@@ -7,7 +7,7 @@ import java.util.List;
  * What one upstream offers, as its own names: the raw definitions it listed.
  *
  * @param server the server's configured name
- * @param prefix the exposed-name prefix ("" for bare names)
+ * @param prefix the exposed-name prefix ("" for bare names; null is read as "")
  */
 public record UpstreamCatalog(
     String server,
@@ -18,6 +18,7 @@ public record UpstreamCatalog(
     List<JsonNode> prompts) {
 
   public UpstreamCatalog {
+    prefix = prefix == null ? "" : prefix;
     tools = List.copyOf(tools == null ? List.of() : tools);
     resources = List.copyOf(resources == null ? List.of() : resources);
     resourceTemplates = List.copyOf(resourceTemplates == null ? List.of() : resourceTemplates);
