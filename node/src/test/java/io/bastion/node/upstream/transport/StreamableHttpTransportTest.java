@@ -81,6 +81,16 @@ class StreamableHttpTransportTest extends TransportContract {
   }
 
   @Test
+  void serverInitiatedMessagesArriveOnTheGetStreamWithoutARequestId() throws Exception {
+    initialize();
+    awaitLog("Establishing new SSE stream for session " + ((StreamableHttpTransport) transport).sessionId());
+    call("tools/call", toolCall("toggle-simulated-logging", JSON.createObjectNode()));
+    RecordingListener.Received log = listener.await(
+        r -> "notifications/message".equals(r.message().path("method").asText()), WAIT, "a log notification");
+    assertThat(log.relatedRequestId()).isNull();
+  }
+
+  @Test
   void sendFailsFastOnceTheUpstreamIsGone() throws Exception {
     initialize();
     server.kill();
