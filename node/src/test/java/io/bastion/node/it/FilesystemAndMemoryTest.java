@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class FilesystemAndMemoryTest {
   @TempDir
-  Path dir;
+  static Path dir;
   private Path root;
   private BastionTestNode node;
 
