@@ -397,6 +397,13 @@ public final class McpEdge {
       throw new HttpError(jsonError(StatusCodes.UNSUPPORTED_MEDIA_TYPE, null, ErrorCodes.INVALID_REQUEST,
           "Unsupported Media Type: Content-Type must be application/json"));
     }
+    // A declared Content-Length over the limit makes toStrict fail with a plain
+    // EntityStreamException (not EntityStreamSizeException): refuse it here, before reading.
+    java.util.OptionalLong declared = req.entity().getContentLengthOption();
+    if (declared.isPresent() && declared.getAsLong() > edge.maxRequestBytes()) {
+      req.discardEntityBytes(system);
+      throw new HttpError(tooLarge());
+    }
     return req.entity().toStrict(settings.askTimeout().toMillis(), edge.maxRequestBytes(), system)
         .thenApply(strict -> strict.getData().toArray());
   }
@@ -432,8 +439,7 @@ public final class McpEdge {
       return e.response();
     }
     if (c instanceof EntityStreamSizeException) {
-      return jsonError(StatusCodes.PAYLOAD_TOO_LARGE, null, ErrorCodes.INVALID_REQUEST,
-          "Payload Too Large: the body exceeds " + edge.maxRequestBytes() + " bytes");
+      return tooLarge();
     }
     if (c instanceof JsonRpcException e) {
       return jsonError(StatusCodes.OK, e.id(), e.code(), e.getMessage());
@@ -444,6 +450,11 @@ public final class McpEdge {
     }
     system.log().warn("Unexpected failure on the MCP edge", c);
     return jsonError(StatusCodes.INTERNAL_SERVER_ERROR, null, ErrorCodes.INTERNAL_ERROR, "Internal error");
+  }
+
+  private HttpResponse tooLarge() {
+    return jsonError(StatusCodes.PAYLOAD_TOO_LARGE, null, ErrorCodes.INVALID_REQUEST,
+        "Payload Too Large: the body exceeds " + edge.maxRequestBytes() + " bytes");
   }
 
   static HttpResponse json(StatusCode status, JsonNode body) {

@@ -77,9 +77,12 @@ final class HttpSupport {
         "pekko.http.host-connection-pool.max-open-requests = 256",
         "pekko.http.host-connection-pool.client.idle-timeout = infinite",
         "pekko.http.client.idle-timeout = infinite")).withFallback(base));
+    // Empty events must be emitted: a priming event (id + retry, empty data) carries the
+    // Last-Event-ID a closed POST or GET stream is resumed with.
     this.sse = ServerSentEventSettings.apply(ConfigFactory.parseString(String.join("\n",
         "pekko.http.sse.max-event-size = " + (MAX_SSE_EVENT_BYTES + 1024),
-        "pekko.http.sse.max-line-size = " + MAX_SSE_EVENT_BYTES)).withFallback(base));
+        "pekko.http.sse.max-line-size = " + MAX_SSE_EVENT_BYTES,
+        "pekko.http.sse.emit-empty-events = on")).withFallback(base));
     List<HttpHeader> headers = new ArrayList<>();
     for (Map.Entry<String, String> h : config.headers().entrySet()) {
       if (RESERVED_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {

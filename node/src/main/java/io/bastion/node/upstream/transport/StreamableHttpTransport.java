@@ -168,10 +168,40 @@ public final class StreamableHttpTransport implements UpstreamTransport {
           if (err != null) {
             log.warn("Upstream [{}]: SSE stream of request [{}] failed: {}", config.name(), requestId, err.toString());
           }
-          if (!answered.get() && lastId.get() != null && attempt < MAX_RESUME_ATTEMPTS) {
+          if (answered.get()) {
+            return;
+          }
+          if (lastId.get() != null && attempt < MAX_RESUME_ATTEMPTS) {
             schedule(retry.get(), () -> resumePostStream(requestId, lastId.get(), attempt + 1));
+          } else {
+            responseLost(requestId, err);
           }
         });
+  }
+
+  /**
+   * The stream that should carry the response of {@code requestId} is gone and cannot be resumed.
+   * A broken connection means the upstream is unreachable: the transport is closed, so the owner
+   * fails everything in flight and reconnects. A stream the upstream ended cleanly without an
+   * answer fails just that request. Either way the caller hears at once instead of waiting for
+   * its timeout or the next health ping.
+   */
+  private void responseLost(JsonNode requestId, Throwable err) {
+    if (requestId == null || closing.get() || closedSignalled.get()) {
+      return;
+    }
+    if (err != null) {
+      killSwitch.shutdown();
+      signalClosed(new java.io.IOException("the response stream of request " + requestId
+          + " broke and could not be resumed: " + String.valueOf(HttpSupport.unwrap(err).getMessage()), err));
+      return;
+    }
+    ObjectNode error = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    error.put("jsonrpc", "2.0");
+    error.set("id", requestId);
+    error.putObject("error").put("code", -32603)
+        .put("message", "upstream " + config.name() + " ended the response stream without answering");
+    deliver(error, requestId);
   }
 
   private void resumePostStream(JsonNode requestId, String lastEventId, int attempt) {
@@ -184,11 +214,17 @@ public final class StreamableHttpTransport implements UpstreamTransport {
         .whenComplete((response, err) -> {
           if (err != null) {
             log.warn("Upstream [{}]: resuming request [{}] failed: {}", config.name(), requestId, err.toString());
+            responseLost(requestId, err);
           } else if (response.status().isSuccess() && HttpSupport.isEventStream(response)) {
             consumePostStream(response, requestId, attempt);
           } else {
             log.warn("Upstream [{}]: resuming request [{}] answered {}", config.name(), requestId, response.status());
             response.discardEntityBytes(http.mat);
+            if (response.status().intValue() == 404 && sessionId != null) {
+              sessionExpired();
+            } else {
+              responseLost(requestId, null);
+            }
           }
         });
   }
