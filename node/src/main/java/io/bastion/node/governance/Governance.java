@@ -16,7 +16,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -42,6 +44,7 @@ public final class Governance implements ToolCallGate {
   private final Duration callTimeout;
   private final Map<String, ServerConfig> servers = new HashMap<>();
   private final String node;
+  private final AtomicLong watchers = new AtomicLong();
 
   public Governance(ActorSystem<?> system, BastionConfig config, KeyDirectory keys, AuditLog audit,
       NodeSettings settings) {
@@ -110,8 +113,10 @@ public final class Governance implements ToolCallGate {
 
   private void proceed(Call call, long started, double price, ActorRef<RequestStream.Event> out,
       Consumer<ActorRef<RequestStream.Event>> forward) {
-    ActorRef<RequestStream.Event> watcher = Adapter.spawnAnonymous(system.classicSystem(),
-        watch(call, started, price, out));
+    // A short-lived watcher per call (system guardian: the user guardian of a typed system is closed).
+    org.apache.pekko.actor.ActorRef classic = ((ExtendedActorSystem) system.classicSystem()).systemActorOf(
+        Adapter.props(() -> watch(call, started, price, out)), "audit-watch-" + watchers.incrementAndGet());
+    ActorRef<RequestStream.Event> watcher = Adapter.toTyped(classic);
     forward.accept(watcher);
   }
 
