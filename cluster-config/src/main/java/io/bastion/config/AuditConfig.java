@@ -8,7 +8,7 @@ import java.util.Objects;
  * {@code audit:}: how tool calls are recorded.
  *
  * @param arguments what is kept of call arguments (default {@link Arguments#REDACTED})
- * @param queueSize records buffered per node before calls are slowed (default 10000)
+ * @param queueSize records buffered per node; when full, new records are dropped and counted (default 10000)
  * @param batchSize records per database write (default 500, ≤ queueSize)
  * @param flushInterval longest wait before a partial batch is written (default 1s)
  * @param redactKeys extra argument key names treated as secrets, on top of the built-in list

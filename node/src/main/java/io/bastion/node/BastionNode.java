@@ -4,6 +4,10 @@ import com.typesafe.config.Config;
 import io.bastion.config.BastionConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
+import io.bastion.node.governance.Governance;
+import io.bastion.node.governance.GovernanceRoutes;
+import io.bastion.node.governance.KeyAccessPolicy;
+import io.bastion.node.governance.KeyDirectory;
 import io.bastion.node.http.AccessPolicy;
 import io.bastion.node.http.AdminRoutes;
 import io.bastion.node.http.BastionRoutes;
@@ -69,23 +73,31 @@ public final class BastionNode {
     NodeSettings settings = NodeSettings.fromConfig(system.settings().config());
     AtomicBoolean configLoaded = new AtomicBoolean(true);
     GatewayConfig gw = config.gateway();
+    try {
+      KeyDirectory.checkOpenAccess(config).ifPresent(w -> system.log().warn("!!! {} !!!", w));
+    } catch (IllegalStateException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    KeyDirectory keys = new KeyDirectory(config);
     return StoreSchema.ensure(system).thenCompose(done -> {
       joinSelfIfNoSeeds(system);
       SessionEntity.init(system, gw.sessionIdleTimeout());
       UpstreamServer.init(system, config::server, settings);
-      AccessPolicy policy = AccessPolicy.OPEN;
+      AccessPolicy policy = new KeyAccessPolicy(config);
+      Governance governance = Governance.start(system, config, keys, settings);
       StreamRegistry streams = new StreamRegistry(policy);
       UpstreamDirectory.get(system).addListener(streams);
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
-      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy);
+      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
-      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, McpEdge.Authenticator.OPEN);
+      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys);
       AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
       return Http.get(system).newServerAt(gw.host(), gw.port())
-          .bind(new BastionRoutes(mcp, admin).route())
+          .bind(new BastionRoutes(mcp, admin,
+              new GovernanceRoutes(governance.audit(), config.adminToken()).route()).route())
           .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
     });
   }

@@ -8,14 +8,17 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class BastionRoutes extends AllDirectives {
   private final McpEdge mcp;
   private final AdminRoutes admin;
+  private final Route[] extra;
 
-  public BastionRoutes(McpEdge mcp, AdminRoutes admin) {
+  /** {@code extra}: more routes tried after these (governance's admin API, ...). */
+  public BastionRoutes(McpEdge mcp, AdminRoutes admin, Route... extra) {
     this.mcp = mcp;
     this.admin = admin;
+    this.extra = extra;
   }
 
   public Route route() {
-    return concat(
+    Route core = concat(
         path("mcp", () -> extractRequest(req -> completeWithFuture(mcp.handleMcp(req, null)))),
         path(PathMatchers.segment("mcp").slash(PathMatchers.segment()),
             group -> extractRequest(req -> completeWithFuture(mcp.handleMcp(req, group)))),
@@ -26,5 +29,6 @@ public final class BastionRoutes extends AllDirectives {
         path(PathMatchers.segment("health").slash("live"), () -> get(() -> complete(admin.live()))),
         path(PathMatchers.segment("health").slash("ready"), () -> get(() -> extractRequest(r -> complete(admin.ready())))),
         path(PathMatchers.segment("api").slash("v1").slash("servers"), () -> get(() -> extractRequest(r -> complete(admin.servers())))));
+    return extra.length == 0 ? core : concat(core, extra);
   }
 }

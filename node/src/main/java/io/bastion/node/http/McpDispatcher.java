@@ -36,8 +36,14 @@ public final class McpDispatcher {
   private final UpstreamDirectory directory;
   private final NodeSettings settings;
   private final AccessPolicy policy;
+  private final ToolCallGate gate;
 
   public McpDispatcher(ActorSystem<?> system, NodeSettings settings, AccessPolicy policy) {
+    this(system, settings, policy, ToolCallGate.PASS);
+  }
+
+  public McpDispatcher(ActorSystem<?> system, NodeSettings settings, AccessPolicy policy, ToolCallGate gate) {
+    this.gate = gate;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.directory = UpstreamDirectory.get(system);
@@ -162,12 +168,14 @@ public final class McpDispatcher {
     Optional<FederatedCatalog.Target> target = directory.catalog().tool(name.asText())
         .filter(t -> policy.allowsTool(session, group, t.server(), t.original()));
     if (target.isEmpty()) {
+      gate.denied(new ToolCallGate.Call(sessionId, session, group, req, name.asText(), null, null));
       // Hidden and missing tools get the same answer, on purpose.
       throw JsonRpcException.invalidParams("Unknown tool: " + name.asText());
     }
     ObjectNode upstreamParams = params.deepCopy();
     upstreamParams.put("name", target.get().original());
-    forward(target.get().server(), sessionId, req, upstreamParams, out);
+    gate.admit(new ToolCallGate.Call(sessionId, session, group, req, name.asText(), target.get().server(),
+        target.get().original()), out, o -> forward(target.get().server(), sessionId, req, upstreamParams, o));
   }
 
   private void getPrompt(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,

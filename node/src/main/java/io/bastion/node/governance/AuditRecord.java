@@ -1,0 +1,35 @@
+package io.bastion.node.governance;
+
+/**
+ * One tool call as recorded in {@code bastion_audit}. {@code outcome} is one of {@code ok},
+ * {@code tool_error}, {@code denied}, {@code rate_limited}, {@code over_budget}, {@code timeout},
+ * {@code upstream_down} (plus {@code error} for any other JSON-RPC error).
+ */
+public record AuditRecord(
+    long timeMillis,
+    String node,
+    String sessionId,
+    String keyName,
+    String team,
+    String customer,
+    String clientName,
+    String clientVersion,
+    String server,
+    String tool,
+    String arguments,
+    String outcome,
+    String errorType,
+    long latencyMicros,
+    double costUsd,
+    long bytesIn,
+    long bytesOut) {
+
+  public static final String OK = "ok";
+  public static final String TOOL_ERROR = "tool_error";
+  public static final String DENIED = "denied";
+  public static final String RATE_LIMITED = "rate_limited";
+  public static final String OVER_BUDGET = "over_budget";
+  public static final String TIMEOUT = "timeout";
+  public static final String UPSTREAM_DOWN = "upstream_down";
+  public static final String ERROR = "error";
+}
