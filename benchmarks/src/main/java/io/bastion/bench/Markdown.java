@@ -47,7 +47,7 @@ final class Markdown {
     table(b, r, BenchmarkMain.GOV, null, null, "## governance");
     if (!r.search.isEmpty()) {
       b.append("## Max throughput with p99 < 10 ms and no errors\n\n");
-      b.append(String.format(Locale.ROOT, "Stepped rates, %.0f s warm-up + %.0f s per step; stops at the first step with p99 ≥ 10 ms or errors.%n%n",
+      b.append(String.format(Locale.ROOT, "Stepped rates, %.1f s warm-up + %.1f s per step; stops at the first step with p99 ≥ 10 ms or errors.%n%n",
           o.stepWarmup.toMillis() / 1000.0, o.stepDuration.toMillis() / 1000.0));
       b.append("| scenario | best rate (req/s) | achieved | p50 ms | p99 ms | × direct | × nginx | steps |\n");
       b.append("|---|---:|---:|---:|---:|---:|---:|---|\n");
