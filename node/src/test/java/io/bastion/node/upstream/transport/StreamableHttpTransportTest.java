@@ -37,7 +37,10 @@ class StreamableHttpTransportTest extends TransportContract {
   @BeforeAll
   static void startSystem() {
     testKit = ActorTestKit.create("streamable-http-transport-test",
-        ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+        ConfigFactory.parseString("pekko.actor.provider = local\n"
+            // node's reference.conf turns exit-jvm on: shutting the test kit down would end the
+            // surefire JVM (exit 0) and silently skip every test class scheduled after this one.
+            + "pekko.coordinated-shutdown.exit-jvm = off").withFallback(ConfigFactory.load()));
   }
 
   @AfterAll

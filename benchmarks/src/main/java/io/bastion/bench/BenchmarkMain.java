@@ -1,0 +1,524 @@
+package io.bastion.bench;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.bastion.config.BastionConfig;
+import io.bastion.config.GatewayConfig;
+import io.bastion.config.ServerConfig;
+import io.bastion.config.StoreConfig;
+import io.bastion.config.TransportType;
+import io.bastion.node.BastionNode;
+import io.bastion.node.NodeConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Runs the benchmark scenarios side by side in one invocation and writes a markdown report.
+ *
+ * <pre>
+ * BenchmarkMain [--smoke] [--scenarios direct,nginx,bastion,stdio,init,governance,memory]
+ *               [--in-process] [--rate R] [--warmup S] [--duration S] [--no-search]
+ *               [--sessions N] [--memory-sessions N] [--bastion-jvm-opts "..."] [--out FILE]
+ * </pre>
+ */
+public final class BenchmarkMain {
+  static final List<String> ALL = List.of("direct", "nginx", "bastion", "stdio", "init", "governance", "memory");
+  static final double P99_LIMIT_US = 10_000;
+
+  /** Command-line options. */
+  public static final class Options {
+    boolean smoke;
+    Set<String> scenarios = new LinkedHashSet<>(ALL);
+    boolean inProcess;
+    double rate = 300;
+    double stdioRate = 300;
+    double initRate = 200;
+    Duration warmup = Duration.ofSeconds(3);
+    Duration duration = Duration.ofSeconds(10);
+    Duration stepWarmup = Duration.ofMillis(1500);
+    Duration stepDuration = Duration.ofSeconds(3);
+    boolean search = true;
+    int sessions = 8;
+    int maxInFlight = 128;
+    int memorySessions = 2000;
+    List<String> bastionJvmOpts = new ArrayList<>();
+    Path out;
+
+    /** A few seconds per scenario at tiny rates, for CI. */
+    public static Options smoke() {
+      Options o = new Options();
+      o.applySmoke();
+      return o;
+    }
+
+    void applySmoke() {
+      smoke = true;
+      rate = 50;
+      stdioRate = 50;
+      initRate = 20;
+      warmup = Duration.ofMillis(500);
+      duration = Duration.ofSeconds(2);
+      search = false;
+      sessions = 2;
+      memorySessions = 50;
+    }
+
+    public Options scenarios(String... names) {
+      scenarios = new LinkedHashSet<>(List.of(names));
+      return this;
+    }
+
+    public Options inProcess(boolean v) {
+      inProcess = v;
+      return this;
+    }
+
+    public Options out(Path p) {
+      out = p;
+      return this;
+    }
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--smoke" -> o.applySmoke();
+          case "--scenarios" -> o.scenarios = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
+          case "--in-process" -> o.inProcess = true;
+          case "--rate" -> o.rate = Double.parseDouble(args[++i]);
+          case "--stdio-rate" -> o.stdioRate = Double.parseDouble(args[++i]);
+          case "--init-rate" -> o.initRate = Double.parseDouble(args[++i]);
+          case "--warmup" -> o.warmup = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
+          case "--duration" -> o.duration = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
+          case "--no-search" -> o.search = false;
+          case "--sessions" -> o.sessions = Integer.parseInt(args[++i]);
+          case "--max-in-flight" -> o.maxInFlight = Integer.parseInt(args[++i]);
+          case "--memory-sessions" -> o.memorySessions = Integer.parseInt(args[++i]);
+          case "--bastion-jvm-opts" -> o.bastionJvmOpts = List.of(args[++i].trim().split("\\s+"));
+          case "--out" -> o.out = Path.of(args[++i]);
+          default -> throw new IllegalArgumentException("unknown option " + args[i]);
+        }
+      }
+      for (String s : o.scenarios) {
+        if (!ALL.contains(s)) {
+          throw new IllegalArgumentException("unknown scenario " + s + "; known: " + ALL);
+        }
+      }
+      return o;
+    }
+  }
+
+  /** One line of a table: a measured result, or a skipped scenario with the reason. */
+  public record Row(String section, String scenario, LoadDriver.Result result, String note) {
+    public boolean skipped() {
+      return result == null;
+    }
+  }
+
+  /** Everything one invocation measured. */
+  public static final class Report {
+    public final List<Row> rows = new ArrayList<>();
+    public final List<Row> search = new ArrayList<>();
+    public final List<String> memory = new ArrayList<>();
+    public final List<String> notes = new ArrayList<>();
+    String markdown;
+
+    public Row row(String section, String scenario) {
+      return rows.stream().filter(r -> r.section().equals(section) && r.scenario().equals(scenario))
+          .findFirst().orElse(null);
+    }
+
+    public String markdown() {
+      return markdown;
+    }
+  }
+
+  static final String CALL = "tools/call, HTTP upstream";
+  static final String STDIO = "tools/call, stdio upstream";
+  static final String INIT = "initialize (new session)";
+  static final String GOV = "governance";
+
+  private BenchmarkMain() {}
+
+  public static void main(String[] args) throws Exception {
+    Options o;
+    try {
+      o = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("benchmark: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Report r = run(o);
+    System.out.println(r.markdown());
+    System.exit(0);
+  }
+
+  public static Report run(Options o) throws Exception {
+    Report report = new Report();
+    Path root = repoRoot();
+    Path work = Files.createTempDirectory("bastion-bench-");
+    String loadStart = loadAvg();
+    long t0 = System.nanoTime();
+    List<AutoCloseable> closers = new ArrayList<>();
+    Duration timeout = Duration.ofSeconds(10);
+    String bastionMode = o.inProcess ? "in-process (same JVM as the load driver)" : "separate JVM (io.bastion.node.Main, as ./bastion runs it)";
+    try (LoadDriver driver = new LoadDriver(o.maxInFlight, timeout)) {
+      HttpClient http = driver.client();
+      boolean wantsBastion = o.scenarios.contains("bastion") || o.scenarios.contains("stdio")
+          || o.scenarios.contains("init") || o.scenarios.contains("memory");
+      boolean wantsMock = wantsBastion || o.scenarios.contains("direct") || o.scenarios.contains("nginx");
+
+      // The mock upstream: its own JVM unless in-process.
+      String mockUrl = null;
+      if (wantsMock) {
+        if (o.inProcess) {
+          MockUpstream m = MockUpstream.startHttp(0, 0, 64, 4);
+          closers.add(m);
+          mockUrl = m.url();
+        } else {
+          String[] url = new String[1];
+          closers.add(Procs.start("mock", Procs.javaCmd(List.of("-Xmx256m", "-Dsun.net.httpserver.nodelay=true"), MockUpstream.class.getName(),
+                  "--threads", "4"), work.resolve("mock.log"),
+              Pattern.compile("listening on (\\S+)"), Duration.ofSeconds(30), url));
+          mockUrl = url[0];
+        }
+      }
+      URI mock = mockUrl == null ? null : URI.create(mockUrl);
+
+      // nginx in front of the mock.
+      URI nginx = null;
+      String nginxSkip = null;
+      if (o.scenarios.contains("nginx")) {
+        if (Procs.which("nginx") == null) {
+          nginxSkip = "SKIPPED: nginx not installed (apt-get install -y nginx)";
+        } else {
+          int port = Procs.freePort();
+          Path prefix = Files.createDirectories(work.resolve("nginx"));
+          Files.createDirectories(prefix.resolve("logs"));
+          Path conf = prefix.resolve("nginx.conf");
+          Files.writeString(conf, nginxConf(port, mock.getPort(), prefix));
+          closers.add(Procs.start("nginx", List.of(Procs.which("nginx"), "-p", prefix.toString(), "-c",
+              conf.toString(), "-g", "daemon off;"), work.resolve("nginx.log"), null, null, null));
+          nginx = URI.create("http://127.0.0.1:" + port + "/mcp");
+          waitOpen(http, nginx, Duration.ofSeconds(15));
+        }
+      }
+
+      // One Bastion node fronting the mock over HTTP and (for scenario 5) the mock over stdio.
+      URI bastion = null;
+      long bastionPid = -1;
+      long idleHeap = -1;
+      boolean stdio = o.scenarios.contains("stdio");
+      if (wantsBastion) {
+        List<String> stdioCmd = Procs.javaCmd(List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+            MockUpstream.class.getName(), "--stdio");
+        List<ServerConfig> servers = new ArrayList<>();
+        servers.add(ServerConfig.remote("mock", TransportType.HTTP, mock));
+        if (stdio) {
+          servers.add(ServerConfig.stdio("stdiomock", stdioCmd));
+        }
+        if (o.inProcess) {
+          BastionNode.Running node = startInProcess(servers, work.resolve("data"));
+          closers.add(node::stop);
+          bastion = URI.create(node.mcpUrl());
+        } else {
+          Path yaml = work.resolve("bastion.yaml");
+          Files.writeString(yaml, bastionYaml(mock, stdio ? stdioCmd : null));
+          List<String> jvm = new ArrayList<>(o.bastionJvmOpts);
+          jvm.add("-Dpekko.remote.artery.canonical.port=0");
+          jvm.add("-Dpekko.cluster.jmx.multi-mbeans-in-same-jvm=on");
+          String[] url = new String[1];
+          Procs.Child node = Procs.start("bastion", Procs.javaCmd(jvm, "io.bastion.node.Main", "--config",
+                  yaml.toString(), "--port", "0", "--data", work.resolve("data").toString()),
+              work.resolve("bastion.log"), Pattern.compile("Bastion ready: MCP endpoint (\\S+)"),
+              Duration.ofSeconds(90), url);
+          closers.add(node);
+          bastionPid = node.pid();
+          bastion = URI.create(url[0]);
+        }
+        String sid = Mcp.open(http, bastion, timeout);
+        Mcp.awaitTool(http, bastion, "mock__echo", sid, Duration.ofSeconds(60));
+        if (stdio) {
+          Mcp.awaitTool(http, bastion, "stdiomock__echo", sid, Duration.ofSeconds(60));
+        }
+        if (o.scenarios.contains("memory")) {
+          idleHeap = heap(o, bastionPid);
+        }
+      }
+
+      // (1)-(3): the same tools/call at the same constant rate.
+      List<Target> targets = new ArrayList<>();
+      if (o.scenarios.contains("direct")) {
+        targets.add(new Target("(1) direct → mock", mock, "echo"));
+      }
+      if (o.scenarios.contains("nginx")) {
+        if (nginx == null) {
+          report.rows.add(new Row(CALL, "(2) nginx proxy_pass → mock", null, nginxSkip));
+        } else {
+          targets.add(new Target("(2) nginx proxy_pass → mock", nginx, "echo"));
+        }
+      }
+      if (o.scenarios.contains("bastion")) {
+        targets.add(new Target("(3) Bastion → mock", bastion, "mock__echo"));
+      }
+      // Pre-warm every target (driver, mock, nginx, Bastion JIT) before anything is recorded, so the
+      // first scenario does not pay for everyone's cold start.
+      for (Target t : targets) {
+        LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, o.sessions, timeout), timeout);
+        driver.run(call, Math.min(o.rate, 200), Duration.ZERO, o.smoke ? Duration.ofMillis(300) : Duration.ofSeconds(5));
+      }
+      for (Target t : targets) {
+        LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, o.sessions, timeout), timeout);
+        report.rows.add(new Row(CALL, t.name, driver.run(call, o.rate, o.warmup, o.duration), null));
+      }
+      if (o.search) {
+        double[] rates = {100, 250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000};
+        for (Target t : targets) {
+          LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, o.sessions, timeout), timeout);
+          List<LoadDriver.Result> steps = driver.searchMax(call, rates, o.stepWarmup, o.stepDuration, P99_LIMIT_US);
+          report.search.add(new Row(CALL, t.name, LoadDriver.best(steps, P99_LIMIT_US), describe(steps)));
+        }
+      }
+
+      // (5) stdio upstream: Bastion vs supergateway fronting the same stdio server.
+      if (stdio) {
+        List<Target> st = new ArrayList<>();
+        st.add(new Target("(5) Bastion → stdio mock", bastion, "stdiomock__echo"));
+        Path sg = root.resolve("benchmarks/tools/node_modules/.bin/supergateway");
+        if (Files.isExecutable(sg) && Procs.which("node") != null) {
+          int port = Procs.freePort();
+          String cmd = String.join(" ", Procs.javaCmd(List.of("-Xmx128m", "-XX:+UseSerialGC",
+              "-XX:TieredStopAtLevel=1"), MockUpstream.class.getName(), "--stdio"));
+          closers.add(Procs.start("supergateway", List.of(sg.toString(), "--stdio", cmd, "--outputTransport",
+                  "streamableHttp", "--stateful", "--port", Integer.toString(port), "--logLevel", "info"),
+              work.resolve("supergateway.log"), null, null, null));
+          URI sgUri = URI.create("http://127.0.0.1:" + port + "/mcp");
+          waitOpen(http, sgUri, Duration.ofSeconds(30));
+          st.add(new Target("(5) supergateway 4.0.0 → stdio mock", sgUri, "echo"));
+        } else {
+          report.rows.add(new Row(STDIO, "(5) supergateway 4.0.0 → stdio mock", null,
+              "SKIPPED: supergateway not installed (cd benchmarks/tools && npm ci)"));
+        }
+        for (Target t : st) {
+          // one session each: supergateway --stateful starts one stdio child per session
+          LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, 1, timeout), timeout);
+          report.rows.add(new Row(STDIO, t.name, driver.run(call, o.stdioRate, o.warmup, o.duration), null));
+        }
+        report.rows.add(new Row(STDIO, "(5) mcp-proxy 6.7.19 → stdio mock", null,
+            "NOT RUN: installed by benchmarks/tools but not wired into the harness yet"));
+        if (o.search) {
+          double[] rates = {100, 250, 500, 1000, 2000, 3000, 4000, 5000};
+          for (Target t : st) {
+            LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, 1, timeout), timeout);
+            List<LoadDriver.Result> steps = driver.searchMax(call, rates, o.stepWarmup, o.stepDuration, P99_LIMIT_US);
+            report.search.add(new Row(STDIO, t.name, LoadDriver.best(steps, P99_LIMIT_US), describe(steps)));
+          }
+        }
+      }
+
+      // (6) initialize: a new session per request.
+      if (o.scenarios.contains("init")) {
+        report.rows.add(new Row(INIT, "(6) direct → mock initialize", driver.run(Mcp.initialize(mock, timeout),
+            o.initRate, o.warmup, o.duration), null));
+        report.rows.add(new Row(INIT, "(6) Bastion initialize", driver.run(Mcp.initialize(bastion, timeout),
+            o.initRate, o.warmup, o.duration), null));
+      }
+
+      // (7) governance: only once the tree enforces virtual keys.
+      if (o.scenarios.contains("governance")) {
+        report.rows.add(new Row(GOV, "(7) key with budget + rate limit vs none", null,
+            "SKIPPED: this tree does not enforce virtual keys yet (BastionNode wires AccessPolicy.OPEN); "
+                + "add the scenario when governance lands"));
+      }
+
+      // (8) memory: heap at idle, and per idle session.
+      if (o.scenarios.contains("memory")) {
+        long before = heap(o, bastionPid);
+        for (int i = 0; i < o.memorySessions; i++) {
+          Mcp.open(http, bastion, timeout);
+        }
+        long after = heap(o, bastionPid);
+        String scope = o.inProcess ? "whole test JVM (driver + mock + node): indicative only" : "Bastion JVM only, via jcmd GC.run + GC.heap_info";
+        report.memory.add(String.format(Locale.ROOT, "| heap used at idle (after start, upstream connected, GC) | %s | %s |",
+            mb(idleHeap), scope));
+        report.memory.add(String.format(Locale.ROOT, "| heap used after the load runs (GC) | %s | %s |", mb(before), scope));
+        report.memory.add(String.format(Locale.ROOT, "| heap used with %d more idle sessions (GC) | %s | %s |",
+            o.memorySessions, mb(after), scope));
+        report.memory.add(String.format(Locale.ROOT, "| **heap per idle session** | **%s** | (after − before) / %d |",
+            before < 0 || after < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f B", (after - before) / (double) o.memorySessions),
+            o.memorySessions));
+      }
+    } finally {
+      for (int i = closers.size() - 1; i >= 0; i--) {
+        try {
+          closers.get(i).close();
+        } catch (Exception ignored) {
+          // best effort
+        }
+      }
+    }
+    String loadEnd = loadAvg();
+    double minutes = (System.nanoTime() - t0) / 60e9;
+    report.markdown = Markdown.render(report, o, bastionMode, loadStart, loadEnd, minutes);
+    Path out = o.out != null ? o.out : defaultOut(root, o);
+    Files.createDirectories(out.toAbsolutePath().getParent());
+    Files.writeString(out, report.markdown);
+    report.notes.add("written to " + out);
+    System.err.println("benchmark: results written to " + out);
+    deleteTree(work);
+    return report;
+  }
+
+  record Target(String name, URI uri, String tool) {}
+
+  private static List<String> sessions(HttpClient http, URI uri, int n, Duration timeout) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(Mcp.open(http, uri, timeout));
+    }
+    return out;
+  }
+
+  private static long heap(Options o, long pid) {
+    return o.inProcess || pid < 0 ? Procs.localHeapUsedAfterGc() : Procs.remoteHeapUsedAfterGc(pid);
+  }
+
+  private static String mb(long bytes) {
+    return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0);
+  }
+
+  static String describe(List<LoadDriver.Result> steps) {
+    StringBuilder b = new StringBuilder();
+    for (LoadDriver.Result r : steps) {
+      if (b.length() > 0) {
+        b.append(", ");
+      }
+      b.append(String.format(Locale.ROOT, "%.0f→p99 %.1f ms%s", r.rate(), r.p99() / 1000.0,
+          r.errors() > 0 ? " (" + r.errors() + " err)" : ""));
+    }
+    return b.toString();
+  }
+
+  private static void waitOpen(HttpClient http, URI uri, Duration max) throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        Mcp.open(http, uri, Duration.ofSeconds(5));
+        return;
+      } catch (IOException e) {
+        last = e;
+        Thread.sleep(200);
+      }
+    }
+    throw new IOException("no MCP endpoint at " + uri + " within " + max, last);
+  }
+
+  static BastionNode.Running startInProcess(List<ServerConfig> servers, Path data) {
+    BastionConfig c = new BastionConfig(Path.of("bench.yaml"), GatewayConfig.DEFAULT.withHostPort("127.0.0.1", 0),
+        servers, List.of(), List.of(), List.of(), List.of(), null,
+        new StoreConfig(StoreConfig.Type.H2, null, null, null, data), null, List.of());
+    Config o = NodeConfig.ephemeralRemoting().withFallback(ConfigFactory.parseString(
+        "pekko.coordinated-shutdown.exit-jvm = off\n"
+            + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
+            + "pekko.loglevel = WARNING"));
+    return BastionNode.start(c, o).toCompletableFuture().join();
+  }
+
+  static String bastionYaml(URI mock, List<String> stdioCmd) {
+    StringBuilder y = new StringBuilder();
+    y.append("gateway:\n  host: 127.0.0.1\n  port: 0\n\nmcp:\n  servers:\n");
+    y.append("    - name: mock\n      type: http\n      url: \"").append(mock).append("\"\n");
+    if (stdioCmd != null) {
+      y.append("    - name: stdiomock\n      type: stdio\n      command: [");
+      for (int i = 0; i < stdioCmd.size(); i++) {
+        y.append(i == 0 ? "" : ", ").append('"').append(stdioCmd.get(i).replace("\\", "\\\\").replace("\"", "\\\""))
+            .append('"');
+      }
+      y.append("]\n");
+    }
+    return y.toString();
+  }
+
+  static String nginxConf(int listen, int upstreamPort, Path prefix) {
+    return """
+        worker_processes 1;
+        pid %1$s/nginx.pid;
+        error_log %1$s/logs/error.log warn;
+        events { worker_connections 4096; }
+        http {
+          access_log off;
+          client_body_temp_path %1$s/client_body;
+          proxy_temp_path %1$s/proxy;
+          fastcgi_temp_path %1$s/fastcgi;
+          uwsgi_temp_path %1$s/uwsgi;
+          scgi_temp_path %1$s/scgi;
+          keepalive_requests 1000000;
+          upstream mock { server 127.0.0.1:%3$d; keepalive 256; }
+          server {
+            listen 127.0.0.1:%2$d;
+            location / {
+              proxy_pass http://mock;
+              proxy_http_version 1.1;
+              proxy_set_header Connection "";
+              proxy_buffering off;
+            }
+          }
+        }
+        """.formatted(prefix.toAbsolutePath(), listen, upstreamPort);
+  }
+
+  static Path repoRoot() {
+    Path p = Path.of("").toAbsolutePath();
+    for (Path q = p; q != null; q = q.getParent()) {
+      if (Files.exists(q.resolve("benchmarks/pom.xml"))) {
+        return q;
+      }
+      if (Files.exists(q.resolve("pom.xml")) && q.getFileName() != null
+          && q.getFileName().toString().equals("benchmarks") && q.getParent() != null) {
+        return q.getParent();
+      }
+    }
+    return p;
+  }
+
+  static Path defaultOut(Path root, Options o) {
+    if (o.smoke) {
+      return root.resolve("benchmarks/target/smoke-results.md");
+    }
+    String sha = Procs.capture(Duration.ofSeconds(10), "git", "-C", root.toString(), "rev-parse", "--short", "HEAD");
+    if (sha.isEmpty() || sha.contains(" ")) {
+      sha = "nogit";
+    }
+    return root.resolve("benchmarks/results/" + LocalDate.now() + "-" + sha + ".md");
+  }
+
+  static String loadAvg() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException e) {
+      return "n/a";
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+}

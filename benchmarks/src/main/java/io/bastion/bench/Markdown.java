@@ -1,0 +1,177 @@
+package io.bastion.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+/** Renders a {@link BenchmarkMain.Report} as the markdown results file. */
+final class Markdown {
+  private Markdown() {}
+
+  static String render(BenchmarkMain.Report r, BenchmarkMain.Options o, String bastionMode, String loadStart,
+      String loadEnd, double minutes) {
+    StringBuilder b = new StringBuilder();
+    b.append("# Bastion benchmark results").append(o.smoke ? " (SMOKE: numbers meaningless)" : "").append("\n\n");
+    b.append("- date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
+    b.append("- commit: ").append(Procs.capture(Duration.ofSeconds(10), "git", "-C", BenchmarkMain.repoRoot().toString(),
+        "rev-parse", "--short", "HEAD")).append('\n');
+    b.append("- machine: ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs (nproc), ")
+        .append(memTotal()).append(" RAM, ").append(cpuModel()).append('\n');
+    b.append("- java: ").append(System.getProperty("java.vm.name")).append(' ')
+        .append(System.getProperty("java.runtime.version")).append('\n');
+    String nginx = Procs.which("nginx") == null ? "not installed"
+        : Procs.capture(Duration.ofSeconds(5), Procs.which("nginx"), "-v").replace("nginx version: ", "");
+    b.append("- nginx: ").append(nginx).append(" (1 worker, upstream keepalive)").append('\n');
+    b.append("- Bastion: ").append(bastionMode).append(", default JVM flags")
+        .append(o.bastionJvmOpts.isEmpty() ? "" : " plus " + String.join(" ", o.bastionJvmOpts)).append('\n');
+    b.append("- mock upstream: ").append(o.inProcess ? "in the driver's JVM" : "its own JVM")
+        .append(" (JDK HttpServer, 4 threads, 0 ms latency, 64-byte payload)\n");
+    b.append("- load: constant arrival rate, latency from the intended send time (coordinated omission corrected), ")
+        .append(String.format(Locale.ROOT, "warm-up %.1f s discarded, %.1f s measured, %d sessions round-robin, ≤ %d in flight, JDK HttpClient HTTP/1.1",
+            o.warmup.toMillis() / 1000.0, o.duration.toMillis() / 1000.0, o.sessions, o.maxInFlight)).append('\n');
+    b.append("- **shared box**: other engineers' builds and tests ran on the same 2 cores. Load average (1/5/15 min) at start `")
+        .append(loadStart).append("`, at end `").append(loadEnd).append("`. Compare ratios, not absolute figures.\n");
+    b.append(String.format(Locale.ROOT, "- run took %.1f min; load generator, mock, nginx and Bastion all share the machine%n%n", minutes));
+
+    table(b, r, BenchmarkMain.CALL, "(1) direct → mock", "(2) nginx proxy_pass → mock",
+        String.format(Locale.ROOT, "## tools/call through an HTTP upstream, %.0f req/s each", o.rate));
+    added(b, r);
+    table(b, r, BenchmarkMain.STDIO, null, null,
+        String.format(Locale.ROOT, "## tools/call to a stdio upstream, %.0f req/s, one session", o.stdioRate));
+    table(b, r, BenchmarkMain.INIT, "(6) direct → mock initialize", null,
+        String.format(Locale.ROOT, "## initialize, %.0f new sessions/s", o.initRate));
+    table(b, r, BenchmarkMain.GOV, null, null, "## governance");
+    if (!r.search.isEmpty()) {
+      b.append("## Max throughput with p99 < 10 ms and no errors\n\n");
+      b.append(String.format(Locale.ROOT, "Stepped rates, %.1f s warm-up + %.1f s per step; stops at the first step with p99 ≥ 10 ms or errors.%n%n",
+          o.stepWarmup.toMillis() / 1000.0, o.stepDuration.toMillis() / 1000.0));
+      b.append("| scenario | best rate (req/s) | achieved | p50 ms | p99 ms | × direct | × nginx | steps |\n");
+      b.append("|---|---:|---:|---:|---:|---:|---:|---|\n");
+      LoadDriver.Result direct = find(r.search, "(1) direct → mock");
+      LoadDriver.Result ng = find(r.search, "(2) nginx proxy_pass → mock");
+      for (BenchmarkMain.Row row : r.search) {
+        LoadDriver.Result x = row.result();
+        if (x == null) {
+          b.append("| ").append(row.scenario()).append(" | none met the limit | | | | | | ").append(row.note()).append(" |\n");
+          continue;
+        }
+        b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %s | %s | %s | %s | %s |%n", row.scenario(), x.rate(),
+            x.achievedRps(), ms(x.p50()), ms(x.p99()),
+            BenchmarkMain.CALL.equals(row.section()) ? ratio(x.achievedRps(), direct == null ? 0 : direct.achievedRps()) : "",
+            BenchmarkMain.CALL.equals(row.section()) ? ratio(x.achievedRps(), ng == null ? 0 : ng.achievedRps()) : "",
+            row.note()));
+      }
+      LoadDriver.Result bs = find(r.search, "(5) Bastion → stdio mock");
+      LoadDriver.Result sg = find(r.search, "(5) supergateway 4.0.0 → stdio mock");
+      if (bs != null && sg != null) {
+        b.append(String.format(Locale.ROOT, "%nstdio: Bastion sustains **%s** supergateway's rate at p99 < 10 ms (target ≥ 3×).%n",
+            ratio(bs.achievedRps(), sg.achievedRps())));
+      }
+      b.append('\n');
+    }
+    if (!r.memory.isEmpty()) {
+      b.append("## Memory (Bastion heap)\n\n| measure | value | how |\n|---|---:|---|\n");
+      r.memory.forEach(l -> b.append(l).append('\n'));
+      b.append('\n');
+    }
+    b.append("""
+        ## How to read this
+        - Latencies are in milliseconds, from when each request *should* have been sent at the constant rate to
+          when its full answer arrived, so queueing in the driver counts against the system under test.
+        - "× direct" / "× nginx" divide this row's p50 by the p50 of the direct / nginx row of the same table;
+          "added" subtracts the direct p50: that is what one hop costs.
+        - Every row of a table ran in this same invocation, one after the other, on the same machine.
+        """);
+    return b.toString();
+  }
+
+  private static void table(StringBuilder b, BenchmarkMain.Report r, String section, String directName,
+      String nginxName, String title) {
+    List<BenchmarkMain.Row> rows = r.rows.stream().filter(x -> x.section().equals(section)).toList();
+    if (rows.isEmpty()) {
+      return;
+    }
+    LoadDriver.Result direct = directName == null ? null : find(rows, directName);
+    LoadDriver.Result ng = nginxName == null ? null : find(rows, nginxName);
+    b.append(title).append("\n\n");
+    b.append("| scenario | ok | errors | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p50 × direct | p50 × nginx |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (BenchmarkMain.Row row : rows) {
+      LoadDriver.Result x = row.result();
+      if (x == null) {
+        b.append("| ").append(row.scenario()).append(" | ").append(row.note()).append(" | | | | | | | | | |\n");
+        continue;
+      }
+      b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %s | %s | %s | %s | %s | %s | %s |%n", row.scenario(),
+          x.ok(), x.errors(), x.achievedRps(), ms(x.p50()), ms(x.p90()), ms(x.p99()), ms(x.p999()), ms(x.max()),
+          direct == null ? "" : ratio(x.p50(), direct.p50()), ng == null ? "" : ratio(x.p50(), ng.p50())));
+    }
+    for (BenchmarkMain.Row row : rows) {
+      if (row.result() != null && row.result().firstError() != null) {
+        b.append("\nfirst error of ").append(row.scenario()).append(": `").append(row.result().firstError()).append("`\n");
+      }
+    }
+    b.append('\n');
+  }
+
+  private static void added(StringBuilder b, BenchmarkMain.Report r) {
+    LoadDriver.Result d = find(r.rows, "(1) direct → mock");
+    LoadDriver.Result n = find(r.rows, "(2) nginx proxy_pass → mock");
+    LoadDriver.Result x = find(r.rows, "(3) Bastion → mock");
+    if (d == null || x == null) {
+      return;
+    }
+    double bastionAdds = x.p50() - d.p50();
+    b.append(String.format(Locale.ROOT, "Added p50 over direct: Bastion **%.0f µs**", bastionAdds));
+    if (n != null) {
+      double nginxAdds = n.p50() - d.p50();
+      b.append(String.format(Locale.ROOT, ", nginx %.0f µs: Bastion adds **%s** what nginx adds (target ≤ 2×)",
+          nginxAdds, ratio(bastionAdds, nginxAdds)));
+    }
+    b.append(".\n\n");
+  }
+
+  static LoadDriver.Result find(List<BenchmarkMain.Row> rows, String scenario) {
+    return rows.stream().filter(x -> x.scenario().equals(scenario) && x.result() != null)
+        .map(BenchmarkMain.Row::result).findFirst().orElse(null);
+  }
+
+  static String ms(double micros) {
+    return String.format(Locale.ROOT, "%.3f", micros / 1000.0);
+  }
+
+  static String ratio(double a, double b) {
+    return b <= 0 ? "n/a" : String.format(Locale.ROOT, "%.2f×", a / b);
+  }
+
+  private static String memTotal() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (l.startsWith("MemTotal:")) {
+          long kb = Long.parseLong(l.replaceAll("\\D+", ""));
+          return String.format(Locale.ROOT, "%.1f GiB", kb / 1048576.0);
+        }
+      }
+    } catch (Exception ignored) {
+      // fall through
+    }
+    return "? GiB";
+  }
+
+  private static String cpuModel() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (l.startsWith("model name")) {
+          return l.substring(l.indexOf(':') + 1).trim();
+        }
+      }
+    } catch (Exception ignored) {
+      // fall through
+    }
+    return "unknown CPU";
+  }
+}
