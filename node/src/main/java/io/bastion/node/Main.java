@@ -29,7 +29,21 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    commonPoolParallelism();
     System.exit(run(args, System.out, System.err));
+  }
+
+  /**
+   * Futures returned by Pekko (Scala futures seen as CompletionStage) run their follow-up steps
+   * on the JDK common pool. On a 2-core machine its parallelism is 1, and below 2 the JDK starts a
+   * new thread for every task: ~7 thread starts per tools/call (found with JFR, see
+   * docs/benchmarks.md). Raise it unless the operator chose a value.
+   */
+  static void commonPoolParallelism() {
+    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
+    }
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
@@ -67,7 +81,9 @@ public final class Main {
     config = override(config, host, port, data);
     BastionNode.Running node;
     try {
-      node = BastionNode.start(config, ConfigFactory.systemProperties()).toCompletableFuture().join();
+      node = BastionNode.start(config, ConfigFactory.systemProperties()
+              .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")))
+          .toCompletableFuture().join();
     } catch (CompletionException e) {
       Throwable c = e.getCause() == null ? e : e.getCause();
       err.println("bastion: failed to start: " + c.getMessage());
