@@ -11,6 +11,7 @@ import io.bastion.node.governance.KeyDirectory;
 import io.bastion.node.http.AccessPolicy;
 import io.bastion.node.http.AdminRoutes;
 import io.bastion.node.http.BastionRoutes;
+import io.bastion.node.http.CallWatch;
 import io.bastion.node.http.EdgeSettings;
 import io.bastion.node.http.McpDispatcher;
 import io.bastion.node.http.McpEdge;
@@ -84,7 +85,9 @@ public final class BastionNode {
       SessionEntity.init(system, gw.sessionIdleTimeout());
       UpstreamServer.init(system, config::server, settings);
       AccessPolicy policy = new KeyAccessPolicy(config);
-      Governance governance = Governance.start(system, config, keys, settings);
+      CallWatch watch = new CallWatch(system, settings.maxRequestTimeout().plus(settings.askTimeout())
+          .plusSeconds(1));
+      Governance governance = Governance.start(system, config, keys, settings, watch);
       StreamRegistry streams = new StreamRegistry(policy);
       UpstreamDirectory.get(system).addListener(streams);
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
@@ -93,7 +96,7 @@ public final class BastionNode {
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
-      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys);
+      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, watch);
       AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
       return Http.get(system).newServerAt(gw.host(), gw.port())
           .bind(new BastionRoutes(mcp, admin,

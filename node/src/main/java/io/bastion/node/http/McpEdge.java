@@ -75,6 +75,7 @@ public final class McpEdge {
   private final McpDispatcher dispatcher;
   private final StreamRegistry streams;
   private final Authenticator authenticator;
+  private final CallWatch watch;
 
   /** Resolves the caller's virtual key from the request (Bearer, x-api-key, x-bf-vk). */
   public interface Authenticator {
@@ -100,6 +101,13 @@ public final class McpEdge {
 
   public McpEdge(ActorSystem<?> system, EdgeSettings edge, NodeSettings settings,
       McpDispatcher dispatcher, StreamRegistry streams, Authenticator authenticator) {
+    this(system, edge, settings, dispatcher, streams, authenticator, null);
+  }
+
+  /** {@code watch}: told about every final answer passing through this node's client streams, or null. */
+  public McpEdge(ActorSystem<?> system, EdgeSettings edge, NodeSettings settings,
+      McpDispatcher dispatcher, StreamRegistry streams, Authenticator authenticator, CallWatch watch) {
+    this.watch = watch;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.edge = edge;
@@ -187,7 +195,7 @@ public final class McpEdge {
     }
     Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> stream = requestStream();
     dispatcher.dispatch(r, sessionId, info, group, stream.first());
-    return respond(r, stream.second());
+    return respond(r, stream.first(), stream.second());
   }
 
   private void onNotification(JsonRpc.Notification n, String sessionId) {
@@ -308,15 +316,23 @@ public final class McpEdge {
   }
 
   /** Answers with JSON if the response comes first, else with SSE that ends after the response. */
-  private CompletionStage<HttpResponse> respond(JsonRpc.Request r, Source<RequestStream.Event, NotUsed> events) {
+  private CompletionStage<HttpResponse> respond(JsonRpc.Request r, ActorRef<RequestStream.Event> ref,
+      Source<RequestStream.Event, NotUsed> events) {
     Duration limit = settings.maxRequestTimeout().plus(settings.askTimeout());
-    Source<RequestStream.Event, NotUsed> bounded = events
+    // The watch stage sits after the timeout's recovery: a timeout ends the watch as a timeout
+    // (in the recovery) before the synthetic answer passes, and never looks like a lost client.
+    Source<RequestStream.Event, NotUsed> bounded = watched(ref, events
         .takeWhile(e -> !(e instanceof RequestStream.Final), true)
         .completionTimeout(limit)
         .recover(new PFBuilder<Throwable, RequestStream.Event>()
-            .match(TimeoutException.class, t -> new RequestStream.Final(JsonRpc.error(r.id(),
-                ErrorCodes.GATEWAY_ERROR, "Bastion gave up waiting for the upstream", null)))
-            .build());
+            .match(TimeoutException.class, t -> {
+              if (watch != null) {
+                watch.abandon(ref, r.id(), CallWatch.GATEWAY_TIMEOUT);
+              }
+              return new RequestStream.Final(JsonRpc.error(r.id(),
+                  ErrorCodes.GATEWAY_ERROR, "Bastion gave up waiting for the upstream", null));
+            })
+            .build()));
     return bounded.prefixAndTail(1).runWith(Sink.head(), system).thenApply(split -> {
       List<RequestStream.Event> head = split.first();
       if (head.isEmpty()) {
@@ -338,7 +354,7 @@ public final class McpEdge {
     EntityRef<SessionEntity.Command> session = sessionRef(sessionId);
     session.tell(new SessionEntity.AttachStream(ref));
     streams.register(sessionId, info, group, ref);
-    return s.second().map(McpEdge::frame)
+    return watched(ref, s.second()).map(McpEdge::frame)
         .keepAlive(settings.sseKeepalive(), () -> ByteString.fromString(": keep-alive\n\n"))
         .watchTermination((mat, done) -> {
           done.whenComplete((d, err) -> {
@@ -350,6 +366,26 @@ public final class McpEdge {
           });
           return mat;
         });
+  }
+
+  /**
+   * Reports every final answer on {@code ref}'s stream to the {@link CallWatch}, and ends the
+   * watches still open on it when the stream ends (client gone, timeout).
+   */
+  private Source<RequestStream.Event, NotUsed> watched(ActorRef<RequestStream.Event> ref,
+      Source<RequestStream.Event, NotUsed> events) {
+    if (watch == null) {
+      return events;
+    }
+    return events.map(e -> {
+      if (e instanceof RequestStream.Final f) {
+        watch.seen(ref, f);
+      }
+      return e;
+    }).watchTermination((mat, done) -> {
+      done.whenComplete((d, err) -> watch.abandonAll(ref, CallWatch.CLIENT_GONE));
+      return mat;
+    });
   }
 
   private static ByteString frame(RequestStream.Event e) {

@@ -1,0 +1,118 @@
+package io.bastion.node.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.session.RequestStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * Node-local callbacks waiting for the final answer of a request, keyed by the client stream the
+ * answer goes to and the JSON-RPC id. The edge's stream stages report every {@link
+ * RequestStream.Final} that passes through ({@link #seen}); so the governance layer learns how a
+ * tools/call ended without an actor or a stream of its own per call: a map put and a map remove.
+ *
+ * <p>Only streams of this node can be watched ({@link #watch} returns false for a stream on
+ * another node, e.g. a legacy SSE stream whose POSTs land elsewhere). A watch ends exactly once:
+ * with the final answer, when the edge gives up waiting ({@code gateway_timeout}), when the client
+ * stream ends first ({@code client_gone}), or, as a backstop, when a once-a-second sweep finds it
+ * past its deadline.
+ */
+public final class CallWatch {
+
+  /** Called once: with the final answer, or with null and why there was none. */
+  public interface Completion {
+    void done(ObjectNode answer, String abandoned);
+  }
+
+  public static final String GATEWAY_TIMEOUT = "gateway_timeout";
+  public static final String CLIENT_GONE = "client_gone";
+
+  private record Key(ActorRef<RequestStream.Event> stream, String id) {}
+
+  private record Pending(Completion completion, long deadlineNanos) {}
+
+  private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
+  private final long timeoutNanos;
+  private final Cancellable sweeper;
+
+  /**
+   * @param timeout how long a watch may wait at most (after it, the sweep ends it as
+   *     {@code gateway_timeout}); the edge's own timeout should end it first
+   */
+  public CallWatch(ActorSystem<?> system, Duration timeout) {
+    this.timeoutNanos = timeout.toNanos();
+    this.sweeper = system.scheduler().scheduleAtFixedRate(Duration.ofSeconds(1), Duration.ofSeconds(1),
+        this::sweep, system.executionContext());
+  }
+
+  /**
+   * Watches for the final answer to {@code id} on {@code stream}.
+   *
+   * @return false (nothing registered) when {@code stream} lives on another node
+   */
+  public boolean watch(ActorRef<RequestStream.Event> stream, JsonNode id, Completion completion) {
+    if (!stream.path().address().hasLocalScope()) {
+      return false;
+    }
+    pending.put(new Key(stream, idText(id)), new Pending(completion, System.nanoTime() + timeoutNanos));
+    return true;
+  }
+
+  /** Pending watches (for tests and metrics). */
+  public int size() {
+    return pending.size();
+  }
+
+  /** A final answer is passing through {@code stream}. */
+  void seen(ActorRef<RequestStream.Event> stream, RequestStream.Final f) {
+    if (pending.isEmpty()) {
+      return;
+    }
+    Pending p = pending.remove(new Key(stream, idText(f.json().get("id"))));
+    if (p != null) {
+      p.completion().done(f.json(), null);
+    }
+  }
+
+  /** The edge stopped waiting for {@code id} on {@code stream}. */
+  void abandon(ActorRef<RequestStream.Event> stream, JsonNode id, String why) {
+    Pending p = pending.remove(new Key(stream, idText(id)));
+    if (p != null) {
+      p.completion().done(null, why);
+    }
+  }
+
+  /** {@code stream} ended: whatever still waits on it gets no answer. */
+  void abandonAll(ActorRef<RequestStream.Event> stream, String why) {
+    for (Key k : pending.keySet()) {
+      if (k.stream().equals(stream)) {
+        Pending p = pending.remove(k);
+        if (p != null) {
+          p.completion().done(null, why);
+        }
+      }
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Map.Entry<Key, Pending> e : pending.entrySet()) {
+      if (now - e.getValue().deadlineNanos() > 0 && pending.remove(e.getKey(), e.getValue())) {
+        e.getValue().completion().done(null, GATEWAY_TIMEOUT);
+      }
+    }
+  }
+
+  public void close() {
+    sweeper.cancel();
+  }
+
+  private static String idText(JsonNode id) {
+    return id == null ? "null" : id.toString();
+  }
+}
