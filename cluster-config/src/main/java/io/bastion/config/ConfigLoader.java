@@ -63,6 +63,56 @@ public final class ConfigLoader {
     return config;
   }
 
+  // ------------------------------------------------------------------ single definitions (admin API)
+
+  /**
+   * One virtual key as the admin API receives it: the same fields and rules as an item of
+   * {@code virtual_keys}, with no {@code ${VAR}} interpolation. References to teams and groups
+   * are not checked here (the caller knows what exists).
+   *
+   * @param path where {@code node} is, for messages ({@code null}: paths start at its fields, e.g.
+   *     {@code mcp_clients[0].allowed_tools})
+   * @throws ConfigException listing every problem, each with its path
+   */
+  public static VirtualKeyConfig parseVirtualKey(JsonNode node, String path) {
+    return single(node, path, n -> {
+      if (!GovernanceReader.requireMap(n, GovernanceReader.KEY_EXPECTED, Keys.VIRTUAL_KEY)) {
+        return null;
+      }
+      return GovernanceReader.virtualKey(n, new java.util.HashMap<>(), new java.util.HashMap<>());
+    });
+  }
+
+  /** One item of {@code teams}; see {@link #parseVirtualKey}. */
+  public static TeamConfig parseTeam(JsonNode node, String path) {
+    return single(node, path, n -> GovernanceReader.single(n, GovernanceReader.TEAM_EXPECTED, Keys.TEAM,
+        GovernanceReader::team));
+  }
+
+  /** One item of {@code customers}; see {@link #parseVirtualKey}. */
+  public static CustomerConfig parseCustomer(JsonNode node, String path) {
+    return single(node, path, n -> GovernanceReader.single(n, GovernanceReader.CUSTOMER_EXPECTED,
+        Keys.CUSTOMER, GovernanceReader::customer));
+  }
+
+  /** One item of {@code tool_groups}; see {@link #parseVirtualKey}. */
+  public static ToolGroupConfig parseToolGroup(JsonNode node, String path) {
+    return single(node, path, n -> GovernanceReader.single(n, GovernanceReader.GROUP_EXPECTED,
+        Keys.TOOL_GROUP, GovernanceReader::toolGroup));
+  }
+
+  private static <T> T single(JsonNode node, String path, java.util.function.Function<ConfigNode, T> read) {
+    Diagnostics diagnostics = new Diagnostics();
+    T value = read.apply(new ConfigNode(node, path == null ? ConfigNode.ROOT : path, diagnostics));
+    if (!diagnostics.problems().isEmpty()) {
+      throw new ConfigException(null, diagnostics.problems());
+    }
+    if (value == null) {
+      throw new ConfigException(null, new ConfigProblem(path == null ? ConfigNode.ROOT : path, "invalid"));
+    }
+    return value;
+  }
+
   private static BastionConfig read(ConfigNode root, Path source) {
     if (!root.isSet()) {
       root.warn("the file is empty: no servers, no keys, all defaults");

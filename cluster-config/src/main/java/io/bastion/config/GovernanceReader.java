@@ -17,6 +17,10 @@ import java.util.function.Function;
 final class GovernanceReader {
 
   static final int MIN_KEY_LENGTH = 8;
+  static final String KEY_EXPECTED = "a virtual key (a map with key_name and key)";
+  static final String TEAM_EXPECTED = "a team (a map with name)";
+  static final String CUSTOMER_EXPECTED = "a customer (a map with name)";
+  static final String GROUP_EXPECTED = "a tool group (a map with name and tools)";
 
   private GovernanceReader() {}
 
@@ -25,30 +29,61 @@ final class GovernanceReader {
     Map<String, String> pathByKeyName = new HashMap<>();
     Map<String, String> pathByKey = new HashMap<>();
     for (ConfigNode k : list.items("a list of virtual keys")) {
-      if (!requireMap(k, "a virtual key (a map with key_name and key)", Keys.VIRTUAL_KEY)) {
+      if (!requireMap(k, KEY_EXPECTED, Keys.VIRTUAL_KEY)) {
         continue;
       }
-      int before = k.diagnostics().problems().size();
-      String keyName = k.get("key_name").name(ServerReader.NAME, ServerReader.NAME_RULE, true);
-      String key = readSecretKey(k.get("key"));
-      List<VirtualKeyConfig.McpClientAccess> clients = mcpClients(k.get("mcp_clients"));
-      String team = k.get("team").name(ServerReader.NAME, ServerReader.NAME_RULE, false);
-      List<String> groups = k.get("tool_groups").stringList();
-      BudgetConfig budget = budget(k.get("budget"));
-      RateLimitConfig rateLimit = rateLimit(k.get("rate_limit"));
-
-      if (keyName != null) {
-        unique(k.get("key_name"), pathByKeyName, keyName, "duplicate key_name \"" + keyName + "\"");
-      }
-      if (key != null) {
-        // Never echo the secret: name the other key instead.
-        unique(k.get("key"), pathByKey, key, "the same key value as another virtual key");
-      }
-      if (k.diagnostics().problems().size() == before) {
-        keys.add(new VirtualKeyConfig(keyName, key, clients, team, groups, budget, rateLimit));
+      VirtualKeyConfig vk = virtualKey(k, pathByKeyName, pathByKey);
+      if (vk != null) {
+        keys.add(vk);
       }
     }
     return keys;
+  }
+
+  /** One virtual key (already known to be a map), or null if it has problems (reported). */
+  static VirtualKeyConfig virtualKey(ConfigNode k, Map<String, String> pathByKeyName, Map<String, String> pathByKey) {
+    int before = k.diagnostics().problems().size();
+    String keyName = k.get("key_name").name(ServerReader.NAME, ServerReader.NAME_RULE, true);
+    String key = readSecretKey(k.get("key"));
+    List<VirtualKeyConfig.McpClientAccess> clients = mcpClients(k.get("mcp_clients"));
+    String team = k.get("team").name(ServerReader.NAME, ServerReader.NAME_RULE, false);
+    List<String> groups = k.get("tool_groups").stringList();
+    BudgetConfig budget = budget(k.get("budget"));
+    RateLimitConfig rateLimit = rateLimit(k.get("rate_limit"));
+
+    if (keyName != null) {
+      unique(k.get("key_name"), pathByKeyName, keyName, "duplicate key_name \"" + keyName + "\"");
+    }
+    if (key != null) {
+      // Never echo the secret: name the other key instead.
+      unique(k.get("key"), pathByKey, key, "the same key value as another virtual key");
+    }
+    return k.diagnostics().problems().size() == before
+        ? new VirtualKeyConfig(keyName, key, clients, team, groups, budget, rateLimit) : null;
+  }
+
+  /** One item of {@code teams}, {@code customers} or {@code tool_groups}, or null if it has problems. */
+  static <T> T single(ConfigNode item, String expected, List<String> keys, Function<ConfigNode, T> build) {
+    if (!requireMap(item, expected, keys)) {
+      return null;
+    }
+    int before = item.diagnostics().problems().size();
+    String name = item.get("name").name(ServerReader.NAME, ServerReader.NAME_RULE, true);
+    T value = name == null ? null : build.apply(item);
+    return value != null && item.diagnostics().problems().size() == before ? value : null;
+  }
+
+  static TeamConfig team(ConfigNode t) {
+    return new TeamConfig(t.get("name").string(), t.get("customer").name(ServerReader.NAME,
+        ServerReader.NAME_RULE, false), budget(t.get("budget")));
+  }
+
+  static CustomerConfig customer(ConfigNode c) {
+    return new CustomerConfig(c.get("name").string(), budget(c.get("budget")));
+  }
+
+  static ToolGroupConfig toolGroup(ConfigNode g) {
+    return new ToolGroupConfig(g.get("name").string(), selections(g.get("tools")));
   }
 
   /** Reports {@code message (also at <path>)} if {@code value} was seen before. */
@@ -107,19 +142,15 @@ final class GovernanceReader {
   }
 
   static List<TeamConfig> teams(ConfigNode list) {
-    return named(list, "a team (a map with name)", Keys.TEAM, "team",
-        t -> new TeamConfig(t.get("name").string(), t.get("customer").name(ServerReader.NAME,
-            ServerReader.NAME_RULE, false), budget(t.get("budget"))));
+    return named(list, TEAM_EXPECTED, Keys.TEAM, "team", GovernanceReader::team);
   }
 
   static List<CustomerConfig> customers(ConfigNode list) {
-    return named(list, "a customer (a map with name)", Keys.CUSTOMER, "customer",
-        c -> new CustomerConfig(c.get("name").string(), budget(c.get("budget"))));
+    return named(list, CUSTOMER_EXPECTED, Keys.CUSTOMER, "customer", GovernanceReader::customer);
   }
 
   static List<ToolGroupConfig> toolGroups(ConfigNode list) {
-    return named(list, "a tool group (a map with name and tools)", Keys.TOOL_GROUP, "tool group",
-        g -> new ToolGroupConfig(g.get("name").string(), selections(g.get("tools"))));
+    return named(list, GROUP_EXPECTED, Keys.TOOL_GROUP, "tool group", GovernanceReader::toolGroup);
   }
 
   private static List<ToolGroupConfig.Selection> selections(ConfigNode list) {
@@ -172,7 +203,7 @@ final class GovernanceReader {
     return result;
   }
 
-  private static boolean requireMap(ConfigNode node, String expected, List<String> keys) {
+  static boolean requireMap(ConfigNode node, String expected, List<String> keys) {
     if (!node.isSet()) {
       node.error("expected " + expected + ", got nothing");
       return false;

@@ -9,6 +9,8 @@ import io.bastion.node.governance.GovernanceRoutes;
 import io.bastion.node.governance.KeyAccessPolicy;
 import io.bastion.node.governance.KeyDirectory;
 import io.bastion.node.http.AccessPolicy;
+import io.bastion.node.governance.GovernanceDefinitions;
+import io.bastion.node.http.AdminGuard;
 import io.bastion.node.http.AdminRoutes;
 import io.bastion.node.http.BastionRoutes;
 import io.bastion.node.http.CallWatch;
@@ -84,7 +86,7 @@ public final class BastionNode {
       joinSelfIfNoSeeds(system);
       SessionEntity.init(system, gw.sessionIdleTimeout());
       UpstreamServer.init(system, config::server, settings);
-      AccessPolicy policy = new KeyAccessPolicy(config);
+      KeyAccessPolicy policy = new KeyAccessPolicy(config);
       CallWatch watch = new CallWatch(system, settings.maxRequestTimeout().plus(settings.askTimeout())
           .plusSeconds(1));
       Governance governance = Governance.start(system, config, keys, settings, watch);
@@ -98,10 +100,16 @@ public final class BastionNode {
           gw.sessionIdleTimeout());
       McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, watch);
       AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
-      return Http.get(system).newServerAt(gw.host(), gw.port())
-          .bind(new BastionRoutes(mcp, admin,
-              new GovernanceRoutes(governance.audit(), config.adminToken()).route()).route())
-          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
+      AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
+      GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
+          settings.askTimeout());
+      // Bind only once the admin API's changes are in force: a key deleted through the API must
+      // not work again for a moment after a restart.
+      return definitions.start(Duration.ofSeconds(60)).thenCompose(ready -> Http.get(system)
+          .newServerAt(gw.host(), gw.port())
+          .bind(new BastionRoutes(mcp, admin, guard,
+              new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).route())
+          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system)));
     });
   }
 

@@ -3,7 +3,11 @@ package io.bastion.node.governance;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.protocol.Json;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bastion.node.http.AdminGuard;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
@@ -22,41 +26,92 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * {@code GET /api/v1/audit} and {@code GET /api/v1/audit/summary}, behind {@code Authorization:
- * Bearer <admin.token>} (compared in constant time). Without {@code admin.token} in the config the
- * admin API is off: 404 with a message saying so.
+ * The admin API behind {@code Authorization: Bearer <admin.token>} ({@link AdminGuard}; without
+ * {@code admin.token} in the config it is off: 404 with a message saying so):
+ *
+ * <ul>
+ *   <li>{@code GET /api/v1/audit}, {@code GET /api/v1/audit/summary};
+ *   <li>{@code GET /api/v1/keys}, {@code GET|PUT|DELETE /api/v1/keys/<key_name>}, and the same for
+ *       {@code teams}, {@code customers} and {@code groups} ({@link GovernanceDefinitions}).
+ * </ul>
  */
 public final class GovernanceRoutes extends AllDirectives {
   private static final int MAX_LIMIT = 1000;
+  private static final long MAX_BODY = 1 << 20;
   private final AuditLog audit;
-  private final byte[] tokenHash;
+  private final AdminGuard guard;
+  private final GovernanceDefinitions definitions;
+  private final ActorSystem<?> system;
 
-  public GovernanceRoutes(AuditLog audit, String adminToken) {
+  public GovernanceRoutes(AuditLog audit, AdminGuard guard, GovernanceDefinitions definitions, ActorSystem<?> system) {
     this.audit = audit;
-    this.tokenHash = adminToken == null || adminToken.isEmpty() ? null : KeyDirectory.sha256(adminToken);
+    this.guard = guard;
+    this.definitions = definitions;
+    this.system = system;
   }
 
   public Route route() {
     return concat(
         path(PathMatchers.segment("api").slash("v1").slash("audit"),
-            () -> get(() -> extractRequest(r -> completeWithFuture(guard(r, false))))),
+            () -> get(() -> extractRequest(r -> completeWithFuture(guarded(r, () -> auditQuery(r, false)))))),
         path(PathMatchers.segment("api").slash("v1").slash("audit").slash("summary"),
-            () -> get(() -> extractRequest(r -> completeWithFuture(guard(r, true))))));
+            () -> get(() -> extractRequest(r -> completeWithFuture(guarded(r, () -> auditQuery(r, true)))))),
+        definitions("keys", GovernanceDefinitions.KEYS),
+        definitions("teams", GovernanceDefinitions.TEAMS),
+        definitions("customers", GovernanceDefinitions.CUSTOMERS),
+        definitions("groups", GovernanceDefinitions.GROUPS));
   }
 
-  private CompletionStage<HttpResponse> guard(HttpRequest r, boolean summary) {
-    if (tokenHash == null) {
-      return done(json(StatusCodes.NOT_FOUND, Json.object().put("error",
-          "the admin API is disabled: set admin.token in the config to enable it")));
+  private Route definitions(String segment, GovernanceDefinitions.Kind kind) {
+    return concat(
+        path(PathMatchers.segment("api").slash("v1").slash(segment), () -> get(() -> extractRequest(r ->
+            completeWithFuture(guarded(r, () -> done(json(StatusCodes.OK, definitions.list(kind)))))))),
+        path(PathMatchers.segment("api").slash("v1").slash(segment).slash(PathMatchers.segment()), name ->
+            extractRequest(r -> completeWithFuture(guarded(r, () -> {
+              if (r.method() == HttpMethods.GET) {
+                return done(definitions.get(kind, name).map(o -> json(StatusCodes.OK, o))
+                    .orElseGet(() -> json(StatusCodes.NOT_FOUND,
+                        Json.object().put("error", "no " + kind.singular() + " named " + name))));
+              } else if (r.method() == HttpMethods.PUT) {
+                return body(r).thenCompose(b -> b == null
+                        ? done(new GovernanceDefinitions.Result(400, Json.object().put("error",
+                            "the body must be a JSON object (Content-Type: application/json)")))
+                        : definitions.put(kind, name, b))
+                    .thenApply(res -> json(StatusCodes.get(res.status()), res.body()));
+              } else if (r.method() == HttpMethods.DELETE) {
+                return definitions.delete(kind, name).thenApply(res -> json(StatusCodes.get(res.status()), res.body()));
+              }
+              r.discardEntityBytes(system);
+              return done(json(StatusCodes.METHOD_NOT_ALLOWED, Json.object().put("error", "use GET, PUT or DELETE"))
+                  .addHeader(RawHeader.create("Allow", "GET, PUT, DELETE")));
+            })))));
+  }
+
+  /** The request's body as JSON, or null when it is not JSON. */
+  private CompletionStage<JsonNode> body(HttpRequest r) {
+    return r.entity().toStrict(5000, MAX_BODY, system).thenApply(strict -> {
+      try {
+        return Json.MAPPER.readTree(strict.getData().toArray());
+      } catch (java.io.IOException e) {
+        return null;
+      }
+    });
+  }
+
+  private CompletionStage<HttpResponse> guarded(HttpRequest r, Supplier<CompletionStage<HttpResponse>> then) {
+    Optional<HttpResponse> refused = guard.refuse(r);
+    if (refused.isPresent()) {
+      r.discardEntityBytes(system);
+      return done(refused.get());
     }
-    Optional<String> auth = r.getHeader("Authorization").map(HttpHeader::value);
-    String presented = auth.filter(a -> a.regionMatches(true, 0, "Bearer ", 0, 7))
-        .map(a -> a.substring(7).trim()).orElse("");
-    if (!MessageDigest.isEqual(KeyDirectory.sha256(presented), tokenHash)) {
-      return done(json(StatusCodes.UNAUTHORIZED, Json.object().put("error",
-              "Unauthorized: the admin API needs Authorization: Bearer <admin token>"))
-          .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"bastion-admin\"")));
-    }
+    return then.get().exceptionally(t -> {
+      system.log().warn("admin API request failed", t);
+      return json(StatusCodes.SERVICE_UNAVAILABLE, Json.object().put("error",
+          "the request could not be completed: " + t.getClass().getSimpleName()));
+    });
+  }
+
+  private CompletionStage<HttpResponse> auditQuery(HttpRequest r, boolean summary) {
     AuditLog.Query q;
     try {
       q = parse(r.getUri().query().toMap());

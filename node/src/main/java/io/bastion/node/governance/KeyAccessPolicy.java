@@ -55,12 +55,23 @@ public final class KeyAccessPolicy implements AccessPolicy {
     }
   }
 
-  private final boolean open;
-  private final Map<String, Grant> byKey = new HashMap<>();
-  private final Map<String, Grant> byGroup = new HashMap<>();
+  /** One consistent set of grants, swapped whole on every change. */
+  private record View(boolean open, Map<String, Grant> byKey, Map<String, Grant> byGroup,
+      Map<String, Set<String>> groupsOfKey) {}
+
+  private volatile View view;
+  private final boolean loopback;
 
   public KeyAccessPolicy(BastionConfig config) {
-    this.open = config.virtualKeys().isEmpty();
+    this.loopback = KeyDirectory.isLoopback(config.gateway().host());
+    update(config);
+  }
+
+  /** Replaces the grants (the config overlaid with the admin API's changes). */
+  public void update(BastionConfig config) {
+    Map<String, Grant> byKey = new HashMap<>();
+    Map<String, Grant> byGroup = new HashMap<>();
+    Map<String, Set<String>> groupsOfKey = new HashMap<>();
     for (ToolGroupConfig g : config.toolGroups()) {
       Grant grant = new Grant(new HashMap<>());
       for (ToolGroupConfig.Selection s : g.tools()) {
@@ -83,46 +94,44 @@ public final class KeyAccessPolicy implements AccessPolicy {
       byKey.put(k.keyName(), grant);
       groupsOfKey.put(k.keyName(), Set.copyOf(k.toolGroups()));
     }
+    this.view = new View(config.virtualKeys().isEmpty() && loopback, byKey, byGroup, groupsOfKey);
   }
 
   @Override
   public boolean allowsTool(SessionEntity.Info session, String group, String server, String tool) {
+    View v = view;
     if (group != null) {
-      Grant g = byGroup.get(group);
-      return g != null && g.allowsTool(server, tool) && keyMayUseGroup(session, group);
+      Grant g = v.byGroup().get(group);
+      return g != null && g.allowsTool(server, tool) && keyMayUseGroup(v, session, group);
     }
-    if (open) {
+    if (v.open()) {
       return true;
     }
-    Grant k = session == null ? null : byKey.get(session.keyName());
+    Grant k = session == null ? null : v.byKey().get(session.keyName());
     return k != null && k.allowsTool(server, tool);
   }
 
   @Override
   public boolean allowsServer(SessionEntity.Info session, String group, String server) {
+    View v = view;
     if (group != null) {
-      Grant g = byGroup.get(group);
-      return g != null && g.allowsServer(server) && keyMayUseGroup(session, group);
+      Grant g = v.byGroup().get(group);
+      return g != null && g.allowsServer(server) && keyMayUseGroup(v, session, group);
     }
-    if (open) {
+    if (v.open()) {
       return true;
     }
-    Grant k = session == null ? null : byKey.get(session.keyName());
+    Grant k = session == null ? null : v.byKey().get(session.keyName());
     return k != null && k.allowsServer(server);
   }
 
   /** Defence in depth: the session's key (not only the request's) must be attached to the group. */
-  private boolean keyMayUseGroup(SessionEntity.Info session, String group) {
-    if (open) {
+  private static boolean keyMayUseGroup(View v, SessionEntity.Info session, String group) {
+    if (v.open()) {
       return true;
     }
-    return session != null && session.keyName() != null && attachedGroups(session.keyName()).contains(group);
-  }
-
-  private final Map<String, Set<String>> groupsOfKey = new HashMap<>();
-
-  private Set<String> attachedGroups(String keyName) {
-    return groupsOfKey.getOrDefault(keyName, Set.of());
+    return session != null && session.keyName() != null
+        && v.groupsOfKey().getOrDefault(session.keyName(), Set.of()).contains(group);
   }
 
   public static KeyAccessPolicy of(BastionConfig config) {

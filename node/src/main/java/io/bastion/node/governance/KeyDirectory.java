@@ -64,27 +64,54 @@ public final class KeyDirectory implements McpEdge.Authenticator {
     }
   }
 
-  private final List<Key> keys;
-  private final Map<String, Key> byName = new HashMap<>();
-  private final BastionConfig config;
+  /** What one update of the keys made visible: swapped whole, read without locks. */
+  private record View(BastionConfig config, List<Key> keys, Map<String, Key> byName, boolean open) {}
+
+  private volatile View view;
+  private final boolean loopback;
 
   public KeyDirectory(BastionConfig config) {
-    this.config = config;
-    this.keys = config.virtualKeys().stream().map(k -> {
+    this.loopback = isLoopback(config.gateway().host());
+    update(config, Map.of());
+  }
+
+  /**
+   * Replaces the keys, teams, customers and groups (the config overlaid with the admin API's
+   * changes). {@code hashes}: SHA-256 of keys whose value is not in the config (API-defined keys
+   * are only ever stored as hashes); other keys are hashed from their value.
+   */
+  public void update(BastionConfig config, Map<String, byte[]> hashes) {
+    List<Key> keys = config.virtualKeys().stream().map(k -> {
       TeamConfig team = k.team() == null ? null : config.team(k.team()).orElse(null);
       CustomerConfig customer = team == null || team.customer() == null ? null
           : config.customer(team.customer()).orElse(null);
-      return new Key(k, team, customer, sha256(k.key()));
+      byte[] hash = hashes.get(k.keyName());
+      return new Key(k, team, customer, hash != null ? hash : sha256(k.key()));
     }).toList();
+    Map<String, Key> byName = new HashMap<>();
     keys.forEach(k -> byName.put(k.name(), k));
+    // Open access only on loopback: deleting the last key through the API on any other bind
+    // locks everyone out rather than opening every tool.
+    this.view = new View(config, keys, byName, keys.isEmpty() && loopback);
   }
 
   public boolean keysConfigured() {
-    return !keys.isEmpty();
+    return !view.keys().isEmpty();
   }
 
   public Optional<Key> byName(String keyName) {
-    return keyName == null ? Optional.empty() : Optional.ofNullable(byName.get(keyName));
+    return keyName == null ? Optional.empty() : Optional.ofNullable(view.byName().get(keyName));
+  }
+
+  /** The key with this hash, if any (uniqueness checks of the admin API). */
+  Optional<Key> byHash(byte[] hash) {
+    Key found = null;
+    for (Key k : view.keys()) {
+      if (MessageDigest.isEqual(k.hash(), hash) && found == null) {
+        found = k;
+      }
+    }
+    return Optional.ofNullable(found);
   }
 
   /**
@@ -128,10 +155,11 @@ public final class KeyDirectory implements McpEdge.Authenticator {
 
   @Override
   public Optional<String> authenticate(HttpRequest request, String group) {
-    if (group != null && config.toolGroup(group).isEmpty()) {
+    View v = view;
+    if (group != null && v.config().toolGroup(group).isEmpty()) {
       throw new McpEdge.Unauthorized(404, "Not Found: unknown tool group " + group);
     }
-    if (keys.isEmpty()) {
+    if (v.open()) {
       return Optional.empty();
     }
     String presented = presentedKey(request);
@@ -151,14 +179,7 @@ public final class KeyDirectory implements McpEdge.Authenticator {
 
   /** The key with this value, comparing against every stored hash in constant time. */
   Key lookup(String presented) {
-    byte[] h = sha256(presented);
-    Key found = null;
-    for (Key k : keys) {
-      if (MessageDigest.isEqual(k.hash(), h) && found == null) {
-        found = k;
-      }
-    }
-    return found;
+    return byHash(sha256(presented)).orElse(null);
   }
 
   static String presentedKey(HttpRequest request) {

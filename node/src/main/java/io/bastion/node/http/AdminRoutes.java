@@ -13,7 +13,7 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 
-/** Health probes and the read-only operator API ({@code /api/v1/servers}). */
+/** Health probes and the read-only operator API ({@code /api/v1/servers}, {@code /api/v1/cluster}). */
 public final class AdminRoutes {
   private final ActorSystem<?> system;
   private final UpstreamDirectory directory;
@@ -37,6 +37,26 @@ public final class AdminRoutes {
         .put("member", Cluster.get(system).selfMember().status().toString())
         .put("config", configLoaded.getAsBoolean());
     return McpEdge.json(ok ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+  }
+
+  /** The cluster as this node sees it: members, their status and roles, the leader, unreachable nodes. */
+  public HttpResponse cluster() {
+    Cluster cluster = Cluster.get(system);
+    org.apache.pekko.cluster.ClusterEvent.CurrentClusterState state = cluster.state();
+    ObjectNode body = Json.object().put("self", cluster.selfAddress().toString())
+        .put("selfStatus", cluster.selfMember().status().toString());
+    body.put("leader", state.getLeader() == null ? null : state.getLeader().toString());
+    ArrayNode members = body.putArray("members");
+    java.util.Set<org.apache.pekko.cluster.Member> unreachable = state.getUnreachable();
+    for (org.apache.pekko.cluster.Member m : state.getMembers()) {
+      ObjectNode o = members.addObject().put("address", m.address().toString())
+          .put("status", m.status().toString()).put("reachable", !unreachable.contains(m));
+      ArrayNode roles = o.putArray("roles");
+      m.getRoles().forEach(roles::add);
+    }
+    ArrayNode un = body.putArray("unreachable");
+    unreachable.forEach(m -> un.add(m.address().toString()));
+    return McpEdge.json(StatusCodes.OK, body);
   }
 
   /** Every upstream with its state, last error, owner node and catalog size. */

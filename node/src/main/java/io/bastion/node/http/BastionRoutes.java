@@ -9,11 +9,18 @@ public final class BastionRoutes extends AllDirectives {
   private final McpEdge mcp;
   private final AdminRoutes admin;
   private final Route[] extra;
+  private final AdminGuard guard;
 
-  /** {@code extra}: more routes tried after these (governance's admin API, ...). */
+  /** {@code extra}: more routes tried after these (governance's admin API, ...). Operator views open (tests). */
   public BastionRoutes(McpEdge mcp, AdminRoutes admin, Route... extra) {
+    this(mcp, admin, new AdminGuard(null, "127.0.0.1"), extra);
+  }
+
+  /** {@code guard}: who may read {@code /api/v1/servers} and {@code /api/v1/cluster}. */
+  public BastionRoutes(McpEdge mcp, AdminRoutes admin, AdminGuard guard, Route... extra) {
     this.mcp = mcp;
     this.admin = admin;
+    this.guard = guard;
     this.extra = extra;
   }
 
@@ -28,7 +35,10 @@ public final class BastionRoutes extends AllDirectives {
         path("messages", () -> post(() -> extractRequest(req -> completeWithFuture(mcp.handleLegacyPost(req))))),
         path(PathMatchers.segment("health").slash("live"), () -> get(() -> complete(admin.live()))),
         path(PathMatchers.segment("health").slash("ready"), () -> get(() -> extractRequest(r -> complete(admin.ready())))),
-        path(PathMatchers.segment("api").slash("v1").slash("servers"), () -> get(() -> extractRequest(r -> complete(admin.servers())))));
+        path(PathMatchers.segment("api").slash("v1").slash("servers"),
+            () -> get(() -> extractRequest(r -> complete(guard.refuseOperator(r).orElseGet(admin::servers))))),
+        path(PathMatchers.segment("api").slash("v1").slash("cluster"),
+            () -> get(() -> extractRequest(r -> complete(guard.refuseOperator(r).orElseGet(admin::cluster))))));
     return extra.length == 0 ? core : concat(core, extra);
   }
 }
