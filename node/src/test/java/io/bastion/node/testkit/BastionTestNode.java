@@ -25,10 +25,12 @@ import java.util.Map;
 public final class BastionTestNode implements AutoCloseable {
   private final BastionNode.Running running;
   private final Path dataDir;
+  private final boolean keepData;
 
-  private BastionTestNode(BastionNode.Running running, Path dataDir) {
+  private BastionTestNode(BastionNode.Running running, Path dataDir, boolean keepData) {
     this.running = running;
     this.dataDir = dataDir;
+    this.keepData = keepData;
   }
 
   /** Starts a node fronting {@code servers} with default gateway settings. */
@@ -49,7 +51,23 @@ public final class BastionTestNode implements AutoCloseable {
 
   public static BastionTestNode start(BastionConfig config, Config overrides) {
     try {
-      Path data = Files.createTempDirectory("bastion-test-");
+      return start(config, overrides, Files.createTempDirectory("bastion-test-"), false);
+    } catch (IOException e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  /**
+   * Starts a node whose H2 store lives in {@code dataDir}, which is kept when the node is closed:
+   * start again on the same directory to test a restart, or start several nodes of one cluster
+   * on it (one JVM shares the H2 database).
+   */
+  public static BastionTestNode startWithData(BastionConfig config, Config overrides, Path dataDir) {
+    return start(config, overrides, dataDir, true);
+  }
+
+  private static BastionTestNode start(BastionConfig config, Config overrides, Path data, boolean keepData) {
+    {
       BastionConfig c = new BastionConfig(config.source(),
           config.gateway().withHostPort("127.0.0.1", 0), config.servers(), config.virtualKeys(),
           config.teams(), config.customers(), config.toolGroups(), config.audit(),
@@ -62,9 +80,7 @@ public final class BastionTestNode implements AutoCloseable {
               + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
               + "pekko.loglevel = INFO"));
       BastionNode.Running r = BastionNode.start(c, o).toCompletableFuture().join();
-      return new BastionTestNode(r, data);
-    } catch (IOException e) {
-      throw new RuntimeException(e);
+      return new BastionTestNode(r, data, keepData);
     }
   }
 
@@ -115,6 +131,9 @@ public final class BastionTestNode implements AutoCloseable {
   @Override
   public void close() {
     running.stop();
+    if (keepData) {
+      return;
+    }
     try (var files = Files.walk(dataDir)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {
