@@ -60,10 +60,12 @@ public final class KeyAccessPolicy implements AccessPolicy {
       Map<String, Set<String>> groupsOfKey) {}
 
   private volatile View view;
+  /** The config has no keys and the bind is loopback: open while no key exists through the API either. */
   private final boolean loopback;
 
   public KeyAccessPolicy(BastionConfig config) {
-    this.loopback = KeyDirectory.isLoopback(config.gateway().host());
+    // Open access only on loopback, and only if the config itself has no keys.
+    this.loopback = KeyDirectory.isLoopback(config.gateway().host()) && config.virtualKeys().isEmpty();
     update(config);
   }
 

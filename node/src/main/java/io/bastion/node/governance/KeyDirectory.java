@@ -68,10 +68,12 @@ public final class KeyDirectory implements McpEdge.Authenticator {
   private record View(BastionConfig config, List<Key> keys, Map<String, Key> byName, boolean open) {}
 
   private volatile View view;
+  /** The config has no keys and the bind is loopback: open while no key exists through the API either. */
   private final boolean loopback;
 
   public KeyDirectory(BastionConfig config) {
-    this.loopback = isLoopback(config.gateway().host());
+    // Open access only on loopback, and only if the config itself has no keys.
+    this.loopback = isLoopback(config.gateway().host()) && config.virtualKeys().isEmpty();
     update(config, Map.of());
   }
 
@@ -90,8 +92,6 @@ public final class KeyDirectory implements McpEdge.Authenticator {
     }).toList();
     Map<String, Key> byName = new HashMap<>();
     keys.forEach(k -> byName.put(k.name(), k));
-    // Open access only on loopback: deleting the last key through the API on any other bind
-    // locks everyone out rather than opening every tool.
     this.view = new View(config, keys, byName, keys.isEmpty() && loopback);
   }
 

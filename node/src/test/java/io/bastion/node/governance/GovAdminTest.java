@@ -167,6 +167,19 @@ class GovAdminTest {
       assertThat(client(node.baseUrl(), "vk-api-created-1", 200).call("everything__get-sum",
           Json.object().put("a", 1).put("b", 2)).path("result").isObject()).isTrue();
 
+      // Legacy SSE with the API key: the call's outcome reaches the audit log through the
+      // session stream's watch (no per-call actor), like the streamable HTTP calls above.
+      GovClient legacy = GovClient.mcp(node.baseUrl(), "/mcp", GovClient.bearer("vk-api-created-1"));
+      assertThat(legacy.openLegacy("/sse")).isEqualTo(200);
+      assertThat(legacy.call("everything__get-sum", Json.object().put("a", 2).put("b", 3))
+          .path("result").isObject()).isTrue();
+      String auditUrl = api + "/audit?key=api-key";
+      eventually(() -> admin("GET", auditUrl, ADMIN, null).json().path("total").asInt() >= 4, Duration.ofSeconds(10));
+      ObjectNode audit = admin("GET", auditUrl, ADMIN, null).json();
+      assertThat(audit.path("records").findValuesAsText("outcome"))
+          .containsExactlyInAnyOrder("ok", "ok", "ok", "denied");
+      assertThat(audit.path("records").findValuesAsText("tool")).contains("get-sum", "echo");
+
       // Teams, customers and groups: the same operations; references are checked.
       assertThat(admin("PUT", api + "/customers/acme", ADMIN, body("{\"budget\": {\"max_usd\": 5, \"reset\": \"1M\"}}"))
           .status()).isEqualTo(201);
