@@ -78,6 +78,7 @@ public final class Metrics {
 
   private static PrometheusReporter reporter;
   private static boolean kamonStarted;
+  private static boolean attached;
   private static Duration tickInterval;
 
   private Metrics() {}
@@ -117,6 +118,7 @@ public final class Metrics {
       tickInterval = defaultTick();
       Kamon.init(kamonConfig(attach, tickInterval));
       kamonStarted = true;
+      attached = attach;
     }
   }
 
@@ -136,9 +138,11 @@ public final class Metrics {
       kamonStarted = true;
     } else if (!tick.equals(tickInterval)) {
       tickInterval = tick;
-      Kamon.reconfigure(kamonConfig(false, tick));
+      Kamon.reconfigure(kamonConfig(attached, tick));
     }
     if (reporter == null) {
+      // Present from the start (at 0), so that rate() and alerts see the series before the first refusal.
+      REFUSAL_KINDS.forEach(k -> REFUSALS.withTags(TagSet.of("kind", k)));
       reporter = new PrometheusReporter("kamon.prometheus", Kamon.config());
       Kamon.addReporter("bastion-prometheus", reporter);
     }
