@@ -15,6 +15,8 @@ import io.bastion.node.http.EdgeSettings;
 import io.bastion.node.http.McpDispatcher;
 import io.bastion.node.http.McpEdge;
 import io.bastion.node.http.StreamRegistry;
+import io.bastion.node.metrics.Metrics;
+import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
@@ -79,6 +81,7 @@ public final class BastionNode {
       return java.util.concurrent.CompletableFuture.failedFuture(e);
     }
     KeyDirectory keys = new KeyDirectory(config);
+    Metrics.install(system.settings().config());
     return StoreSchema.ensure(system).thenCompose(done -> {
       joinSelfIfNoSeeds(system);
       SessionEntity.init(system, gw.sessionIdleTimeout());
@@ -87,6 +90,8 @@ public final class BastionNode {
       Governance governance = Governance.start(system, config, keys, settings);
       StreamRegistry streams = new StreamRegistry(policy);
       UpstreamDirectory.get(system).addListener(streams);
+      NodeMetrics.get(system).start(streams, governance.audit(),
+          system.settings().config().getDuration("bastion.metrics.sample-interval"));
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());

@@ -5,6 +5,7 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ConfigException;
 import io.bastion.config.ConfigLoader;
 import io.bastion.config.StoreConfig;
+import io.bastion.node.metrics.Metrics;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamStatus;
 import java.io.PrintStream;
@@ -79,6 +80,9 @@ public final class Main {
     }
     config.warnings().forEach(w -> err.println("bastion: warning: " + w));
     config = override(config, host, port, data);
+    // Before the ActorSystem: Kanela instruments Pekko as its classes load (docs/metrics.md).
+    // -Dkamon.init.attach-instrumentation=no skips the agent (faster start, Bastion's metrics stay).
+    Metrics.initKamon(true);
     BastionNode.Running node;
     try {
       node = BastionNode.start(config, ConfigFactory.systemProperties()

@@ -6,6 +6,7 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.NodeSettings;
 import io.bastion.node.http.ToolCallGate;
+import io.bastion.node.metrics.Metrics;
 import io.bastion.node.session.RequestStream;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.protocol.ErrorCodes;
@@ -78,7 +79,7 @@ public final class Governance implements ToolCallGate {
 
   @Override
   public void denied(Call call) {
-    audit.record(record(call, System.nanoTime(), AuditRecord.DENIED, "unknown_tool", 0, 0));
+    log(record(call, System.nanoTime(), AuditRecord.DENIED, "unknown_tool", 0, 0));
   }
 
   @Override
@@ -100,13 +101,13 @@ public final class Governance implements ToolCallGate {
             // Fail closed: without an answer from the counters the call is not forwarded.
             out.tell(new RequestStream.Final(JsonRpc.error(call.request().id(), ErrorCodes.GATEWAY_ERROR,
                 "Bastion could not check this key's limits in time; try again", null)));
-            audit.record(record(call, started, AuditRecord.ERROR, "limits_unavailable", 0, 0));
+            log(record(call, started, AuditRecord.ERROR, "limits_unavailable", 0, 0));
           } else if (v.admitted()) {
             proceed(call, started, price, out, forward);
           } else {
             ObjectNode error = JsonRpc.error(call.request().id(), v.code(), v.message(), v.data());
             out.tell(new RequestStream.Final(error));
-            audit.record(record(call, started, v.outcome(), v.outcome(), 0, Json.writeBytes(error).length));
+            log(record(call, started, v.outcome(), v.outcome(), 0, Json.writeBytes(error).length));
           }
         });
   }
@@ -128,18 +129,24 @@ public final class Governance implements ToolCallGate {
         if (e instanceof RequestStream.Final f) {
           out.tell(f);
           String[] outcome = classify(f.json());
-          audit.record(record(call, started, outcome[0], outcome[1], price, Json.writeBytes(f.json()).length));
+          log(record(call, started, outcome[0], outcome[1], price, Json.writeBytes(f.json()).length));
           return Behaviors.stopped();
         }
         RequestStream.Message m = (RequestStream.Message) e;
         if (m.json() == null) {
-          audit.record(record(call, started, AuditRecord.TIMEOUT, "gateway_timeout", price, 0));
+          log(record(call, started, AuditRecord.TIMEOUT, "gateway_timeout", price, 0));
           return Behaviors.stopped();
         }
         out.tell(m);
         return Behaviors.same();
       });
     });
+  }
+
+  /** The one place a finished tools/call is reported: the audit log and the metrics see the same record. */
+  private void log(AuditRecord r) {
+    audit.record(r);
+    Metrics.toolCall(r);
   }
 
   /** {outcome, error type} of a final answer. */
@@ -174,6 +181,6 @@ public final class Governance implements ToolCallGate {
         s == null ? null : s.keyName(), key.map(KeyDirectory.Key::teamName).orElse(null),
         key.map(KeyDirectory.Key::customerName).orElse(null), clientName, clientVersion,
         call.server(), call.server() == null ? call.name() : call.tool(), redactor.render(args), outcome, errorType,
-        (System.nanoTime() - startedNanos) / 1000, cost, bytesIn, bytesOut);
+        (System.nanoTime() - startedNanos) / 1000, cost, bytesIn, bytesOut, call.requestId());
   }
 }

@@ -2,6 +2,7 @@ package io.bastion.node.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.persistence.CborSerializable;
 import io.bastion.protocol.ErrorCodes;
@@ -13,6 +14,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -116,6 +118,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private Info info = Info.NOT_FOUND;
   private ActorRef<RequestStream.Event> stream;
   private final Map<String, Pending> pending = new HashMap<>();
+  private final NodeMetrics metrics;
   private long nextServerRequest = 1;
 
   private SessionEntity(ActorContext<Command> ctx, String sessionId, Duration idleTimeout,
@@ -124,6 +127,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     this.sessionId = sessionId;
     this.shard = shard;
     this.sharding = ClusterSharding.get(ctx.getSystem());
+    this.metrics = NodeMetrics.get(ctx.getSystem());
     ctx.setReceiveTimeout(idleTimeout, IdleTimeout.INSTANCE);
   }
 
@@ -141,10 +145,20 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         .onMessage(Terminate.class, this::onTerminate)
         .onMessageEquals(IdleTimeout.INSTANCE, this::passivate)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onSignal(PostStop.class, s -> {
+          if (info.found()) {
+            metrics.sessionDelta(-1);
+            info = Info.NOT_FOUND;
+          }
+          return this;
+        })
         .build();
   }
 
   private Behavior<Command> onOpen(Open open) {
+    if (!info.found()) {
+      metrics.sessionDelta(1);
+    }
     info = new Info(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null);
     open.replyTo().tell(info);
     return this;
@@ -220,6 +234,9 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     t.replyTo().tell(info);
     if (info.found()) {
       getContext().getLog().debug("Session [{}] terminated by the client", sessionId);
+    }
+    if (info.found()) {
+      metrics.sessionDelta(-1);
     }
     info = Info.NOT_FOUND;
     pending.clear();
