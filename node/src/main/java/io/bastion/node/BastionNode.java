@@ -119,7 +119,12 @@ public final class BastionNode {
         .thenCompose(b -> awaitUp(system).thenApply(x -> b));
   }
 
-  /** Pekko Management HTTP ({@code /cluster/members}, leave, down) unless disabled. */
+  /**
+   * Pekko Management HTTP ({@code /cluster/members}, leave, down) unless disabled. A taken
+   * management port does not stop the node (it serves clients without it; the operator sees a
+   * warning naming the port): several nodes on one host that forgot {@code --management-port}
+   * must not fail because of an operator convenience.
+   */
   private static CompletionStage<Done> startManagement(ActorSystem<?> system) {
     Config root = system.settings().config();
     if (!root.getBoolean("bastion.cluster.management-enabled")) {
@@ -133,7 +138,10 @@ public final class BastionNode {
           return Done.getInstance();
         })
         .exceptionally(err -> {
-          throw StartupFailures.portInUse(err, host, port, "management");
+          system.log().warn("Pekko Management HTTP not started: {}; set cluster.management.port or"
+              + " --management-port (0 disables it)",
+              StartupFailures.portInUse(err, host, port, "management").getMessage());
+          return Done.getInstance();
         });
   }
 

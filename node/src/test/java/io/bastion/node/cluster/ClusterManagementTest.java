@@ -66,4 +66,17 @@ class ClusterManagementTest {
       assertThat(node.isRunning()).isFalse();
     }
   }
+
+  @Test
+  void aTakenManagementPortOnlyCostsManagement() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      BastionConfig config = new BastionConfig(Path.of("mgmt-test.yaml"), GatewayConfig.DEFAULT, List.of(),
+          null, null, null, null, null, null, null, null, new ClusterConfig("127.0.0.1", 0, List.of(),
+          new ClusterConfig.Management("127.0.0.1", taken.getLocalPort(), true)));
+      try (BastionTestNode node = BastionTestNode.start(config, ConfigFactory.empty())) {
+        JsonNode api = new McpHttp().getJson(node.baseUrl() + "/api/v1/cluster");
+        assertThat(api.get("members")).hasSize(1);
+      }
+    }
+  }
 }
