@@ -34,7 +34,8 @@ public final class BastionRoutes extends AllDirectives {
         path("metrics", () -> get(() -> complete(metrics()))),
         path(PathMatchers.segment("health").slash("live"), () -> get(() -> complete(admin.live()))),
         path(PathMatchers.segment("health").slash("ready"), () -> get(() -> extractRequest(r -> complete(admin.ready())))),
-        path(PathMatchers.segment("api").slash("v1").slash("servers"), () -> get(() -> extractRequest(r -> complete(admin.servers())))));
+        path(PathMatchers.segment("api").slash("v1").slash("servers"), () -> get(() -> extractRequest(r -> complete(admin.servers())))),
+        path(PathMatchers.segment("api").slash("v1").slash("cluster"), () -> get(() -> extractRequest(r -> complete(admin.cluster())))));
     return extra.length == 0 ? core : concat(core, extra);
   }
 
