@@ -2,6 +2,7 @@ package io.bastion.node;
 
 import com.typesafe.config.Config;
 import io.bastion.config.BastionConfig;
+import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.http.AccessPolicy;
@@ -18,8 +19,10 @@ import io.bastion.persistence.StoreSchema;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -27,6 +30,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * Wires a node: store schema, cluster membership, the sharded entities, the replicated upstream
@@ -52,10 +56,20 @@ public final class BastionNode {
 
   private BastionNode() {}
 
-  /** Creates the ActorSystem from the config (and overrides) and starts the node in it. */
+  /**
+   * Creates the ActorSystem from the config (and overrides) and starts the node in it. Completes
+   * when the HTTP edge is bound and this node is Up in the cluster; fails with a {@link
+   * StartupException} saying what to fix when a port is taken, the store is unreachable, or the
+   * seed nodes do not let it join within {@code bastion.node.join-timeout}.
+   */
   public static CompletionStage<Running> start(BastionConfig config, Config overrides) {
     Config pekko = NodeConfig.pekkoConfig(config, overrides);
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bastion", pekko);
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(StartupFailures.describe(e, pekko));
+    }
     return init(system, config).thenApply(b -> new Running(system, b, config))
         .whenComplete((ok, err) -> {
           if (err != null) {
@@ -64,12 +78,21 @@ public final class BastionNode {
         });
   }
 
-  /** Starts every part of a node inside an existing system; completes when the HTTP edge is bound. */
+  /**
+   * Starts every part of a node inside an existing system; completes when the HTTP edge (and
+   * Pekko Management, when enabled) is bound and this node is Up in the cluster. Failures are
+   * {@link StartupException}s with a message for the operator.
+   */
   public static CompletionStage<ServerBinding> init(ActorSystem<?> system, BastionConfig config) {
-    NodeSettings settings = NodeSettings.fromConfig(system.settings().config());
+    Config root = system.settings().config();
+    NodeSettings settings = NodeSettings.fromConfig(root);
     AtomicBoolean configLoaded = new AtomicBoolean(true);
     GatewayConfig gw = config.gateway();
-    return StoreSchema.ensure(system).thenCompose(done -> {
+    CompletionStage<ServerBinding> bound = StoreSchema.ensure(system)
+        .exceptionally(err -> {
+          throw StartupFailures.storeUnreachable(err, root);
+        })
+        .thenCompose(done -> {
       joinSelfIfNoSeeds(system);
       SessionEntity.init(system, gw.sessionIdleTimeout());
       UpstreamServer.init(system, config::server, settings);
@@ -86,8 +109,52 @@ public final class BastionNode {
       AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
       return Http.get(system).newServerAt(gw.host(), gw.port())
           .bind(new BastionRoutes(mcp, admin).route())
+          .exceptionally(err -> {
+            throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
+          })
           .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
     });
+    return bound
+        .thenCompose(b -> startManagement(system).thenApply(x -> b))
+        .thenCompose(b -> awaitUp(system).thenApply(x -> b));
+  }
+
+  /** Pekko Management HTTP ({@code /cluster/members}, leave, down) unless disabled. */
+  private static CompletionStage<Done> startManagement(ActorSystem<?> system) {
+    Config root = system.settings().config();
+    if (!root.getBoolean("bastion.cluster.management-enabled")) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    String host = root.getString("pekko.management.http.hostname");
+    int port = root.getInt("pekko.management.http.port");
+    return PekkoManagement.get(system).start()
+        .<Done>thenApply(uri -> {
+          system.log().info("Pekko Management HTTP on {}", uri);
+          return Done.getInstance();
+        })
+        .exceptionally(err -> {
+          throw StartupFailures.portInUse(err, host, port, "management");
+        });
+  }
+
+  /**
+   * Completes when this node is Up; fails after {@code bastion.node.join-timeout} (the seed nodes
+   * point nowhere, or none of them is up) instead of waiting forever.
+   */
+  private static CompletionStage<Done> awaitUp(ActorSystem<?> system) {
+    Config root = system.settings().config();
+    Duration timeout = root.getDuration("bastion.node.join-timeout");
+    List<String> seeds = root.getStringList("pekko.cluster.seed-nodes");
+    CompletableFuture<Done> up = new CompletableFuture<>();
+    org.apache.pekko.cluster.Cluster classic = org.apache.pekko.cluster.Cluster.get(system);
+    classic.registerOnMemberUp(() -> up.complete(Done.getInstance()));
+    var timer = system.scheduler().scheduleOnce(timeout, () -> up.completeExceptionally(
+        new StartupException(seeds.isEmpty()
+            ? "could not form a cluster of one within " + StartupFailures.show(timeout)
+            : "could not join the cluster via seed nodes " + seeds + " within "
+                + StartupFailures.show(timeout) + " (is a seed node running and reachable from "
+                + classic.selfAddress() + "?)")), system.executionContext());
+    return up.whenComplete((ok, err) -> timer.cancel());
   }
 
   private static void joinSelfIfNoSeeds(ActorSystem<?> system) {

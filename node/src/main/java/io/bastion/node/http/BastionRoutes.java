@@ -25,6 +25,7 @@ public final class BastionRoutes extends AllDirectives {
         path("messages", () -> post(() -> extractRequest(req -> completeWithFuture(mcp.handleLegacyPost(req))))),
         path(PathMatchers.segment("health").slash("live"), () -> get(() -> complete(admin.live()))),
         path(PathMatchers.segment("health").slash("ready"), () -> get(() -> extractRequest(r -> complete(admin.ready())))),
-        path(PathMatchers.segment("api").slash("v1").slash("servers"), () -> get(() -> extractRequest(r -> complete(admin.servers())))));
+        path(PathMatchers.segment("api").slash("v1").slash("servers"), () -> get(() -> extractRequest(r -> complete(admin.servers())))),
+        path(PathMatchers.segment("api").slash("v1").slash("cluster"), () -> get(() -> extractRequest(r -> complete(admin.cluster())))));
   }
 }
