@@ -112,7 +112,7 @@ create_db() { # name
   command -v psql >/dev/null || die "psql not found; run deploy/ensure-postgres.sh"
   pg_isready -h "$PG_HOST" -p "$PG_PORT" -q 2>/dev/null \
     || die "PostgreSQL does not answer on $PG_HOST:$PG_PORT; run deploy/ensure-postgres.sh"
-  psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 -q \
+  PGOPTIONS="--client-min-messages=warning" psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 -q \
     -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"" >/dev/null \
     || die "could not create database $1 on $PG_HOST:$PG_PORT as $PG_USER"
   say "database $1 created on $PG_HOST:$PG_PORT"
