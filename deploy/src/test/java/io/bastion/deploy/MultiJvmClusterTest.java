@@ -68,7 +68,8 @@ class MultiJvmClusterTest {
   final AtomicBoolean running = new AtomicBoolean(true);
   final AtomicInteger rr = new AtomicInteger();
 
-  record Event(long at, Kind kind, String detail) {}
+  /** A request: sent at {@code at}, answered (or failed) at {@code end}. */
+  record Event(long at, long end, Kind kind, String detail) {}
 
   enum Kind { OK, FAIL, REINIT }
 
@@ -100,7 +101,10 @@ class MultiJvmClusterTest {
   static void stopCluster() throws Exception {
     if (tmp != null && Files.isDirectory(tmp.resolve("cluster"))) {
       Result r = script(Duration.ofSeconds(60), "stop");
-      System.out.println(r.output);
+      log("cluster.sh stop:%n%s", r.output);
+    }
+    if (tmp != null) {
+      Files.write(tmp.resolve("report.txt"), report);
     }
   }
 
@@ -190,11 +194,14 @@ class MultiJvmClusterTest {
       // full service: 5 s in a row of successes and no failure, within 60 s of the kill
       long backAt = awaitFullService(cStart, Duration.ofSeconds(60), 5000);
       Window c = window(cStart, System.currentTimeMillis());
-      long firstFail = c.firstFail < 0 ? 0 : c.firstFail - cStart;
-      long lastFail = c.lastFail < 0 ? 0 : c.lastFail - cStart;
-      log("(c) kill -9 node %d (upstream owner): upstream ready on node %d after %d ms; failures from +%d ms to "
-          + "+%d ms after the kill (window %d ms); full service from +%d ms; %s", victim, survivor, upstreamBack,
-          firstFail, lastFail, c.failures == 0 ? 0 : lastFail - firstFail, backAt < 0 ? -1 : backAt - cStart, c);
+      // The failure window runs from the kill to the answer of the last failed request; the outage
+      // from the kill to the first success answered after it (calls sent meanwhile may wait and succeed).
+      long lastFail = c.lastFailEnd < 0 ? 0 : c.lastFailEnd - cStart;
+      long firstOk = c.firstOkEnd < 0 ? -1 : c.firstOkEnd - cStart;
+      log("(c) kill -9 node %d (upstream owner): upstream ready on node %d after %d ms; failure window %d ms "
+          + "(last failed request sent at +%d ms, answered at +%d ms); first success answered at +%d ms; "
+          + "full service (5 s without failure) from +%d ms; %s", victim, survivor, upstreamBack, lastFail,
+          c.lastFail < 0 ? 0 : c.lastFail - cStart, lastFail, firstOk, backAt < 0 ? -1 : backAt - cStart, c);
       log("(c) per second since the kill: %s", c.perSecond(cStart));
       printStatus();
 
@@ -202,6 +209,7 @@ class MultiJvmClusterTest {
       assertThat(b.failures).as("(b) failed requests while the upstream's owner left: " + b.failureSamples).isZero();
       assertThat(backAt).as("(c) full service back within 60 s of the kill").isPositive();
       assertThat(lastFail).as("(c) failure window after kill -9 (ms): " + c.failureSamples).isLessThan(30_000);
+      assertThat(firstOk).as("(c) first success after kill -9 (ms)").isBetween(0L, 30_000L);
       assertThat(a.ok).isPositive();
       assertThat(b.ok).isPositive();
     } finally {
@@ -209,8 +217,6 @@ class MultiJvmClusterTest {
       for (Thread t : clients) {
         t.join(40_000);
       }
-      Files.createDirectories(DeployFilesTest.DEPLOY.resolve("target"));
-      Files.write(tmp.resolve("report.txt"), report);
     }
   }
 
@@ -239,7 +245,7 @@ class MultiJvmClusterTest {
             .formatted(seq, msg);
         HttpResponse<String> r = post(port, session, body);
         if (r.statusCode() == 404) {
-          events.add(new Event(at, Kind.REINIT, "client " + id + " node " + node + ": session gone (404)"));
+          events.add(new Event(at, System.currentTimeMillis(), Kind.REINIT, "client " + id + " node " + node + ": session gone (404)"));
           session = null;
           continue;
         }
@@ -251,9 +257,9 @@ class MultiJvmClusterTest {
             || !resp.path("result").toString().contains(msg)) {
           throw new IOException("bad result " + abbreviate(resp.toString()));
         }
-        events.add(new Event(at, Kind.OK, null));
+        events.add(new Event(at, System.currentTimeMillis(), Kind.OK, null));
       } catch (Exception e) {
-        events.add(new Event(at, Kind.FAIL, "client " + id + " node " + node + ": " + e));
+        events.add(new Event(at, System.currentTimeMillis(), Kind.FAIL, "client " + id + " node " + node + ": " + e));
         sleep(100);
       }
       sleep(20);
@@ -318,6 +324,8 @@ class MultiJvmClusterTest {
     int reinits;
     long firstFail = -1;
     long lastFail = -1;
+    long lastFailEnd = -1;
+    long firstOkEnd = -1;
     final List<String> failureSamples = new ArrayList<>();
     final List<Event> all = new ArrayList<>();
 
@@ -347,12 +355,16 @@ class MultiJvmClusterTest {
       }
       w.all.add(e);
       switch (e.kind) {
-        case OK -> w.ok++;
+        case OK -> {
+          w.ok++;
+          w.firstOkEnd = w.firstOkEnd < 0 ? e.end : Math.min(w.firstOkEnd, e.end);
+        }
         case REINIT -> w.reinits++;
         case FAIL -> {
           w.failures++;
           w.firstFail = w.firstFail < 0 ? e.at : Math.min(w.firstFail, e.at);
           w.lastFail = Math.max(w.lastFail, e.at);
+          w.lastFailEnd = Math.max(w.lastFailEnd, e.end);
           if (w.failureSamples.size() < 5) {
             w.failureSamples.add(e.detail);
           }
@@ -371,7 +383,7 @@ class MultiJvmClusterTest {
       Window recent = window(now - quietMs, now);
       Window since = window(from, now);
       if (now - from >= quietMs && recent.failures == 0 && recent.ok > 10) {
-        return Math.max(from, since.lastFail < 0 ? from : since.lastFail);
+        return Math.max(from, since.lastFailEnd < 0 ? from : since.lastFailEnd);
       }
     }
     return -1;
