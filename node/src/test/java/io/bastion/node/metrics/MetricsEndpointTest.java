@@ -84,6 +84,10 @@ class MetricsEndpointTest {
 
   @Test
   void metricsEndpointServesBastionMetricsInPrometheusText() throws Exception {
+    // Kamon is one registry per JVM: other test classes' nodes may have recorded calls of the same
+    // server and tool, so key-less series are compared as deltas.
+    Map<String, String> echoDuration = Map.of("server", "everything", "tool", "echo", "outcome", "ok");
+    double durationBefore = value(scrapeUntil(s -> true), "bastion_tool_call_duration_seconds_count", echoDuration);
     for (int i = 0; i < 3; i++) {
       assertThat(echo("hi " + i, Map.of()).statusCode()).isEqualTo(200);
     }
@@ -102,8 +106,10 @@ class MetricsEndpointTest {
     assertThat(value(first, "bastion_tool_calls_total", echoOk)).isEqualTo(3);
     assertThat(value(first, "bastion_tool_calls_total", Map.of("server", "none", "tool", "none",
         "key", "metrics-key", "outcome", "denied"))).isEqualTo(1);
-    assertThat(value(first, "bastion_tool_call_duration_seconds_count",
-        Map.of("server", "everything", "tool", "echo", "outcome", "ok"))).isEqualTo(3);
+    // At least our 3 (a call of an earlier test class may land in the same Kamon tick); the exact
+    // count is asserted on the key-labelled counter above.
+    assertThat(value(first, "bastion_tool_call_duration_seconds_count", echoDuration) - durationBefore)
+        .isGreaterThanOrEqualTo(3);
     assertThat(find(first, "bastion_tool_call_duration_seconds_bucket",
         Map.of("server", "everything", "tool", "echo", "outcome", "ok", "le", "+Inf"))).isNotEmpty();
     assertThat(find(first, "bastion_tool_call_duration_seconds_bucket", Map.of("tool", "echo")))
@@ -119,7 +125,7 @@ class MetricsEndpointTest {
     assertThat(find(first, "bastion_streams_open", Map.of())).isNotEmpty();
     assertThat(find(first, "bastion_audit_queue_depth", Map.of())).isNotEmpty();
     assertThat(value(first, "bastion_audit_dropped_total", Map.of())).isZero();
-    assertThat(value(first, "bastion_cluster_members", Map.of("status", "up"))).isEqualTo(1);
+    assertThat(value(first, "bastion_cluster_members", Map.of("status", "up"))).isGreaterThanOrEqualTo(1);
 
     // Counters grow between scrapes.
     echo("again", Map.of());
