@@ -21,6 +21,7 @@ import java.util.Optional;
  *     {@link #toString()}
  * @param warnings things that are allowed but probably not meant, each {@code <path>: <message>}
  *     (e.g. a key naming a server that is not defined)
+ * @param cluster {@code cluster}: Artery address, seed nodes, management HTTP
  */
 public record BastionConfig(
     Path source,
@@ -33,7 +34,8 @@ public record BastionConfig(
     AuditConfig audit,
     StoreConfig store,
     String adminToken,
-    List<String> warnings) {
+    List<String> warnings,
+    ClusterConfig cluster) {
 
   public BastionConfig {
     gateway = Objects.requireNonNullElse(gateway, GatewayConfig.DEFAULT);
@@ -45,6 +47,22 @@ public record BastionConfig(
     audit = Objects.requireNonNullElse(audit, AuditConfig.DEFAULT);
     store = Objects.requireNonNullElse(store, StoreConfig.DEFAULT);
     warnings = List.copyOf(warnings == null ? List.of() : warnings);
+    cluster = Objects.requireNonNullElse(cluster, ClusterConfig.DEFAULT);
+  }
+
+  /** The config without a {@code cluster} block (its defaults: a cluster of one on 127.0.0.1:25520). */
+  public BastionConfig(Path source, GatewayConfig gateway, List<ServerConfig> servers,
+      List<VirtualKeyConfig> virtualKeys, List<TeamConfig> teams, List<CustomerConfig> customers,
+      List<ToolGroupConfig> toolGroups, AuditConfig audit, StoreConfig store, String adminToken,
+      List<String> warnings) {
+    this(source, gateway, servers, virtualKeys, teams, customers, toolGroups, audit, store,
+        adminToken, warnings, null);
+  }
+
+  /** The same config with another {@code cluster} block. */
+  public BastionConfig withCluster(ClusterConfig c) {
+    return new BastionConfig(source, gateway, servers, virtualKeys, teams, customers, toolGroups,
+        audit, store, adminToken, warnings, c);
   }
 
   public Optional<ServerConfig> server(String name) {
@@ -72,6 +90,6 @@ public record BastionConfig(
     return "BastionConfig[source=" + source + ", gateway=" + gateway + ", servers=" + servers
         + ", virtualKeys=" + virtualKeys + ", teams=" + teams + ", customers=" + customers
         + ", toolGroups=" + toolGroups + ", audit=" + audit + ", store=" + store + ", adminToken="
-        + (adminToken == null ? null : "***") + ", warnings=" + warnings + "]";
+        + (adminToken == null ? null : "***") + ", warnings=" + warnings + ", cluster=" + cluster + "]";
   }
 }

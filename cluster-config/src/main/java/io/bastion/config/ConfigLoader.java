@@ -131,12 +131,13 @@ public final class ConfigLoader {
     AuditConfig audit = SettingsReader.audit(root.get("audit"));
     StoreConfig store = SettingsReader.store(root.get("store"));
     String adminToken = SettingsReader.adminToken(root.get("admin"));
+    ClusterConfig cluster = SettingsReader.cluster(root.get("cluster"));
     References.check(root, servers, teams, customers, groups);
     if (servers.isEmpty() && root.diagnostics().problems().isEmpty()) {
       root.get("mcp").warn("no servers are defined, so no tools will be offered");
     }
     return new BastionConfig(source, gateway, servers, keys, teams, customers, groups, audit, store,
-        adminToken, root.diagnostics().warnings());
+        adminToken, root.diagnostics().warnings(), cluster);
   }
 
   private static JsonNode parseTree(String yaml, Path source) {

@@ -9,7 +9,7 @@ import java.util.List;
 final class Keys {
 
   static final List<String> ROOT = List.of(
-      "gateway", "mcp", "virtual_keys", "teams", "customers", "tool_groups", "audit", "store", "admin");
+      "gateway", "mcp", "virtual_keys", "teams", "customers", "tool_groups", "audit", "store", "admin", "cluster");
   static final List<String> MCP = List.of("servers");
   static final List<String> SERVER_COMMON = List.of("name", "type");
   static final List<String> SERVER_STDIO = List.of("command", "args", "env", "cwd");
@@ -35,6 +35,8 @@ final class Keys {
   static final List<String> AUDIT = List.of(
       "arguments", "queue_size", "batch_size", "flush_interval", "redact_keys");
   static final List<String> ADMIN = List.of("token");
+  static final List<String> CLUSTER = List.of("host", "port", "seed_nodes", "management");
+  static final List<String> MANAGEMENT = List.of("host", "port", "enabled");
 
   private Keys() {}
 

@@ -9,7 +9,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** Reads the single-instance blocks: {@code gateway}, {@code store}, {@code audit}, {@code admin}. */
+/**
+ * Reads the single-instance blocks: {@code gateway}, {@code store}, {@code audit}, {@code admin},
+ * {@code cluster}.
+ */
 final class SettingsReader {
 
   static final int MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -199,5 +202,55 @@ final class SettingsReader {
       return null;
     }
     return token;
+  }
+
+  static ClusterConfig cluster(ConfigNode c) {
+    if (!c.expectMap(Keys.CLUSTER)) {
+      return ClusterConfig.DEFAULT;
+    }
+    String host = hostName(c.get("host"), ClusterConfig.DEFAULT_HOST);
+    Long port = c.get("port").integer(0, 65535, (long) ClusterConfig.DEFAULT_PORT);
+    List<String> seeds = new ArrayList<>();
+    ConfigNode seedNode = c.get("seed_nodes");
+    for (ConfigNode item : seedNode.items("a list of host:port strings")) {
+      String text = item.textOrNull();
+      if (text == null) {
+        if (!item.isText()) { // a text node without a value failed interpolation: already reported
+          item.error("expected host:port, got " + item.describe());
+        }
+        continue;
+      }
+      if (!ClusterConfig.isHostPort(text)) {
+        item.error("expected host:port, got " + ConfigNode.quote(text));
+      } else if (seeds.contains(text)) {
+        item.error("duplicate seed node " + ConfigNode.quote(text));
+      } else {
+        seeds.add(text);
+      }
+    }
+    ClusterConfig.Management management = ClusterConfig.Management.DEFAULT;
+    ConfigNode m = c.get("management");
+    if (m.expectMap(Keys.MANAGEMENT)) {
+      String mHost = hostName(m.get("host"), ClusterConfig.Management.DEFAULT_HOST);
+      Long mPort = m.get("port").integer(0, 65535, (long) ClusterConfig.Management.DEFAULT_PORT);
+      Boolean enabled = m.get("enabled").bool(true);
+      management = new ClusterConfig.Management(mHost,
+          mPort == null ? ClusterConfig.Management.DEFAULT_PORT : mPort.intValue(),
+          enabled == null || enabled);
+    }
+    return new ClusterConfig(host, port == null ? ClusterConfig.DEFAULT_PORT : port.intValue(), seeds,
+        management);
+  }
+
+  private static String hostName(ConfigNode node, String fallback) {
+    String host = node.string();
+    if (host == null) {
+      return fallback;
+    }
+    if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace)) {
+      node.error("expected a host name or IP address, got " + ConfigNode.quote(host));
+      return fallback;
+    }
+    return host;
   }
 }

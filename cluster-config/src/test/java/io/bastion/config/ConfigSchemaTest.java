@@ -98,6 +98,8 @@ class ConfigSchemaTest {
     assertKeys(props.get("audit"), Keys.AUDIT);
     assertKeys(defs.get("store"), Keys.STORE);
     assertKeys(props.get("admin"), Keys.ADMIN);
+    assertKeys(props.get("cluster"), Keys.CLUSTER);
+    assertKeys(props.at("/cluster/properties/management"), Keys.MANAGEMENT);
   }
 
   private static void assertKeys(JsonNode object, List<String> expected) {

@@ -2,6 +2,7 @@ package io.bastion.node;
 
 import com.typesafe.config.Config;
 import io.bastion.config.BastionConfig;
+import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.governance.Governance;
@@ -18,6 +19,8 @@ import io.bastion.node.http.EdgeSettings;
 import io.bastion.node.http.McpDispatcher;
 import io.bastion.node.http.McpEdge;
 import io.bastion.node.http.StreamRegistry;
+import io.bastion.node.metrics.Metrics;
+import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
@@ -25,8 +28,10 @@ import io.bastion.persistence.StoreSchema;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -34,6 +39,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * Wires a node: store schema, cluster membership, the sharded entities, the replicated upstream
@@ -59,10 +65,20 @@ public final class BastionNode {
 
   private BastionNode() {}
 
-  /** Creates the ActorSystem from the config (and overrides) and starts the node in it. */
+  /**
+   * Creates the ActorSystem from the config (and overrides) and starts the node in it. Completes
+   * when the HTTP edge is bound and this node is Up in the cluster; fails with a {@link
+   * StartupException} saying what to fix when a port is taken, the store is unreachable, or the
+   * seed nodes do not let it join within {@code bastion.node.join-timeout}.
+   */
   public static CompletionStage<Running> start(BastionConfig config, Config overrides) {
     Config pekko = NodeConfig.pekkoConfig(config, overrides);
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bastion", pekko);
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(Behaviors.empty(), ClusterConfig.SYSTEM_NAME, pekko);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(StartupFailures.describe(e, pekko));
+    }
     return init(system, config).thenApply(b -> new Running(system, b, config))
         .whenComplete((ok, err) -> {
           if (err != null) {
@@ -71,9 +87,14 @@ public final class BastionNode {
         });
   }
 
-  /** Starts every part of a node inside an existing system; completes when the HTTP edge is bound. */
+  /**
+   * Starts every part of a node inside an existing system; completes when the HTTP edge (and
+   * Pekko Management, when enabled) is bound and this node is Up in the cluster. Failures are
+   * {@link StartupException}s with a message for the operator.
+   */
   public static CompletionStage<ServerBinding> init(ActorSystem<?> system, BastionConfig config) {
-    NodeSettings settings = NodeSettings.fromConfig(system.settings().config());
+    Config root = system.settings().config();
+    NodeSettings settings = NodeSettings.fromConfig(root);
     AtomicBoolean configLoaded = new AtomicBoolean(true);
     GatewayConfig gw = config.gateway();
     try {
@@ -82,8 +103,22 @@ public final class BastionNode {
       return java.util.concurrent.CompletableFuture.failedFuture(e);
     }
     KeyDirectory keys = new KeyDirectory(config);
-    return StoreSchema.ensure(system).thenCompose(done -> {
+    Metrics.install(system.settings().config());
+    // Set once the join is under way: completes when this node is Up, fails after the join timeout.
+    CompletableFuture<Done> up = new CompletableFuture<>();
+    CompletionStage<ServerBinding> bound = StoreSchema.ensure(system)
+        .exceptionally(err -> {
+          throw StartupFailures.storeUnreachable(err, root);
+        })
+        .thenCompose(done -> {
       joinSelfIfNoSeeds(system);
+      awaitUp(system).whenComplete((ok, err) -> {
+        if (err == null) {
+          up.complete(ok);
+        } else {
+          up.completeExceptionally(err);
+        }
+      });
       SessionEntity.init(system, gw.sessionIdleTimeout());
       UpstreamServer.init(system, config::server, settings);
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
@@ -92,6 +127,8 @@ public final class BastionNode {
       Governance governance = Governance.start(system, config, keys, settings, watch);
       StreamRegistry streams = new StreamRegistry(policy);
       UpstreamDirectory.get(system).addListener(streams);
+      NodeMetrics.get(system).start(streams, governance.audit(),
+          system.settings().config().getDuration("bastion.metrics.sample-interval"));
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
@@ -104,13 +141,93 @@ public final class BastionNode {
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
           settings.askTimeout());
       // Bind only once the admin API's changes are in force: a key deleted through the API must
-      // not work again for a moment after a restart.
-      return definitions.start(Duration.ofSeconds(60)).thenCompose(ready -> Http.get(system)
-          .newServerAt(gw.host(), gw.port())
-          .bind(new BastionRoutes(mcp, admin, guard,
-              new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).route())
-          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system)));
+      // not work again for a moment after a restart. The registry is a sharded entity and answers
+      // only once this node is Up, so a node that cannot join fails with the join failure (after
+      // bastion.node.join-timeout), not with the registry's patience running out.
+      return firstFailure(definitions.start(REGISTRY_PATIENCE).exceptionally(err -> {
+            throw StartupFailures.registryUnreadable(err, REGISTRY_PATIENCE);
+          }), up)
+          .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
+              .bind(new BastionRoutes(mcp, admin, guard,
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).route())
+              .exceptionally(err -> {
+                throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
+              }))
+          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
     });
+    return bound
+        .thenCompose(b -> startManagement(system).thenApply(x -> b))
+        .thenCompose(b -> up.thenApply(x -> b));
+  }
+
+  /** How long a starting node tries to read the admin API's overlay before it gives up. */
+  private static final Duration REGISTRY_PATIENCE = Duration.ofSeconds(60);
+
+  /**
+   * Completes as {@code main} does, but fails as soon as {@code guard} fails (the node will not
+   * join: no point waiting for what needs the cluster).
+   */
+  private static <T> CompletionStage<T> firstFailure(CompletionStage<T> main, CompletionStage<?> guard) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    main.whenComplete((ok, err) -> {
+      if (err == null) {
+        result.complete(ok);
+      } else {
+        result.completeExceptionally(err);
+      }
+    });
+    guard.whenComplete((ok, err) -> {
+      if (err != null) {
+        result.completeExceptionally(err);
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Pekko Management HTTP ({@code /cluster/members}, leave, down) unless disabled. A taken
+   * management port does not stop the node (it serves clients without it; the operator sees a
+   * warning naming the port): several nodes on one host that forgot {@code --management-port}
+   * must not fail because of an operator convenience.
+   */
+  private static CompletionStage<Done> startManagement(ActorSystem<?> system) {
+    Config root = system.settings().config();
+    if (!root.getBoolean("bastion.cluster.management-enabled")) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    String host = root.getString("pekko.management.http.hostname");
+    int port = root.getInt("pekko.management.http.port");
+    return PekkoManagement.get(system).start()
+        .<Done>thenApply(uri -> {
+          system.log().info("Pekko Management HTTP on {}", uri);
+          return Done.getInstance();
+        })
+        .exceptionally(err -> {
+          system.log().warn("Pekko Management HTTP not started: {}; set cluster.management.port or"
+              + " --management-port (0 disables it)",
+              StartupFailures.portInUse(err, host, port, "management").getMessage());
+          return Done.getInstance();
+        });
+  }
+
+  /**
+   * Completes when this node is Up; fails after {@code bastion.node.join-timeout} (the seed nodes
+   * point nowhere, or none of them is up) instead of waiting forever.
+   */
+  private static CompletionStage<Done> awaitUp(ActorSystem<?> system) {
+    Config root = system.settings().config();
+    Duration timeout = root.getDuration("bastion.node.join-timeout");
+    List<String> seeds = root.getStringList("pekko.cluster.seed-nodes");
+    CompletableFuture<Done> up = new CompletableFuture<>();
+    org.apache.pekko.cluster.Cluster classic = org.apache.pekko.cluster.Cluster.get(system);
+    classic.registerOnMemberUp(() -> up.complete(Done.getInstance()));
+    var timer = system.scheduler().scheduleOnce(timeout, () -> up.completeExceptionally(
+        new StartupException(seeds.isEmpty()
+            ? "could not form a cluster of one within " + StartupFailures.show(timeout)
+            : "could not join the cluster via seed nodes " + seeds + " within "
+                + StartupFailures.show(timeout) + " (is a seed node running and reachable from "
+                + classic.selfAddress() + "?)")), system.executionContext());
+    return up.whenComplete((ok, err) -> timer.cancel());
   }
 
   private static void joinSelfIfNoSeeds(ActorSystem<?> system) {

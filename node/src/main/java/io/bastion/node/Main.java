@@ -2,18 +2,24 @@ package io.bastion.node;
 
 import com.typesafe.config.ConfigFactory;
 import io.bastion.config.BastionConfig;
+import io.bastion.config.ClusterConfig;
 import io.bastion.config.ConfigException;
 import io.bastion.config.ConfigLoader;
 import io.bastion.config.StoreConfig;
+import io.bastion.node.metrics.Metrics;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamStatus;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 
 /**
- * {@code bastion [--config FILE] [--host H] [--port N] [--data DIR]}: loads the config, starts one
- * node, prints one line per upstream and a ready line with the endpoint URL.
+ * {@code bastion [--config FILE] [--host H] [--port N] [--data DIR] [--cluster-host H]
+ * [--cluster-port N] [--seed HOST:PORT]... [--management-port N]}: loads the config, starts one
+ * node, prints one line per upstream and a ready line with the endpoint URL. Exits 2 on bad usage
+ * or configuration, 1 when the node cannot start (port in use, store unreachable, no seed node).
  */
 public final class Main {
   static final String USAGE = """
@@ -22,7 +28,14 @@ public final class Main {
         --host H        interface to listen on (default: gateway.host, else 127.0.0.1)
         --port N        HTTP port (default: gateway.port, else 8080; 0 picks a free port)
         --data DIR      directory of the embedded H2 store (default: store.data_dir, else ./data)
+        --cluster-host H       hostname other nodes reach this node at (default: cluster.host, else 127.0.0.1)
+        --cluster-port N       cluster (Artery) port (default: cluster.port, else 25520; 0 picks a free port)
+        --seed HOST:PORT       a seed node; repeat for several; replaces cluster.seed_nodes
+                               (no seeds: this node forms a cluster of one)
+        --management-port N    Pekko Management HTTP port (default: cluster.management.port, else 7626;
+                               0 disables it)
         --help          this text
+      Exit codes: 2 bad usage or configuration, 1 the node failed to start.
       Pekko settings can be overridden with -D flags, e.g. -Dpekko.remote.artery.canonical.port=25521
       """;
 
@@ -51,6 +64,10 @@ public final class Main {
     String host = null;
     Integer port = null;
     Path data = null;
+    String clusterHost = null;
+    Integer clusterPort = null;
+    List<String> seeds = null;
+    Integer managementPort = null;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -60,8 +77,24 @@ public final class Main {
           }
           case "--config" -> configFile = Path.of(value(args, ++i, "--config"));
           case "--host" -> host = value(args, ++i, "--host");
-          case "--port" -> port = parsePort(value(args, ++i, "--port"));
+          case "--port" -> port = parsePort(value(args, ++i, "--port"), "--port");
           case "--data" -> data = Path.of(value(args, ++i, "--data"));
+          case "--cluster-host" -> clusterHost = nonBlank(value(args, ++i, "--cluster-host"), "--cluster-host");
+          case "--cluster-port" -> clusterPort = parsePort(value(args, ++i, "--cluster-port"), "--cluster-port");
+          case "--seed" -> {
+            String seed = value(args, ++i, "--seed");
+            if (!ClusterConfig.isHostPort(seed)) {
+              throw new IllegalArgumentException("--seed expects host:port, got " + seed);
+            }
+            if (seeds == null) {
+              seeds = new ArrayList<>();
+            }
+            if (!seeds.contains(seed)) {
+              seeds.add(seed);
+            }
+          }
+          case "--management-port" -> managementPort = parsePort(value(args, ++i, "--management-port"),
+              "--management-port");
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
@@ -79,14 +112,23 @@ public final class Main {
     }
     config.warnings().forEach(w -> err.println("bastion: warning: " + w));
     config = override(config, host, port, data);
+    config = overrideCluster(config, clusterHost, clusterPort, seeds, managementPort);
+    // Before the ActorSystem: Kanela instruments Pekko as its classes load (docs/metrics.md).
+    // -Dkamon.init.attach-instrumentation=no skips the agent (faster start, Bastion's metrics stay).
+    Metrics.initKamon(true);
     BastionNode.Running node;
     try {
-      node = BastionNode.start(config, ConfigFactory.systemProperties()
-              .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")))
-          .toCompletableFuture().join();
+      // The JVM exits when main returns (0 after a leave or down, 1 after a failed start), not
+      // from inside coordinated shutdown, so a failed start cannot race its way to exit code 0.
+      var overrides = ConfigFactory.systemProperties().withFallback(
+          ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off"));
+      node = BastionNode.start(config, overrides).toCompletableFuture().join();
     } catch (CompletionException e) {
       Throwable c = e.getCause() == null ? e : e.getCause();
       err.println("bastion: failed to start: " + c.getMessage());
+      return 1;
+    } catch (RuntimeException e) {
+      err.println("bastion: failed to start: " + e.getMessage());
       return 1;
     }
     printUpstreams(node, out);
@@ -104,7 +146,30 @@ public final class Main {
       store = new StoreConfig(store.type(), store.url(), store.user(), store.password(), data);
     }
     return new BastionConfig(c.source(), gw, c.servers(), c.virtualKeys(), c.teams(), c.customers(),
-        c.toolGroups(), c.audit(), store, c.adminToken(), c.warnings());
+        c.toolGroups(), c.audit(), store, c.adminToken(), c.warnings(), c.cluster());
+  }
+
+  static BastionConfig overrideCluster(BastionConfig c, String host, Integer port, List<String> seeds,
+      Integer managementPort) {
+    ClusterConfig cluster = c.cluster();
+    cluster = cluster.withHostPort(host == null ? cluster.host() : host, port == null ? cluster.port() : port);
+    if (seeds != null) {
+      cluster = cluster.withSeedNodes(seeds);
+    }
+    if (managementPort != null) {
+      ClusterConfig.Management m = cluster.management();
+      cluster = cluster.withManagement(managementPort == 0
+          ? new ClusterConfig.Management(m.host(), m.port(), false)
+          : new ClusterConfig.Management(m.host(), managementPort, true));
+    }
+    return c.withCluster(cluster);
+  }
+
+  private static String nonBlank(String s, String flag) {
+    if (s.isBlank()) {
+      throw new IllegalArgumentException(flag + " must not be empty");
+    }
+    return s;
   }
 
   /** Waits (up to 20 s) until every upstream left "connecting", then prints one line each. */
@@ -143,7 +208,7 @@ public final class Main {
     return args[i];
   }
 
-  private static int parsePort(String s) {
+  private static int parsePort(String s, String flag) {
     try {
       int p = Integer.parseInt(s);
       if (p < 0 || p > 65535) {
@@ -151,7 +216,7 @@ public final class Main {
       }
       return p;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--port expects a number from 0 to 65535, got " + s);
+      throw new IllegalArgumentException(flag + " expects a number from 0 to 65535, got " + s);
     }
   }
 }

@@ -4,13 +4,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.bastion.config.BastionConfig;
+import io.bastion.config.ClusterConfig;
 import io.bastion.config.StoreConfig;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Turns the user's YAML (the store, the listener) into the HOCON that configures Pekko, layered
+ * Turns the user's YAML (the store, the listener, the cluster block) into the HOCON that configures Pekko, layered
  * over {@code reference.conf}: explicit overrides (tests, {@code -D} flags) win, then what the
  * YAML says, then the defaults.
  */
@@ -36,6 +37,15 @@ public final class NodeConfig {
       m.put(db + ".db.password", "");
       m.put(db + ".db.driver", "org.h2.Driver");
     }
+    ClusterConfig cluster = config.cluster();
+    m.put("pekko.remote.artery.canonical.hostname", cluster.host());
+    m.put("pekko.remote.artery.canonical.port", cluster.port());
+    m.put("pekko.cluster.seed-nodes", cluster.seedAddresses());
+    ClusterConfig.Management mgmt = cluster.management();
+    m.put("pekko.management.http.hostname", mgmt.host());
+    m.put("pekko.management.http.port", mgmt.port());
+    m.put("pekko.management.http.route-providers-read-only", false);
+    m.put("bastion.cluster.management-enabled", mgmt.enabled());
     long max = config.gateway().maxRequestBytes();
     m.put("pekko.http.server.parsing.max-content-length", Long.toString(max));
     m.put("bastion.node.session-idle-timeout", config.gateway().sessionIdleTimeout().toMillis() + "ms");

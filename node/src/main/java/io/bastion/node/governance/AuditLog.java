@@ -41,7 +41,7 @@ public final class AuditLog implements AutoCloseable {
   private static final int MAX_ARGUMENTS_CHARS = 100_000;
   static final String TABLE = "bastion_audit";
   private static final String COLUMNS = "ts_ms, node, session_id, key_name, team, customer, client_name, "
-      + "client_version, server, tool, arguments, outcome, error_type, latency_us, cost_usd, bytes_in, bytes_out";
+      + "client_version, server, tool, arguments, outcome, error_type, latency_us, cost_usd, bytes_in, bytes_out, request_id";
 
   private final String url;
   private final String user;
@@ -95,6 +95,8 @@ public final class AuditLog implements AutoCloseable {
         + "client_name VARCHAR(255), client_version VARCHAR(255), server VARCHAR(255), tool VARCHAR(1024), "
         + "arguments VARCHAR(" + MAX_ARGUMENTS_CHARS + "), outcome VARCHAR(32) NOT NULL, error_type VARCHAR(255), "
         + "latency_us BIGINT, cost_usd DOUBLE PRECISION, bytes_in BIGINT, bytes_out BIGINT)");
+    // Added after the first release of the table: older stores get the column here.
+    st.execute("ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS request_id VARCHAR(128)");
     st.execute("CREATE INDEX IF NOT EXISTS " + TABLE + "_ts ON " + TABLE + " (ts_ms)");
   }
 
@@ -112,6 +114,11 @@ public final class AuditLog implements AutoCloseable {
 
   public long dropped() {
     return dropped.get();
+  }
+
+  /** Records waiting for the writer. */
+  public int queued() {
+    return queue.size();
   }
 
   public long written() {
@@ -162,7 +169,7 @@ public final class AuditLog implements AutoCloseable {
         }
         connection.setAutoCommit(false);
         try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
-            + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
           for (AuditRecord r : batch) {
             int i = 1;
             ps.setLong(i++, r.timeMillis());
@@ -182,6 +189,7 @@ public final class AuditLog implements AutoCloseable {
             ps.setDouble(i++, r.costUsd());
             ps.setLong(i++, r.bytesIn());
             ps.setLong(i++, r.bytesOut());
+            ps.setString(i++, cut(r.requestId(), 128));
             ps.addBatch();
           }
           ps.executeBatch();
@@ -290,7 +298,7 @@ public final class AuditLog implements AutoCloseable {
               o.put("id", rs.getLong("id"));
               o.put("time", Instant.ofEpochMilli(rs.getLong("ts_ms")).toString());
               for (String col : List.of("node", "session_id", "key_name", "team", "customer", "client_name",
-                  "client_version", "server", "tool", "arguments", "outcome", "error_type")) {
+                  "client_version", "server", "tool", "arguments", "outcome", "error_type", "request_id")) {
                 o.put(camel(col), rs.getString(col));
               }
               o.put("latencyUs", rs.getLong("latency_us"));

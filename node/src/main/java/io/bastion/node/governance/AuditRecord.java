@@ -3,7 +3,9 @@ package io.bastion.node.governance;
 /**
  * One tool call as recorded in {@code bastion_audit}. {@code outcome} is one of {@code ok},
  * {@code tool_error}, {@code denied}, {@code rate_limited}, {@code over_budget}, {@code timeout},
- * {@code upstream_down} (plus {@code error} for any other JSON-RPC error).
+ * {@code upstream_down} (plus {@code error} for any other JSON-RPC error). {@code requestId} is the
+ * edge's request id (the caller's {@code X-Request-Id} or {@code traceparent} trace id, else one
+ * Bastion generated), also returned as the {@code X-Request-Id} response header.
  */
 public record AuditRecord(
     long timeMillis,
@@ -22,7 +24,8 @@ public record AuditRecord(
     long latencyMicros,
     double costUsd,
     long bytesIn,
-    long bytesOut) {
+    long bytesOut,
+    String requestId) {
 
   public static final String OK = "ok";
   public static final String TOOL_ERROR = "tool_error";

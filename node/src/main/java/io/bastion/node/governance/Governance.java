@@ -8,6 +8,7 @@ import io.bastion.node.NodeSettings;
 import io.bastion.node.http.CallWatch;
 import io.bastion.node.http.ToolCallGate;
 import io.bastion.node.http.ToolCallObserver;
+import io.bastion.node.metrics.Metrics;
 import io.bastion.node.session.RequestStream;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.protocol.ErrorCodes;
@@ -197,8 +198,11 @@ public final class Governance implements ToolCallGate {
     }
   }
 
+  /** The first observer: the audit log and the metrics see the same record. */
   private void audit(Call call, ToolCallObserver.Outcome o, long latencyNanos, long bytesIn, long bytesOut) {
-    audit.record(record(call, latencyNanos, o.kind(), o.errorType(), o.costUsd(), bytesIn, bytesOut));
+    AuditRecord r = record(call, latencyNanos, o.kind(), o.errorType(), o.costUsd(), bytesIn, bytesOut);
+    audit.record(r);
+    Metrics.toolCall(r);
   }
 
   /** {outcome, error type} of a final answer. */
@@ -232,6 +236,6 @@ public final class Governance implements ToolCallGate {
         s == null ? null : s.keyName(), key.map(KeyDirectory.Key::teamName).orElse(null),
         key.map(KeyDirectory.Key::customerName).orElse(null), clientName, clientVersion,
         call.server(), call.server() == null ? call.name() : call.tool(), redactor.render(args), outcome, errorType,
-        latencyNanos / 1000, cost, bytesIn, bytesOut);
+        latencyNanos / 1000, cost, bytesIn, bytesOut, call.requestId());
   }
 }

@@ -106,7 +106,9 @@ public final class GovernanceDefinitions {
           if (err == null) {
             return CompletableFuture.<Void>completedFuture(null);
           }
-          if (System.nanoTime() > deadline) {
+          // A start that failed otherwise (the node did not join) shuts the system down: stop.
+          if (System.nanoTime() > deadline || system.whenTerminated().isCompleted()
+              || org.apache.pekko.actor.CoordinatedShutdown.get(system).getShutdownReason().isPresent()) {
             return CompletableFuture.<Void>failedFuture(new IllegalStateException(
                 "could not read the admin API's key/team/customer/group changes from the journal", err));
           }

@@ -39,24 +39,35 @@ public final class AdminRoutes {
     return McpEdge.json(ok ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
   }
 
-  /** The cluster as this node sees it: members, their status and roles, the leader, unreachable nodes. */
+  /**
+   * This node's view of the cluster: its own address, the members with status, roles and up
+   * number, the unreachable members, and which node owns (runs) each upstream.
+   */
   public HttpResponse cluster() {
     Cluster cluster = Cluster.get(system);
-    org.apache.pekko.cluster.ClusterEvent.CurrentClusterState state = cluster.state();
-    ObjectNode body = Json.object().put("self", cluster.selfAddress().toString())
-        .put("selfStatus", cluster.selfMember().status().toString());
+    var state = cluster.state();
+    ObjectNode body = Json.object().put("self", cluster.selfAddress().toString());
     body.put("leader", state.getLeader() == null ? null : state.getLeader().toString());
     ArrayNode members = body.putArray("members");
-    java.util.Set<org.apache.pekko.cluster.Member> unreachable = state.getUnreachable();
-    for (org.apache.pekko.cluster.Member m : state.getMembers()) {
-      ObjectNode o = members.addObject().put("address", m.address().toString())
-          .put("status", m.status().toString()).put("reachable", !unreachable.contains(m));
-      ArrayNode roles = o.putArray("roles");
-      m.getRoles().forEach(roles::add);
+    state.getMembers().forEach(m -> members.add(member(m)));
+    ArrayNode unreachable = body.putArray("unreachable");
+    state.getUnreachable().stream()
+        .sorted(java.util.Comparator.comparing(m -> m.address().toString()))
+        .forEach(m -> unreachable.add(member(m)));
+    ArrayNode upstreams = body.putArray("upstreams");
+    for (UpstreamStatus s : directory.statuses().values()) {
+      upstreams.addObject().put("name", s.name()).put("owner", s.owner()).put("state", s.state());
     }
-    ArrayNode un = body.putArray("unreachable");
-    unreachable.forEach(m -> un.add(m.address().toString()));
     return McpEdge.json(StatusCodes.OK, body);
+  }
+
+  private static ObjectNode member(org.apache.pekko.cluster.Member m) {
+    ObjectNode o = Json.object().put("address", m.address().toString())
+        .put("status", m.status().toString());
+    ArrayNode roles = o.putArray("roles");
+    new java.util.TreeSet<>(m.getRoles()).forEach(roles::add);
+    o.put("upNumber", m.upNumber());
+    return o;
   }
 
   /** Every upstream with its state, last error, owner node and catalog size. */

@@ -1,5 +1,10 @@
 package io.bastion.node.http;
 
+import io.bastion.node.metrics.Metrics;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -33,6 +38,7 @@ public final class BastionRoutes extends AllDirectives {
         path(PathMatchers.segment("sse").slash(PathMatchers.segment()),
             group -> get(() -> extractRequest(req -> completeWithFuture(mcp.handleLegacyStream(req, group))))),
         path("messages", () -> post(() -> extractRequest(req -> completeWithFuture(mcp.handleLegacyPost(req))))),
+        path("metrics", () -> get(() -> complete(metrics()))),
         path(PathMatchers.segment("health").slash("live"), () -> get(() -> complete(admin.live()))),
         path(PathMatchers.segment("health").slash("ready"), () -> get(() -> extractRequest(r -> complete(admin.ready())))),
         path(PathMatchers.segment("api").slash("v1").slash("servers"),
@@ -41,4 +47,11 @@ public final class BastionRoutes extends AllDirectives {
             () -> get(() -> extractRequest(r -> complete(guard.refuseOperator(r).orElseGet(admin::cluster))))));
     return extra.length == 0 ? core : concat(core, extra);
   }
+
+  /** {@code GET /metrics}: Prometheus text exposition format 0.0.4 (docs/metrics.md). */
+  static HttpResponse metrics() {
+    return HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT, Metrics.scrape()));
+  }
+
+  private static final ContentType.WithCharset PROMETHEUS_TEXT = ContentTypes.TEXT_PLAIN_UTF8;
 }

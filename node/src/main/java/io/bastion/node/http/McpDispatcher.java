@@ -77,6 +77,12 @@ public final class McpDispatcher {
   /** Handles a request for an open session; the answer (and anything before it) goes to {@code out}. */
   public void dispatch(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
       ActorRef<RequestStream.Event> out) {
+    dispatch(req, sessionId, session, group, out, null);
+  }
+
+  /** As above; {@code requestId} is the edge's request id, recorded in the audit row of a tools/call. */
+  public void dispatch(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
+      ActorRef<RequestStream.Event> out, String requestId) {
     try {
       switch (req.method()) {
         case Methods.PING -> out.tell(new RequestStream.Final(JsonRpc.result(req.id(), Json.object())));
@@ -92,7 +98,7 @@ public final class McpDispatcher {
           }
           out.tell(final_(req, Json.object()));
         }
-        case Methods.TOOLS_CALL -> callTool(req, sessionId, session, group, out);
+        case Methods.TOOLS_CALL -> callTool(req, sessionId, session, group, out, requestId);
         case Methods.PROMPTS_GET -> getPrompt(req, sessionId, session, group, out);
         case Methods.RESOURCES_READ, Methods.RESOURCES_SUBSCRIBE, Methods.RESOURCES_UNSUBSCRIBE ->
             resourceRequest(req, sessionId, session, group, out);
@@ -155,7 +161,7 @@ public final class McpDispatcher {
   }
 
   private void callTool(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
-      ActorRef<RequestStream.Event> out) {
+      ActorRef<RequestStream.Event> out, String requestId) {
     ObjectNode params = req.paramsObject();
     JsonNode name = params.get("name");
     if (name == null || !name.isTextual()) {
@@ -168,14 +174,15 @@ public final class McpDispatcher {
     Optional<FederatedCatalog.Target> target = directory.catalog().tool(name.asText())
         .filter(t -> policy.allowsTool(session, group, t.server(), t.original()));
     if (target.isEmpty()) {
-      gate.denied(new ToolCallGate.Call(sessionId, session, group, req, name.asText(), null, null));
+      gate.denied(new ToolCallGate.Call(sessionId, session, group, req, name.asText(), null, null,
+          requestId));
       // Hidden and missing tools get the same answer, on purpose.
       throw JsonRpcException.invalidParams("Unknown tool: " + name.asText());
     }
     ObjectNode upstreamParams = params.deepCopy();
     upstreamParams.put("name", target.get().original());
     gate.admit(new ToolCallGate.Call(sessionId, session, group, req, name.asText(), target.get().server(),
-        target.get().original()), out, o -> forward(target.get().server(), sessionId, req, upstreamParams, o));
+        target.get().original(), requestId), out, o -> forward(target.get().server(), sessionId, req, upstreamParams, o));
   }
 
   private void getPrompt(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,

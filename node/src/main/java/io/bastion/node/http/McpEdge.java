@@ -3,6 +3,7 @@ package io.bastion.node.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.node.NodeSettings;
+import io.bastion.node.metrics.Metrics;
 import io.bastion.node.session.RequestStream;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamServer;
@@ -65,6 +66,7 @@ import org.apache.pekko.util.ByteString;
 public final class McpEdge {
   static final String SESSION_HEADER = "Mcp-Session-Id";
   static final String VERSION_HEADER = "MCP-Protocol-Version";
+  static final String REQUEST_ID_HEADER = "X-Request-Id";
   private static final ContentType SSE = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -148,6 +150,14 @@ public final class McpEdge {
   }
 
   private CompletionStage<HttpResponse> post(HttpRequest req, String group, String keyName) {
+    String requestId = RequestIds.of(req);
+    return postWithId(req, group, keyName, requestId)
+        .thenApply(r -> r.addHeader(RawHeader.create(REQUEST_ID_HEADER, requestId)));
+  }
+
+  private CompletionStage<HttpResponse> postWithId(HttpRequest req, String group, String keyName,
+      String requestId) {
+    long started = System.nanoTime();
     if (!HttpChecks.accepts(header(req, "Accept"), "application/json")
         || !HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
       throw new HttpError(jsonError(StatusCodes.NOT_ACCEPTABLE, null, ErrorCodes.INVALID_REQUEST,
@@ -156,7 +166,10 @@ public final class McpEdge {
     return readBody(req).thenCompose(body -> {
       JsonRpc.Message msg = parseSingle(body);
       if (msg instanceof JsonRpc.Request r && Methods.INITIALIZE.equals(r.method())) {
-        return initialize(r, keyName);
+        return initialize(r, keyName).thenApply(resp -> {
+          Metrics.mcpRequest(Methods.INITIALIZE, System.nanoTime() - started);
+          return resp;
+        });
       }
       String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new HttpError(jsonError(
           StatusCodes.BAD_REQUEST, idOf(msg), ErrorCodes.INVALID_REQUEST,
@@ -166,14 +179,15 @@ public final class McpEdge {
         if (!info.found()) {
           return done(jsonError(StatusCodes.NOT_FOUND, idOf(msg), ErrorCodes.INVALID_REQUEST, "Session not found"));
         }
-        return handleMessage(msg, sessionId, info, group, null);
+        return handleMessage(msg, sessionId, info, group, null, requestId, started);
       });
     }).exceptionally(this::failure);
   }
 
   /** Handles a message of an open session. {@code legacyStream} is set for the HTTP+SSE transport. */
   private CompletionStage<HttpResponse> handleMessage(JsonRpc.Message msg, String sessionId,
-      SessionEntity.Info info, String group, ActorRef<RequestStream.Event> legacyStream) {
+      SessionEntity.Info info, String group, ActorRef<RequestStream.Event> legacyStream, String requestId,
+      long startedNanos) {
     if (msg instanceof JsonRpc.Notification n) {
       onNotification(n, sessionId);
       return done(accepted());
@@ -189,13 +203,13 @@ public final class McpEdge {
             r.paramsObject().get("clientInfo"), r.paramsObject().get("capabilities")));
         legacyStream.tell(new RequestStream.Final(JsonRpc.result(r.id(), McpDispatcher.initializeResult(version))));
       } else {
-        dispatcher.dispatch(r, sessionId, info, group, legacyStream);
+        dispatcher.dispatch(r, sessionId, info, group, legacyStream, requestId);
       }
       return done(accepted());
     }
     Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> stream = requestStream();
-    dispatcher.dispatch(r, sessionId, info, group, stream.first());
-    return respond(r, stream.first(), stream.second());
+    dispatcher.dispatch(r, sessionId, info, group, stream.first(), requestId);
+    return respond(r, stream.first(), stream.second(), startedNanos);
   }
 
   private void onNotification(JsonRpc.Notification n, String sessionId) {
@@ -292,15 +306,18 @@ public final class McpEdge {
           StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST, "Bad Request: sessionId query parameter is required")));
       String group = req.getUri().query().get("group").orElse(null);
       authenticator.authenticate(req, group);
+      String requestId = RequestIds.of(req);
+      long started = System.nanoTime();
       return readBody(req).thenCompose(body -> {
         JsonRpc.Message msg = parseSingle(body);
         return validate(sessionId).thenCompose(info -> {
           if (!info.found() || info.stream() == null) {
             return done(jsonError(StatusCodes.NOT_FOUND, idOf(msg), ErrorCodes.INVALID_REQUEST, "Session not found"));
           }
-          return handleMessage(msg, sessionId, info, group, info.stream());
+          return handleMessage(msg, sessionId, info, group, info.stream(), requestId, started);
         });
-      }).exceptionally(this::failure);
+      }).exceptionally(this::failure)
+          .thenApply(r -> r.addHeader(RawHeader.create(REQUEST_ID_HEADER, requestId)));
     } catch (HttpError e) {
       return done(e.response());
     } catch (Unauthorized e) {
@@ -317,7 +334,7 @@ public final class McpEdge {
 
   /** Answers with JSON if the response comes first, else with SSE that ends after the response. */
   private CompletionStage<HttpResponse> respond(JsonRpc.Request r, ActorRef<RequestStream.Event> ref,
-      Source<RequestStream.Event, NotUsed> events) {
+      Source<RequestStream.Event, NotUsed> events, long startedNanos) {
     Duration limit = settings.maxRequestTimeout().plus(settings.askTimeout());
     // The watch stage sits after the timeout's recovery: a timeout ends the watch as a timeout
     // (in the recovery) before the synthetic answer passes, and never looks like a lost client.
@@ -332,7 +349,13 @@ public final class McpEdge {
               return new RequestStream.Final(JsonRpc.error(r.id(),
                   ErrorCodes.GATEWAY_ERROR, "Bastion gave up waiting for the upstream", null));
             })
-            .build()));
+            .build()))
+        .map(e -> {
+          if (e instanceof RequestStream.Final) {
+            Metrics.mcpRequest(r.method(), System.nanoTime() - startedNanos);
+          }
+          return e;
+        });
     return bounded.prefixAndTail(1).runWith(Sink.head(), system).thenApply(split -> {
       List<RequestStream.Event> head = split.first();
       if (head.isEmpty()) {

@@ -14,10 +14,11 @@ public interface ToolCallGate {
 
   /**
    * One tools/call. {@code server} and {@code tool} (the upstream's own name) are null when the
-   * tool is unknown or hidden; {@code name} is what the client asked for.
+   * tool is unknown or hidden; {@code name} is what the client asked for; {@code requestId} is the
+   * edge's request id (for the audit row), or null.
    */
   record Call(String sessionId, SessionEntity.Info session, String group, JsonRpc.Request request,
-      String name, String server, String tool) {}
+      String name, String server, String tool, String requestId) {}
 
   /** The tool is unknown or hidden; the dispatcher answers "Unknown tool" itself. */
   void denied(Call call);

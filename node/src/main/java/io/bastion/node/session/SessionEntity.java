@@ -2,6 +2,8 @@ package io.bastion.node.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.metrics.NodeMetrics;
+import io.bastion.node.JsonFields;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.persistence.CborSerializable;
 import io.bastion.protocol.ErrorCodes;
@@ -13,6 +15,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -42,13 +45,23 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   /** Opens the session (sent once, by the edge that minted the id). */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
-      String keyName, ActorRef<Info> replyTo) implements Command {}
+      String keyName, ActorRef<Info> replyTo) implements Command {
+    public Open {
+      clientInfo = JsonFields.absentAsNull(clientInfo);
+      capabilities = JsonFields.absentAsNull(capabilities);
+    }
+  }
 
   /** Does the session exist, and what was negotiated? */
   public record Validate(ActorRef<Info> replyTo) implements Command {}
 
   /** Legacy HTTP+SSE: the handshake arrives after the stream opened. */
-  public record Initialized(String protocolVersion, JsonNode clientInfo, JsonNode capabilities) implements Command {}
+  public record Initialized(String protocolVersion, JsonNode clientInfo, JsonNode capabilities) implements Command {
+    public Initialized {
+      clientInfo = JsonFields.absentAsNull(clientInfo);
+      capabilities = JsonFields.absentAsNull(capabilities);
+    }
+  }
 
   /** The client opened its GET (or legacy SSE) stream on some node. */
   public record AttachStream(ActorRef<RequestStream.Event> stream) implements Command {}
@@ -64,7 +77,11 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
    * stream of the request that caused it) or else on the GET stream.
    */
   public record ServerRequest(String server, JsonNode upstreamId, String method, JsonNode params,
-      ActorRef<RequestStream.Event> related) implements Command {}
+      ActorRef<RequestStream.Event> related) implements Command {
+    public ServerRequest {
+      params = JsonFields.absentAsNull(params);
+    }
+  }
 
   /** The client POSTed a response: which upstream request does it answer? */
   public record ResolveClientResponse(JsonNode downstreamId, ActorRef<PendingAnswer> replyTo) implements Command {}
@@ -79,6 +96,11 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   /** The answer to {@link Validate}, {@link Open} and {@link Terminate}. */
   public record Info(boolean found, String protocolVersion, String keyName, JsonNode clientInfo,
       JsonNode capabilities, ActorRef<RequestStream.Event> stream) implements CborSerializable {
+    public Info {
+      clientInfo = JsonFields.absentAsNull(clientInfo);
+      capabilities = JsonFields.absentAsNull(capabilities);
+    }
+
     public static final Info NOT_FOUND = new Info(false, null, null, null, null, null);
 
     Info withStream(ActorRef<RequestStream.Event> s) {
@@ -92,6 +114,10 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   /** Where a client's answer goes; {@code server} is null when the id is unknown. */
   public record PendingAnswer(String server, JsonNode upstreamId) implements CborSerializable {
+    public PendingAnswer {
+      upstreamId = JsonFields.absentAsNull(upstreamId);
+    }
+
     public boolean found() {
       return server != null;
     }
@@ -116,6 +142,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private Info info = Info.NOT_FOUND;
   private ActorRef<RequestStream.Event> stream;
   private final Map<String, Pending> pending = new HashMap<>();
+  private final NodeMetrics metrics;
   private long nextServerRequest = 1;
 
   private SessionEntity(ActorContext<Command> ctx, String sessionId, Duration idleTimeout,
@@ -124,6 +151,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     this.sessionId = sessionId;
     this.shard = shard;
     this.sharding = ClusterSharding.get(ctx.getSystem());
+    this.metrics = NodeMetrics.get(ctx.getSystem());
     ctx.setReceiveTimeout(idleTimeout, IdleTimeout.INSTANCE);
   }
 
@@ -141,10 +169,20 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         .onMessage(Terminate.class, this::onTerminate)
         .onMessageEquals(IdleTimeout.INSTANCE, this::passivate)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onSignal(PostStop.class, s -> {
+          if (info.found()) {
+            metrics.sessionDelta(-1);
+            info = Info.NOT_FOUND;
+          }
+          return this;
+        })
         .build();
   }
 
   private Behavior<Command> onOpen(Open open) {
+    if (!info.found()) {
+      metrics.sessionDelta(1);
+    }
     info = new Info(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null);
     open.replyTo().tell(info);
     return this;
@@ -220,6 +258,9 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     t.replyTo().tell(info);
     if (info.found()) {
       getContext().getLog().debug("Session [{}] terminated by the client", sessionId);
+    }
+    if (info.found()) {
+      metrics.sessionDelta(-1);
     }
     info = Info.NOT_FOUND;
     pending.clear();

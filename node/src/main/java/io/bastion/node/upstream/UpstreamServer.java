@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.NodeSettings;
+import io.bastion.node.metrics.Metrics;
 import io.bastion.node.Version;
 import io.bastion.node.session.RequestStream;
 import io.bastion.node.session.SessionEntity;
@@ -160,6 +161,8 @@ public final class UpstreamServer
   private boolean refreshing;
   private boolean refreshAgain;
   private final Map<Long, InFlight> inFlight = new HashMap<>();
+  private final kamon.metric.Gauge inFlightGauge;
+  private int reportedInFlight = -1;
   private final Map<String, Set<String>> subscriptions = new HashMap<>();
 
   private UpstreamServer(ActorContext<Command> ctx, TimerScheduler<Command> timers,
@@ -174,6 +177,7 @@ public final class UpstreamServer
     this.sharding = ClusterSharding.get(ctx.getSystem());
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.catalog = UpstreamCatalog.empty(config.name(), config.toolPrefix());
+    this.inFlightGauge = Metrics.upstreamInFlight(config.name());
   }
 
   @Override
@@ -208,12 +212,30 @@ public final class UpstreamServer
           connect();
           timers.startTimerWithFixedDelay(HealthTick.INSTANCE, config.healthInterval());
         })
-        .onSignal(PostStop.instance(), s -> closeTransport("entity stopped"))
+        .onSignal(PostStop.instance(), s -> {
+          closeTransport("entity stopped");
+          inFlightGauge.update(0);
+        })
         .build();
   }
 
   @Override
   public CommandHandler<Command, CatalogEvent, State> commandHandler() {
+    CommandHandler<Command, CatalogEvent, State> handler = commands();
+    // Every change of the in-flight map happens in a command: publish its size after each one.
+    return (state, command) -> {
+      try {
+        return handler.apply(state, command);
+      } finally {
+        if (inFlight.size() != reportedInFlight) {
+          reportedInFlight = inFlight.size();
+          inFlightGauge.update(reportedInFlight);
+        }
+      }
+    };
+  }
+
+  private CommandHandler<Command, CatalogEvent, State> commands() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Forward.class, this::onForward)
         .onCommand(Cancel.class, this::onCancel)

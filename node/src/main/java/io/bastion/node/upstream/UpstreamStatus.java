@@ -1,6 +1,7 @@
 package io.bastion.node.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.bastion.node.JsonFields;
 import io.bastion.persistence.CborSerializable;
 import io.bastion.protocol.UpstreamCatalog;
 import java.util.List;
@@ -30,6 +31,11 @@ public record UpstreamStatus(
     JsonNode capabilities,
     UpstreamCatalog catalog,
     long updatedAtMillis) implements CborSerializable {
+
+  public UpstreamStatus {
+    serverInfo = JsonFields.absentAsNull(serverInfo);
+    capabilities = JsonFields.absentAsNull(capabilities);
+  }
 
   public static final String CONNECTING = "connecting";
   public static final String READY = "ready";

@@ -20,7 +20,9 @@ import java.util.Map;
 
 /**
  * A real Bastion node in this JVM for integration tests: HTTP on 127.0.0.1 with an ephemeral
- * port, Artery on an ephemeral port, an H2 file store in a fresh temp directory, a cluster of one.
+ * port, Artery on an ephemeral port, an H2 file store in a fresh temp directory, a cluster of one
+ * (or, with seed nodes in the config's cluster block, a member of a bigger one: see
+ * {@link BastionTestCluster}). Pekko Management is off unless the config sets its port.
  */
 public final class BastionTestNode implements AutoCloseable {
   private final BastionNode.Running running;
@@ -73,7 +75,7 @@ public final class BastionTestNode implements AutoCloseable {
           config.teams(), config.customers(), config.toolGroups(), config.audit(),
           config.store().type() == StoreConfig.Type.H2
               ? new StoreConfig(StoreConfig.Type.H2, null, null, null, data) : config.store(),
-          config.adminToken(), config.warnings());
+          config.adminToken(), config.warnings(), testCluster(config.cluster()));
       Config o = overrides
           .withFallback(NodeConfig.ephemeralRemoting())
           .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off\n"
@@ -84,8 +86,28 @@ public final class BastionTestNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Tests must not take the fixed management port 7626: the default management block becomes
+   * disabled; an explicit one (another port, or 0 for an ephemeral one) is kept.
+   */
+  static io.bastion.config.ClusterConfig testCluster(io.bastion.config.ClusterConfig c) {
+    return c.management().equals(io.bastion.config.ClusterConfig.Management.DEFAULT)
+        ? c.withManagement(io.bastion.config.ClusterConfig.Management.DISABLED) : c;
+  }
+
   public String mcpUrl() {
     return running.mcpUrl();
+  }
+
+  /** {@code host:port} of this node's Artery endpoint (what other nodes use as a seed). */
+  public String clusterHostPort() {
+    var a = org.apache.pekko.cluster.Cluster.get(running.system()).selfAddress();
+    return a.getHost().get() + ":" + a.getPort().get();
+  }
+
+  /** False once the node's ActorSystem has terminated (left the cluster, or closed). */
+  public boolean isRunning() {
+    return !running.system().whenTerminated().isCompleted();
   }
 
   public String baseUrl() {
@@ -130,7 +152,9 @@ public final class BastionTestNode implements AutoCloseable {
 
   @Override
   public void close() {
-    running.stop();
+    if (isRunning()) {
+      running.stop();
+    }
     if (keepData) {
       return;
     }
