@@ -135,7 +135,9 @@ public final class UpstreamDirectory implements Extension {
     List<UpstreamCatalog> catalogs = new ArrayList<>();
     merged.values().forEach(s -> catalogs.add(s.catalog()));
     FederatedCatalog catalog = changed.isEmpty() ? prev.catalog() : FederatedCatalog.build(catalogs);
-    snapshot = new Snapshot(Map.copyOf(merged), catalog);
+    // Sorted by name (not Map.copyOf, whose iteration order changes from JVM to JVM): the operator
+    // views list upstreams in a stable order.
+    snapshot = new Snapshot(java.util.Collections.unmodifiableMap(merged), catalog);
     if (!changed.isEmpty()) {
       for (Listener l : listeners) {
         try {
