@@ -37,8 +37,11 @@ public record ClusterConfig(String host, int port, List<String> seedNodes, Manag
     }
   }
 
-  public static final ClusterConfig DEFAULT =
-      new ClusterConfig(DEFAULT_HOST, DEFAULT_PORT, List.of(), Management.DEFAULT);
+  // Built with explicit Management instances, not Management.DEFAULT: Management's constructor
+  // calls checkPort here, so initializing Management first runs this class's initializer while
+  // Management.DEFAULT is still null (a YAML with a cluster.management block crashed the loader).
+  public static final ClusterConfig DEFAULT = new ClusterConfig(DEFAULT_HOST, DEFAULT_PORT, List.of(),
+      new Management(Management.DEFAULT_HOST, Management.DEFAULT_PORT, true));
 
   public ClusterConfig {
     Objects.requireNonNull(host, "host");
@@ -49,7 +52,8 @@ public record ClusterConfig(String host, int port, List<String> seedNodes, Manag
         throw new IllegalArgumentException("seed node must be host:port, got " + seed);
       }
     }
-    management = Objects.requireNonNullElse(management, Management.DEFAULT);
+    management = management != null ? management
+        : new Management(Management.DEFAULT_HOST, Management.DEFAULT_PORT, true);
   }
 
   /** The seed nodes as Pekko addresses ({@code pekko://bastion@host:port}). */
