@@ -234,8 +234,8 @@ public final class McpEdge {
     String version = McpDispatcher.negotiate(r);
     String sessionId = newSessionId();
     ObjectNode p = r.paramsObject();
-    return sessionRef(sessionId).<SessionEntity.Info>ask(reply -> new SessionEntity.Open(version,
-            p.get("clientInfo"), p.get("capabilities"), keyName, reply), settings.askTimeout())
+    return askTwice(sessionId, reply -> new SessionEntity.Open(version,
+            p.get("clientInfo"), p.get("capabilities"), keyName, reply))
         .thenApply(info -> json(StatusCodes.OK, JsonRpc.result(r.id(), McpDispatcher.initializeResult(version)))
             .addHeader(RawHeader.create(SESSION_HEADER, sessionId)));
   }
@@ -433,7 +433,30 @@ public final class McpEdge {
     if (sessionId.isEmpty() || sessionId.length() > 128) {
       return CompletableFuture.completedFuture(SessionEntity.Info.NOT_FOUND);
     }
-    return sessionRef(sessionId).ask(SessionEntity.Validate::new, settings.askTimeout());
+    return askTwice(sessionId, SessionEntity.Validate::new);
+  }
+
+  /**
+   * Cluster Sharding delivers at most once: a message buffered for a shard that is being handed off
+   * to another node is dropped ("Dropping buffered messages ... during hand off"). Idempotent
+   * session messages (Validate, Open) are therefore asked again when the first, shorter attempt
+   * times out.
+   */
+  private CompletionStage<SessionEntity.Info> askTwice(String sessionId,
+      java.util.function.Function<ActorRef<SessionEntity.Info>, SessionEntity.Command> message) {
+    Duration first = settings.askTimeout().dividedBy(2);
+    return sessionRef(sessionId).<SessionEntity.Info>ask(message::apply, first)
+        .exceptionallyCompose(err -> isTimeout(err)
+            ? sessionRef(sessionId).<SessionEntity.Info>ask(message::apply, settings.askTimeout())
+            : CompletableFuture.failedFuture(err));
+  }
+
+  private static boolean isTimeout(Throwable t) {
+    Throwable c = t;
+    while (c instanceof CompletionException && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c instanceof TimeoutException;
   }
 
   private void checkOriginAndHost(HttpRequest req) {
