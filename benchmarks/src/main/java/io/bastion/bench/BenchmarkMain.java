@@ -28,13 +28,14 @@ import java.util.regex.Pattern;
  * Runs the benchmark scenarios side by side in one invocation and writes a markdown report.
  *
  * <pre>
- * BenchmarkMain [--smoke] [--scenarios direct,nginx,bastion,stdio,init,governance,memory]
- *               [--in-process] [--rate R] [--warmup S] [--duration S] [--no-search]
+ * BenchmarkMain [--smoke] [--scenarios direct,nginx,bastion,stdio,init,governance,cluster,memory]
+ *               [--in-process] [--rate R] [--gov-rate R] [--cluster-rate R] [--warmup S] [--duration S] [--no-search]
  *               [--sessions N] [--memory-sessions N] [--bastion-jvm-opts "..."] [--out FILE]
  * </pre>
  */
 public final class BenchmarkMain {
-  static final List<String> ALL = List.of("direct", "nginx", "bastion", "stdio", "init", "governance", "memory");
+  static final List<String> ALL = List.of("direct", "nginx", "bastion", "stdio", "init", "governance", "cluster",
+      "memory");
   static final double P99_LIMIT_US = 10_000;
 
   /** Command-line options. */
@@ -45,6 +46,10 @@ public final class BenchmarkMain {
     double rate = 300;
     double stdioRate = 300;
     double initRate = 200;
+    // (7) and (4) run two streams at the same time: at half of --rate each the node(s) carry the
+    // same total as scenario (3), so neither is measured deep in a queue on 2 cores.
+    double govRate = 150;
+    double clusterRate = 150;
     // 15 s: a freshly started JVM needs a few thousand calls before the JIT settles (sequential
     // tools/call through Bastion: p50 ~6 ms after 300 calls, ~2 ms after 3,000 on this box).
     Duration warmup = Duration.ofSeconds(15);
@@ -70,6 +75,8 @@ public final class BenchmarkMain {
       rate = 50;
       stdioRate = 50;
       initRate = 20;
+      govRate = 50;
+      clusterRate = 50;
       warmup = Duration.ofMillis(500);
       duration = Duration.ofSeconds(2);
       search = false;
@@ -102,6 +109,8 @@ public final class BenchmarkMain {
           case "--rate" -> o.rate = Double.parseDouble(args[++i]);
           case "--stdio-rate" -> o.stdioRate = Double.parseDouble(args[++i]);
           case "--init-rate" -> o.initRate = Double.parseDouble(args[++i]);
+          case "--gov-rate" -> o.govRate = Double.parseDouble(args[++i]);
+          case "--cluster-rate" -> o.clusterRate = Double.parseDouble(args[++i]);
           case "--warmup" -> o.warmup = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
           case "--duration" -> o.duration = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
           case "--no-search" -> o.search = false;
@@ -133,6 +142,10 @@ public final class BenchmarkMain {
   public static final class Report {
     public final List<Row> rows = new ArrayList<>();
     public final List<Row> search = new ArrayList<>();
+    /** Max constant rate on one key with no errors and p99 &lt; 50 ms (scenario 7). */
+    public final List<Row> keySearch = new ArrayList<>();
+    public final List<String> govNotes = new ArrayList<>();
+    public final List<String> clusterNotes = new ArrayList<>();
     public final List<String> memory = new ArrayList<>();
     public final List<String> notes = new ArrayList<>();
     String markdown;
@@ -151,6 +164,8 @@ public final class BenchmarkMain {
   static final String STDIO = "tools/call, stdio upstream";
   static final String INIT = "initialize (new session)";
   static final String GOV = "governance";
+  static final String CLUSTER = "non-owner node";
+  static final Pattern READY = Pattern.compile("Bastion ready: MCP endpoint (\\S+)");
 
   private BenchmarkMain() {}
 
@@ -181,7 +196,8 @@ public final class BenchmarkMain {
       HttpClient http = driver.client();
       boolean wantsBastion = o.scenarios.contains("bastion") || o.scenarios.contains("stdio")
           || o.scenarios.contains("init") || o.scenarios.contains("memory");
-      boolean wantsMock = wantsBastion || o.scenarios.contains("direct") || o.scenarios.contains("nginx");
+      boolean wantsMock = wantsBastion || o.scenarios.contains("direct") || o.scenarios.contains("nginx")
+          || o.scenarios.contains("governance") || o.scenarios.contains("cluster");
 
       // The mock upstream: its own JVM unless in-process.
       String mockUrl = null;
@@ -239,14 +255,9 @@ public final class BenchmarkMain {
         } else {
           Path yaml = work.resolve("bastion.yaml");
           Files.writeString(yaml, bastionYaml(mock, stdio ? stdioCmd : null));
-          List<String> jvm = new ArrayList<>(o.bastionJvmOpts);
-          jvm.add("-Dpekko.remote.artery.canonical.port=0");
-          jvm.add("-Dpekko.cluster.jmx.multi-mbeans-in-same-jvm=on");
           String[] url = new String[1];
-          Procs.Child node = Procs.start("bastion", Procs.javaCmd(jvm, "io.bastion.node.Main", "--config",
-                  yaml.toString(), "--port", "0", "--data", work.resolve("data").toString()),
-              work.resolve("bastion.log"), Pattern.compile("Bastion ready: MCP endpoint (\\S+)"),
-              Duration.ofSeconds(90), url);
+          Procs.Child node = startNodeJvm(o, work, "bastion", yaml, List.of("-Dpekko.remote.artery.canonical.port=0"),
+              List.of("--data", work.resolve("data").toString()), url);
           closers.add(node);
           bastionPid = node.pid();
           bastion = URI.create(url[0]);
@@ -339,11 +350,13 @@ public final class BenchmarkMain {
             o.initRate, o.warmup, o.duration), null));
       }
 
-      // (7) governance: only once the tree enforces virtual keys.
+      // (7) governance and (4) non-owner node: each starts its own node(s) and stops them after.
+      KeyAndClusterScenarios.Ctx ctx = new KeyAndClusterScenarios.Ctx(o, work, driver, mock, report, timeout);
       if (o.scenarios.contains("governance")) {
-        report.rows.add(new Row(GOV, "(7) key with budget + rate limit vs none", null,
-            "SKIPPED: this tree does not enforce virtual keys yet (BastionNode wires AccessPolicy.OPEN); "
-                + "add the scenario when governance lands"));
+        KeyAndClusterScenarios.governance(ctx);
+      }
+      if (o.scenarios.contains("cluster")) {
+        KeyAndClusterScenarios.cluster(ctx);
       }
 
       // (8) memory: heap at idle, and per idle session.
@@ -429,10 +442,29 @@ public final class BenchmarkMain {
     throw new IOException("no MCP endpoint at " + uri + " within " + max, last);
   }
 
+  /**
+   * Starts {@code io.bastion.node.Main} in its own JVM exactly as {@code ./bastion} does (plus
+   * {@code --bastion-jvm-opts} and {@code jvmExtra}), on an ephemeral HTTP port without Pekko
+   * Management; waits for the ready line and returns its MCP URL through {@code url}.
+   */
+  static Procs.Child startNodeJvm(Options o, Path work, String name, Path yaml, List<String> jvmExtra,
+      List<String> args, String[] url) throws IOException {
+    List<String> jvm = new ArrayList<>(o.bastionJvmOpts);
+    jvm.addAll(jvmExtra);
+    jvm.add("-Dpekko.cluster.jmx.multi-mbeans-in-same-jvm=on");
+    List<String> a = new ArrayList<>(List.of("--config", yaml.toString(), "--port", "0", "--management-port", "0"));
+    a.addAll(args);
+    return Procs.start(name, Procs.javaCmd(jvm, "io.bastion.node.Main", a.toArray(String[]::new)),
+        work.resolve(name + ".log"), READY, Duration.ofSeconds(90), url);
+  }
+
   static BastionNode.Running startInProcess(List<ServerConfig> servers, Path data) {
-    BastionConfig c = new BastionConfig(Path.of("bench.yaml"), GatewayConfig.DEFAULT.withHostPort("127.0.0.1", 0),
+    return startInProcess(new BastionConfig(Path.of("bench.yaml"), GatewayConfig.DEFAULT.withHostPort("127.0.0.1", 0),
         servers, List.of(), List.of(), List.of(), List.of(), null,
-        new StoreConfig(StoreConfig.Type.H2, null, null, null, data), null, List.of());
+        new StoreConfig(StoreConfig.Type.H2, null, null, null, data), null, List.of()));
+  }
+
+  static BastionNode.Running startInProcess(BastionConfig c) {
     Config o = NodeConfig.ephemeralRemoting().withFallback(ConfigFactory.parseString(
         "pekko.coordinated-shutdown.exit-jvm = off\n"
             + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"

@@ -141,6 +141,30 @@ public final class LoadDriver implements AutoCloseable {
   }
 
   /**
+   * Runs every call of {@code calls} at {@code rate} <em>at the same time</em> (one scheduling
+   * thread each, same warm-up and window), so they share whatever noise the machine has and their
+   * ratio holds on a busy box. Each run has its own {@code maxInFlight} slots. Results in order.
+   */
+  public List<Result> runTogether(List<Call> calls, double rate, Duration warmup, Duration duration) {
+    List<CompletableFuture<Result>> runs = new ArrayList<>();
+    for (int k = 0; k < calls.size(); k++) {
+      Call c = calls.get(k);
+      CompletableFuture<Result> f = new CompletableFuture<>();
+      Thread t = new Thread(() -> {
+        try {
+          f.complete(run(c, rate, warmup, duration));
+        } catch (Throwable e) {
+          f.completeExceptionally(e);
+        }
+      }, "load-schedule-" + k);
+      t.setDaemon(true);
+      runs.add(f);
+      t.start();
+    }
+    return runs.stream().map(CompletableFuture::join).toList();
+  }
+
+  /**
    * Steps the rate up until p99 reaches {@code p99LimitMicros} or a run has errors; returns every
    * step. The best rate is the last step that met the limit.
    */

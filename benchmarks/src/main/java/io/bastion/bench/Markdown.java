@@ -44,7 +44,8 @@ final class Markdown {
         String.format(Locale.ROOT, "## tools/call to a stdio upstream, %.0f req/s, one session", o.stdioRate));
     table(b, r, BenchmarkMain.INIT, "(6) direct → mock initialize", null,
         String.format(Locale.ROOT, "## initialize, %.0f new sessions/s", o.initRate));
-    table(b, r, BenchmarkMain.GOV, null, null, "## governance");
+    governance(b, r, o);
+    cluster(b, r, o);
     if (!r.search.isEmpty()) {
       b.append("## Max throughput with p99 < 10 ms and no errors\n\n");
       b.append(String.format(Locale.ROOT, "Stepped rates, %.1f s warm-up + %.1f s per step; stops at the first step with p99 ≥ 10 ms or errors.%n%n",
@@ -84,7 +85,12 @@ final class Markdown {
           when its full answer arrived, so queueing in the driver counts against the system under test.
         - "× direct" / "× nginx" divide this row's p50 by the p50 of the direct / nginx row of the same table;
           "added" subtracts the direct p50: that is what one hop costs.
-        - Every row of a table ran in this same invocation, one after the other, on the same machine.
+        - Every row of a table ran in this same invocation, one after the other, on the same machine, except
+          (7) and (4): their two rows ran *at the same time*, so they share the same noise.
+        - (7): limited / unlimited p50 is what the budget + rate-limit check costs per call (target ≤ 1.2×);
+          the one-key search is the highest constant rate with no errors and p99 < 50 ms (target ≥ 5,000/s).
+        - (4): extra p50 = non-owner p50 − owner p50, the cost of the hop to the node that runs the upstream
+          (target ≤ 300 µs).
         """);
     return b.toString();
   }
@@ -116,6 +122,66 @@ final class Markdown {
       }
     }
     b.append('\n');
+  }
+
+  /** Scenario (7): both keys side by side, the ratio, and the max-throughput-on-one-key search. */
+  private static void governance(StringBuilder b, BenchmarkMain.Report r, BenchmarkMain.Options o) {
+    if (r.rows.stream().noneMatch(x -> x.section().equals(BenchmarkMain.GOV))) {
+      return;
+    }
+    table(b, r, BenchmarkMain.GOV, null, null, String.format(Locale.ROOT,
+        "## (7) Governance: a key with budget + rate limit vs a key without, one node, %.0f req/s each at the same time",
+        o.govRate));
+    LoadDriver.Result u = find(r.rows, KeyAndClusterScenarios.UNLIMITED);
+    LoadDriver.Result l = find(r.rows, KeyAndClusterScenarios.LIMITED);
+    if (u != null && l != null) {
+      b.append(String.format(Locale.ROOT,
+          "Limited / unlimited: p50 **%s** (target ≤ 1.2×; %+.0f µs), p99 %s (%+.0f µs).%n%n",
+          ratio(l.p50(), u.p50()), l.p50() - u.p50(), ratio(l.p99(), u.p99()), l.p99() - u.p99()));
+    }
+    r.govNotes.forEach(n -> b.append("- ").append(n).append('\n'));
+    if (!r.govNotes.isEmpty()) {
+      b.append('\n');
+    }
+    if (!r.keySearch.isEmpty()) {
+      b.append(String.format(Locale.ROOT, "### Max throughput on one key: no errors and p99 < %.0f ms%n%n",
+          KeyAndClusterScenarios.KEY_P99_LIMIT_US / 1000));
+      b.append("Each key alone, stepped constant rates; stops at the first step with p99 ≥ 50 ms or any error.\n\n");
+      b.append("| key | best rate (calls/s) | achieved | p50 ms | p99 ms | steps |\n|---|---:|---:|---:|---:|---|\n");
+      for (BenchmarkMain.Row row : r.keySearch) {
+        LoadDriver.Result x = row.result();
+        if (x == null) {
+          b.append("| ").append(row.scenario()).append(" | none met the limit | | | | ").append(row.note()).append(" |\n");
+        } else {
+          b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %s | %s | %s |%n", row.scenario(), x.rate(),
+              x.achievedRps(), ms(x.p50()), ms(x.p99()), row.note()));
+        }
+      }
+      LoadDriver.Result best = find(r.keySearch, KeyAndClusterScenarios.LIMITED);
+      b.append(String.format(Locale.ROOT, "%nLimited key: **%s calls/s** sustained (target ≥ 5,000 on this 2-core box).%n%n",
+          best == null ? "none" : String.format(Locale.ROOT, "%.0f", best.achievedRps())));
+    }
+  }
+
+  /** Scenario (4): the same rate into the owner and into the non-owner node, and the extra p50. */
+  private static void cluster(StringBuilder b, BenchmarkMain.Report r, BenchmarkMain.Options o) {
+    if (r.rows.stream().noneMatch(x -> x.section().equals(BenchmarkMain.CLUSTER))) {
+      return;
+    }
+    table(b, r, BenchmarkMain.CLUSTER, null, null, String.format(Locale.ROOT,
+        "## (4) Entering a node that does not own the upstream: 2 clustered JVMs on PostgreSQL, %.0f req/s into each at the same time",
+        o.clusterRate));
+    LoadDriver.Result own = find(r.rows, KeyAndClusterScenarios.OWNER);
+    LoadDriver.Result other = find(r.rows, KeyAndClusterScenarios.NON_OWNER);
+    if (own != null && other != null) {
+      b.append(String.format(Locale.ROOT,
+          "Extra p50 for entering the non-owner node: **%.0f µs** (target ≤ 300 µs); p99 %+.0f µs; p50 ratio %s.%n%n",
+          other.p50() - own.p50(), other.p99() - own.p99(), ratio(other.p50(), own.p50())));
+    }
+    r.clusterNotes.forEach(n -> b.append("- ").append(n).append('\n'));
+    if (!r.clusterNotes.isEmpty()) {
+      b.append('\n');
+    }
   }
 
   private static void added(StringBuilder b, BenchmarkMain.Report r) {

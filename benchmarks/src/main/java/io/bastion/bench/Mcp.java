@@ -27,7 +27,13 @@ final class Mcp {
 
   /** Opens a session (initialize + notifications/initialized); returns its id, or null if none given. */
   static String open(HttpClient client, URI uri, Duration timeout) throws IOException, InterruptedException {
-    HttpResponse<String> r = client.send(LoadDriver.post(uri, initializeBody(0), timeout).build(),
+    return open(client, uri, timeout, null);
+  }
+
+  /** As {@link #open(HttpClient, URI, Duration)}, presenting virtual key {@code key} (null: none). */
+  static String open(HttpClient client, URI uri, Duration timeout, String key)
+      throws IOException, InterruptedException {
+    HttpResponse<String> r = client.send(auth(LoadDriver.post(uri, initializeBody(0), timeout), key).build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200 || !r.body().contains("\"result\"")) {
       throw new IOException("initialize at " + uri + " answered " + r.statusCode() + " " + LoadDriver.abbreviate(r.body()));
@@ -39,7 +45,7 @@ final class Mcp {
     if (sid != null) {
       n.header("Mcp-Session-Id", sid);
     }
-    HttpResponse<String> a = client.send(n.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> a = client.send(auth(n, key).build(), HttpResponse.BodyHandlers.ofString());
     if (a.statusCode() / 100 != 2) {
       throw new IOException("notifications/initialized at " + uri + " answered " + a.statusCode());
     }
@@ -48,9 +54,14 @@ final class Mcp {
 
   /** tools/call {@code tool} round-robin over {@code sessions}. */
   static LoadDriver.Call toolsCall(URI uri, String tool, List<String> sessions, Duration timeout) {
+    return toolsCall(uri, tool, sessions, timeout, null);
+  }
+
+  /** tools/call {@code tool} round-robin over {@code sessions}, presenting virtual key {@code key} (null: none). */
+  static LoadDriver.Call toolsCall(URI uri, String tool, List<String> sessions, Duration timeout, String key) {
     AtomicLong ids = new AtomicLong(1);
     return i -> {
-      HttpRequest.Builder b = LoadDriver.post(uri, callBody(ids.getAndIncrement(), tool), timeout)
+      HttpRequest.Builder b = auth(LoadDriver.post(uri, callBody(ids.getAndIncrement(), tool), timeout), key)
           .header("MCP-Protocol-Version", PROTOCOL);
       String sid = sessions.get(i % sessions.size());
       if (sid != null) {
@@ -73,10 +84,15 @@ final class Mcp {
   /** Polls tools/call until it succeeds (the upstream's catalog may still be loading). */
   static void awaitTool(HttpClient client, URI uri, String tool, String sid, Duration max)
       throws IOException, InterruptedException {
+    awaitTool(client, uri, tool, sid, max, null);
+  }
+
+  static void awaitTool(HttpClient client, URI uri, String tool, String sid, Duration max, String key)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
-      HttpRequest.Builder b = LoadDriver.post(uri, callBody(1, tool), Duration.ofSeconds(10))
+      HttpRequest.Builder b = auth(LoadDriver.post(uri, callBody(1, tool), Duration.ofSeconds(10)), key)
           .header("MCP-Protocol-Version", PROTOCOL);
       if (sid != null) {
         b.header("Mcp-Session-Id", sid);
@@ -89,5 +105,10 @@ final class Mcp {
       Thread.sleep(200);
     }
     throw new IOException("tool " + tool + " at " + uri + " never answered; last: " + last);
+  }
+
+  /** Adds {@code Authorization: Bearer <key>} unless {@code key} is null. */
+  static HttpRequest.Builder auth(HttpRequest.Builder b, String key) {
+    return key == null ? b : b.header("Authorization", "Bearer " + key);
   }
 }

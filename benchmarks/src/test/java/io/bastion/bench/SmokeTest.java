@@ -7,8 +7,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The harness itself works: scenarios (1) direct and (3) through Bastion, in-process, in smoke mode.
- * Speed is not asserted (that is what {@code run.sh} is for), only that calls went through.
+ * The harness itself works: scenarios (1) direct, (3) through Bastion and (7) governance (two keys
+ * on a second node), in-process, in smoke mode. Speed is not asserted (that is what {@code run.sh}
+ * is for), only that calls went through. Scenario (4) needs two JVMs and PostgreSQL: run.sh only.
  */
 class SmokeTest {
 
@@ -16,16 +17,24 @@ class SmokeTest {
   void smokeRunProducesRowsWithSuccessfulCallsAndNoErrors(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("smoke.md");
     BenchmarkMain.Report report = BenchmarkMain.run(BenchmarkMain.Options.smoke()
-        .scenarios("direct", "bastion").inProcess(true).out(out));
+        .scenarios("direct", "bastion", "governance").inProcess(true).out(out));
 
-    for (String scenario : new String[] {"(1) direct → mock", "(3) Bastion → mock"}) {
-      BenchmarkMain.Row row = report.row(BenchmarkMain.CALL, scenario);
+    String[][] expected = {
+        {BenchmarkMain.CALL, "(1) direct → mock"},
+        {BenchmarkMain.CALL, "(3) Bastion → mock"},
+        {BenchmarkMain.GOV, KeyAndClusterScenarios.UNLIMITED},
+        {BenchmarkMain.GOV, KeyAndClusterScenarios.LIMITED},
+    };
+    for (String[] e : expected) {
+      String scenario = e[1];
+      BenchmarkMain.Row row = report.row(e[0], scenario);
       assertThat(row).as(scenario).isNotNull();
       assertThat(row.skipped()).as(scenario + " skipped").isFalse();
       assertThat(row.result().errors()).as(scenario + " errors; first: " + row.result().firstError()).isZero();
       assertThat(row.result().ok()).as(scenario + " successful calls").isPositive();
     }
     assertThat(out).exists();
-    assertThat(report.markdown()).contains("| (1) direct → mock |").contains("| (3) Bastion → mock |");
+    assertThat(report.markdown()).contains("| (1) direct → mock |").contains("| (3) Bastion → mock |")
+        .contains("Limited / unlimited: p50").contains("Max throughput on one key");
   }
 }

@@ -1,0 +1,381 @@
+package io.bastion.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.bastion.config.BastionConfig;
+import io.bastion.config.ClusterConfig;
+import io.bastion.config.ConfigLoader;
+import io.bastion.node.BastionNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Scenario (7), the cost of governance (a key with a budget and a rate limit vs a key with none),
+ * and scenario (4), a request entering a node that does not own the upstream (two clustered JVMs
+ * on PostgreSQL). Each starts its own node(s) and stops them before the next scenario.
+ */
+final class KeyAndClusterScenarios {
+  private KeyAndClusterScenarios() {}
+
+  static final String UNLIMITED = "(7) key without limits";
+  static final String LIMITED = "(7) key with budget + rate limit";
+  static final String OWNER = "(4) entering the owner node";
+  static final String NON_OWNER = "(4) entering the non-owner node";
+
+  /** p99 limit of the max-throughput-on-one-key search (issue 3 item 6). */
+  static final double KEY_P99_LIMIT_US = 50_000;
+
+  /** PostgreSQL for scenario (4): trust auth on loopback, as the cluster tests use it. */
+  static final String PG_HOST_PORT = System.getProperty("bench.pg", "127.0.0.1:5432");
+  static final String PG_USER = System.getProperty("bench.pg.user", "postgres");
+  static final String PG_PASSWORD = System.getProperty("bench.pg.password", "");
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What the scenario needs from the run: options, scratch dir, driver, the mock, the report. */
+  record Ctx(BenchmarkMain.Options o, Path work, LoadDriver driver, URI mock, BenchmarkMain.Report report,
+      Duration timeout) {
+    HttpClient http() {
+      return driver.client();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // (7) governance
+
+  static void governance(Ctx c) throws Exception {
+    BenchmarkMain.Options o = c.o();
+    String unlimitedKey = "vk-bench-unlimited-" + random();
+    String limitedKey = "vk-bench-limited-" + random();
+    String admin = "bench-admin-" + random();
+    String yaml = governanceYaml(c.mock(), unlimitedKey, limitedKey, admin, c.work().resolve("gov-data"));
+    List<AutoCloseable> closers = new ArrayList<>();
+    try {
+      URI node = startSingle(c, "bastion-governance", yaml, closers);
+      List<String> unlimitedSessions = sessions(c, node, o.sessions, unlimitedKey);
+      List<String> limitedSessions = sessions(c, node, o.sessions, limitedKey);
+      Mcp.awaitTool(c.http(), node, "mock__echo", unlimitedSessions.get(0), Duration.ofSeconds(60), unlimitedKey);
+      Mcp.awaitTool(c.http(), node, "mock__echo", limitedSessions.get(0), Duration.ofSeconds(60), limitedKey);
+      LoadDriver.Call unlimited = Mcp.toolsCall(node, "mock__echo", unlimitedSessions, c.timeout(), unlimitedKey);
+      LoadDriver.Call limited = Mcp.toolsCall(node, "mock__echo", limitedSessions, c.timeout(), limitedKey);
+
+      // JIT warm-up of both paths, then both keys at the same rate at the same time.
+      c.driver().runTogether(List.of(unlimited, limited), Math.min(o.govRate, 200), Duration.ZERO,
+          o.smoke ? Duration.ofMillis(300) : Duration.ofSeconds(5));
+      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(unlimited, limited), o.govRate, o.warmup,
+          o.duration);
+      c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, UNLIMITED, rs.get(0), null));
+      c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, LIMITED, rs.get(1), null));
+
+      // Max constant rate on the limited key alone with no errors and p99 < 50 ms; the unlimited key
+      // alone for reference (what the node and the box manage without the budget entity).
+      double[] rates = o.smoke ? new double[] {20}
+          : new double[] {250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000};
+      Duration stepWarmup = o.smoke ? Duration.ofMillis(300) : o.stepWarmup;
+      Duration stepDuration = o.smoke ? Duration.ofSeconds(1) : o.stepDuration;
+      if (o.search || o.smoke) {
+        var keys = o.smoke ? List.of(Map.entry(LIMITED, limited))
+            : List.of(Map.entry(LIMITED, limited), Map.entry(UNLIMITED + " (reference)", unlimited));
+        for (var t : keys) {
+          List<LoadDriver.Result> steps = c.driver().searchMax(t.getValue(), rates, stepWarmup, stepDuration,
+              KEY_P99_LIMIT_US);
+          c.report().keySearch.add(new BenchmarkMain.Row(BenchmarkMain.GOV, t.getKey(),
+              LoadDriver.best(steps, KEY_P99_LIMIT_US), BenchmarkMain.describe(steps)));
+        }
+      }
+      c.report().govNotes.add(charged(c, node, admin));
+    } finally {
+      closeAll(closers);
+    }
+  }
+
+  /** What the audit summary says the limited key was charged: evidence the budget path really ran. */
+  private static String charged(Ctx c, URI node, String admin) {
+    try {
+      Thread.sleep(1200); // the audit writer flushes in batches (audit.flush_interval 1s)
+      HttpRequest req = HttpRequest.newBuilder(node.resolve("/api/v1/audit/summary?key=bench-limited"))
+          .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + admin).GET().build();
+      HttpResponse<String> r = c.http().send(req, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return "audit summary of the limited key: HTTP " + r.statusCode();
+      }
+      JsonNode s = JSON.readTree(r.body());
+      return String.format(Locale.ROOT,
+          "audit summary of the limited key after the runs: %d calls, %s USD charged to its budget (outcomes %s)",
+          s.path("total").asLong(), s.path("costUsd").asText(), s.path("byOutcome"));
+    } catch (Exception e) {
+      return "audit summary of the limited key unavailable: " + e;
+    }
+  }
+
+  static String governanceYaml(URI mock, String unlimitedKey, String limitedKey, String admin, Path data) {
+    return """
+        gateway:
+          host: 127.0.0.1
+          port: 0
+        mcp:
+          servers:
+            - name: mock
+              type: http
+              url: "%1$s"
+              pricing: {default: 0.0001}
+        virtual_keys:
+          - key_name: bench-unlimited
+            key: %2$s
+            mcp_clients:
+              - name: mock
+                allowed_tools: ["*"]
+          # budget and rate limit far above what a run can reach: every check passes, none refuses
+          - key_name: bench-limited
+            key: %3$s
+            mcp_clients:
+              - name: mock
+                allowed_tools: ["*"]
+            budget: {max_usd: 1000000000, reset: 1M}
+            rate_limit: {requests: 100000000, per: 1m}
+        audit:
+          flush_interval: 1s
+        admin:
+          token: %4$s
+        store:
+          type: h2
+          data_dir: "%5$s"
+        """.formatted(mock, unlimitedKey, limitedKey, admin, data.toAbsolutePath());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // (4) entering a non-owner node
+
+  static void cluster(Ctx c) throws Exception {
+    BenchmarkMain.Options o = c.o();
+    BenchmarkMain.Report report = c.report();
+    if (o.inProcess) {
+      skipCluster(report, "SKIPPED: needs two separate JVMs (not run with --in-process)");
+      return;
+    }
+    String db = "bastion_bench_" + random().substring(0, 12);
+    try {
+      adminSql("CREATE DATABASE " + db);
+    } catch (SQLException e) {
+      skipCluster(report, "SKIPPED: PostgreSQL unreachable at " + PG_HOST_PORT + " (user " + PG_USER + "): "
+          + oneLine(e.getMessage()));
+      return;
+    }
+    List<AutoCloseable> closers = new ArrayList<>();
+    try {
+      int cp1 = Procs.freePort();
+      int cp2 = Procs.freePort();
+      while (cp2 == cp1) {
+        cp2 = Procs.freePort();
+      }
+      Path yaml = c.work().resolve("bastion-cluster.yaml");
+      Files.writeString(yaml, clusterYaml(c.mock(), db));
+      String seed = "127.0.0.1:" + cp1;
+      URI n1 = startClusterNode(c, "bastion-node1", yaml, cp1, seed, closers);
+      URI n2 = startClusterNode(c, "bastion-node2", yaml, cp2, seed, closers);
+      String owner = awaitClusterReady(c.http(), n1, n2, Duration.ofSeconds(90));
+      URI ownerNode;
+      URI otherNode;
+      if (owner.endsWith(":" + cp1)) {
+        ownerNode = n1;
+        otherNode = n2;
+      } else if (owner.endsWith(":" + cp2)) {
+        ownerNode = n2;
+        otherNode = n1;
+      } else {
+        skipCluster(report, "SKIPPED: upstream owner " + owner + " is neither node (" + cp1 + ", " + cp2 + ")");
+        return;
+      }
+      // Sessions opened on the node the calls enter (initialize on the non-owner too).
+      List<String> ownerSessions = sessions(c, ownerNode, o.sessions, null);
+      List<String> otherSessions = sessions(c, otherNode, o.sessions, null);
+      Mcp.awaitTool(c.http(), ownerNode, "mock__echo", ownerSessions.get(0), Duration.ofSeconds(60));
+      Mcp.awaitTool(c.http(), otherNode, "mock__echo", otherSessions.get(0), Duration.ofSeconds(60));
+      LoadDriver.Call viaOwner = Mcp.toolsCall(ownerNode, "mock__echo", ownerSessions, c.timeout());
+      LoadDriver.Call viaOther = Mcp.toolsCall(otherNode, "mock__echo", otherSessions, c.timeout());
+
+      c.driver().runTogether(List.of(viaOwner, viaOther), Math.min(o.clusterRate, 200), Duration.ZERO,
+          o.smoke ? Duration.ofMillis(300) : Duration.ofSeconds(5));
+      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(viaOwner, viaOther), o.clusterRate, o.warmup,
+          o.duration);
+      String after = owner(c.http(), n1);
+      String moved = owner.equals(after) ? null : "the upstream moved from " + owner + " to " + after
+          + " during the run: the split is not clean";
+      report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, OWNER, rs.get(0), null));
+      report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, NON_OWNER, rs.get(1), null));
+      report.clusterNotes.add("upstream `mock` owned by " + owner + " (the " + (ownerNode == n1 ? "first" : "second")
+          + " node), from `GET /api/v1/cluster`; checked again after the run" + (moved == null ? ": unchanged" : ": " + moved));
+    } catch (Exception e) {
+      skipCluster(report, "FAILED: " + oneLine(String.valueOf(e.getMessage())) + " (node logs in the scratch dir)");
+      System.err.println("benchmark: scenario 4 failed: " + e);
+    } finally {
+      closeAll(closers);
+      try {
+        adminSql("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+      } catch (SQLException e) {
+        System.err.println("benchmark: could not drop database " + db + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private static void skipCluster(BenchmarkMain.Report report, String why) {
+    report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, OWNER + " / " + NON_OWNER, null, why));
+  }
+
+  static String clusterYaml(URI mock, String db) {
+    return """
+        gateway:
+          host: 127.0.0.1
+          port: 0
+        mcp:
+          servers:
+            - name: mock
+              type: http
+              url: "%1$s"
+        store:
+          type: postgres
+          url: jdbc:postgresql://%2$s/%3$s
+          user: %4$s
+          password: "%5$s"
+        """.formatted(mock, PG_HOST_PORT, db, PG_USER, PG_PASSWORD);
+  }
+
+  private static URI startClusterNode(Ctx c, String name, Path yaml, int clusterPort, String seed,
+      List<AutoCloseable> closers) throws IOException {
+    String[] url = new String[1];
+    closers.add(BenchmarkMain.startNodeJvm(c.o(), c.work(), name, yaml, List.of(), List.of(
+        "--data", c.work().resolve(name + "-data").toString(),
+        "--cluster-host", "127.0.0.1", "--cluster-port", Integer.toString(clusterPort), "--seed", seed), url));
+    return URI.create(url[0]);
+  }
+
+  /** Waits until both nodes see two Up members and agree on a ready owner of {@code mock}; returns it. */
+  private static String awaitClusterReady(HttpClient http, URI n1, URI n2, Duration max) throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try {
+        JsonNode a = clusterView(http, n1);
+        JsonNode b = clusterView(http, n2);
+        String oa = upstreamOwner(a);
+        String ob = upstreamOwner(b);
+        last = "node1 " + a + " / node2 " + b;
+        if (upMembers(a) == 2 && upMembers(b) == 2 && oa != null && oa.equals(ob)) {
+          return oa;
+        }
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(250);
+    }
+    throw new IOException("the two nodes did not form a cluster with a ready upstream within " + max + "; last: "
+        + LoadDriver.abbreviate(last));
+  }
+
+  private static String owner(HttpClient http, URI node) {
+    try {
+      return upstreamOwner(clusterView(http, node));
+    } catch (Exception e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+  }
+
+  private static JsonNode clusterView(HttpClient http, URI node) throws IOException, InterruptedException {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(node.resolve("/api/v1/cluster"))
+        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IOException("GET /api/v1/cluster answered " + r.statusCode());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  private static int upMembers(JsonNode view) {
+    int n = 0;
+    for (JsonNode m : view.path("members")) {
+      if ("Up".equalsIgnoreCase(m.path("status").asText())) {
+        n++;
+      }
+    }
+    return view.path("unreachable").size() == 0 ? n : -1;
+  }
+
+  private static String upstreamOwner(JsonNode view) {
+    for (JsonNode u : view.path("upstreams")) {
+      if ("mock".equals(u.path("name").asText()) && "ready".equals(u.path("state").asText())
+          && !u.path("owner").asText().isEmpty()) {
+        return u.path("owner").asText();
+      }
+    }
+    return null;
+  }
+
+  private static void adminSql(String sql) throws SQLException {
+    try (Connection conn = DriverManager.getConnection("jdbc:postgresql://" + PG_HOST_PORT + "/postgres?connectTimeout=5",
+        PG_USER, PG_PASSWORD); Statement s = conn.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static URI startSingle(Ctx c, String name, String yaml, List<AutoCloseable> closers) throws Exception {
+    if (c.o().inProcess) {
+      BastionConfig cfg = ConfigLoader.parse(yaml, Path.of(name + ".yaml"), Map.of());
+      ClusterConfig.Management m = cfg.cluster().management();
+      cfg = cfg.withCluster(cfg.cluster().withManagement(new ClusterConfig.Management(m.host(), m.port(), false)));
+      BastionNode.Running node = BenchmarkMain.startInProcess(cfg);
+      closers.add(node::stop);
+      return URI.create(node.mcpUrl());
+    }
+    Path file = c.work().resolve(name + ".yaml");
+    Files.writeString(file, yaml);
+    String[] url = new String[1];
+    closers.add(BenchmarkMain.startNodeJvm(c.o(), c.work(), name, file,
+        List.of("-Dpekko.remote.artery.canonical.port=0"), List.of(), url));
+    return URI.create(url[0]);
+  }
+
+  private static List<String> sessions(Ctx c, URI uri, int n, String key) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(Mcp.open(c.http(), uri, c.timeout(), key));
+    }
+    return out;
+  }
+
+  private static void closeAll(List<AutoCloseable> closers) {
+    for (int i = closers.size() - 1; i >= 0; i--) {
+      try {
+        closers.get(i).close();
+      } catch (Exception ignored) {
+        // best effort
+      }
+    }
+  }
+
+  private static String random() {
+    byte[] b = new byte[12];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replace('\n', ' ').replace('|', '/');
+  }
+}
