@@ -260,7 +260,7 @@ public final class McpEdge {
       if (!info.found()) {
         return jsonError(StatusCodes.NOT_FOUND, null, ErrorCodes.INVALID_REQUEST, "Session not found");
       }
-      return sse(openSessionStream(sessionId, info, group, false, null));
+      return sse(openSessionStream(sessionId, info, group, false));
     }).exceptionally(this::failure);
   }
 
@@ -288,7 +288,7 @@ public final class McpEdge {
             String endpoint = "/messages?sessionId=" + sessionId + (group == null ? "" : "&group=" + group);
             Source<ByteString, NotUsed> events = Source.single(ByteString.fromString(
                     "event: endpoint\ndata: " + endpoint + "\n\n"))
-                .concat(openSessionStream(sessionId, info, group, true, null));
+                .concat(openSessionStream(sessionId, info, group, true));
             return sse(events);
           }).exceptionally(this::failure);
     } catch (HttpError e) {
@@ -371,7 +371,7 @@ public final class McpEdge {
 
   /** A session's long-lived stream (GET /mcp or legacy /sse), registered for list_changed. */
   private Source<ByteString, NotUsed> openSessionStream(String sessionId, SessionEntity.Info info,
-      String group, boolean terminateOnClose, Void unused) {
+      String group, boolean terminateOnClose) {
     Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> s = requestStream();
     ActorRef<RequestStream.Event> ref = s.first();
     EntityRef<SessionEntity.Command> session = sessionRef(sessionId);
