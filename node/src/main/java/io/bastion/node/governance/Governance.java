@@ -218,6 +218,14 @@ public final class Governance implements ToolCallGate {
         default -> new String[] {AuditRecord.TOOL_ERROR, "jsonrpc_" + code};
       };
     }
+    // Bastion's own tool errors (upstream down, upstream timeout) carry their reason in _meta.
+    String reason = answer.path("result").path("_meta").path("io.bastion/error").path("reason").asText("");
+    if (reason.equals("timeout")) {
+      return new String[] {AuditRecord.TIMEOUT, "request_timeout"};
+    }
+    if (reason.equals("upstream_unavailable")) {
+      return new String[] {AuditRecord.UPSTREAM_DOWN, "upstream_unavailable"};
+    }
     if (answer.path("result").path("isError").asBoolean(false)) {
       return new String[] {AuditRecord.TOOL_ERROR, "is_error"};
     }

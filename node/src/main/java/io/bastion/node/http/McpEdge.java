@@ -129,9 +129,9 @@ public final class McpEdge {
       if (req.method() == HttpMethods.POST) {
         return post(req, group, key.orElse(null));
       } else if (req.method() == HttpMethods.GET) {
-        return getStream(req, group);
+        return getStream(req, group, key.orElse(null));
       } else if (req.method() == HttpMethods.DELETE) {
-        return delete(req);
+        return delete(req, key.orElse(null));
       }
       return done(HttpResponse.create().withStatus(StatusCodes.METHOD_NOT_ALLOWED)
           .addHeader(RawHeader.create("Allow", "GET, POST, DELETE")));
@@ -175,7 +175,7 @@ public final class McpEdge {
           StatusCodes.BAD_REQUEST, idOf(msg), ErrorCodes.INVALID_REQUEST,
           "Bad Request: Mcp-Session-Id header is required")));
       checkProtocolVersion(req, msg);
-      return validate(sessionId).thenCompose(info -> {
+      return validate(sessionId, keyName).thenCompose(info -> {
         if (!info.found()) {
           return done(jsonError(StatusCodes.NOT_FOUND, idOf(msg), ErrorCodes.INVALID_REQUEST, "Session not found"));
         }
@@ -249,14 +249,14 @@ public final class McpEdge {
     }
   }
 
-  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group) {
+  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group, String keyName) {
     if (!HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
       throw new HttpError(jsonError(StatusCodes.NOT_ACCEPTABLE, null, ErrorCodes.INVALID_REQUEST,
           "Not Acceptable: the client must accept text/event-stream"));
     }
     String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new HttpError(jsonError(
         StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required")));
-    return validate(sessionId).thenApply(info -> {
+    return validate(sessionId, keyName).thenApply(info -> {
       if (!info.found()) {
         return jsonError(StatusCodes.NOT_FOUND, null, ErrorCodes.INVALID_REQUEST, "Session not found");
       }
@@ -264,10 +264,14 @@ public final class McpEdge {
     }).exceptionally(this::failure);
   }
 
-  private CompletionStage<HttpResponse> delete(HttpRequest req) {
+  private CompletionStage<HttpResponse> delete(HttpRequest req, String keyName) {
     String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new HttpError(jsonError(
         StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required")));
-    return sessionRef(sessionId).<SessionEntity.Info>ask(SessionEntity.Terminate::new, settings.askTimeout())
+    // Only the key that opened a session may end it: check ownership before terminating.
+    return validate(sessionId, keyName)
+        .thenCompose(owned -> owned.found()
+            ? sessionRef(sessionId).<SessionEntity.Info>ask(SessionEntity.Terminate::new, settings.askTimeout())
+            : CompletableFuture.completedFuture(SessionEntity.Info.NOT_FOUND))
         .thenApply(info -> info.found()
             ? HttpResponse.create().withStatus(StatusCodes.OK)
             : jsonError(StatusCodes.NOT_FOUND, null, ErrorCodes.INVALID_REQUEST, "Session not found"))
@@ -305,12 +309,12 @@ public final class McpEdge {
       String sessionId = req.getUri().query().get("sessionId").orElseThrow(() -> new HttpError(jsonError(
           StatusCodes.BAD_REQUEST, null, ErrorCodes.INVALID_REQUEST, "Bad Request: sessionId query parameter is required")));
       String group = req.getUri().query().get("group").orElse(null);
-      authenticator.authenticate(req, group);
+      String keyName = authenticator.authenticate(req, group).orElse(null);
       String requestId = RequestIds.of(req);
       long started = System.nanoTime();
       return readBody(req).thenCompose(body -> {
         JsonRpc.Message msg = parseSingle(body);
-        return validate(sessionId).thenCompose(info -> {
+        return validate(sessionId, keyName).thenCompose(info -> {
           if (!info.found() || info.stream() == null) {
             return done(jsonError(StatusCodes.NOT_FOUND, idOf(msg), ErrorCodes.INVALID_REQUEST, "Session not found"));
           }
@@ -429,11 +433,18 @@ public final class McpEdge {
     return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
   }
 
-  private CompletionStage<SessionEntity.Info> validate(String sessionId) {
+  /**
+   * The session, if it exists and was opened with the same virtual key as this request: a session
+   * id is not a credential (spec: sessions are bound to the user), so another key's session looks
+   * exactly like an unknown one (404).
+   */
+  private CompletionStage<SessionEntity.Info> validate(String sessionId, String keyName) {
     if (sessionId.isEmpty() || sessionId.length() > 128) {
       return CompletableFuture.completedFuture(SessionEntity.Info.NOT_FOUND);
     }
-    return askTwice(sessionId, SessionEntity.Validate::new);
+    return askTwice(sessionId, SessionEntity.Validate::new)
+        .thenApply(info -> info.found() && !java.util.Objects.equals(info.keyName(), keyName)
+            ? SessionEntity.Info.NOT_FOUND : info);
   }
 
   /**

@@ -108,6 +108,17 @@ class GovAccessTest {
   }
 
   @Test
+  void aSessionIsBoundToTheKeyThatOpenedIt() {
+    GovClient owner = client("/mcp", "vk-cc-write");
+    GovClient other = GovClient.mcp(base, "/mcp", GovClient.bearer("vk-cc-eng"));
+    other.adoptSession(owner);
+    GovClient.Resp r = other.post(Json.object().put("jsonrpc", "2.0").put("id", 1).put("method", "tools/list"));
+    assertThat(r.status()).isEqualTo(404);
+    // The owner's session is untouched and still serves it.
+    assertThat(owner.listTools()).isNotEmpty();
+  }
+
+  @Test
   void toolOutsideTheListFailsExactlyLikeAnUnknownTool() {
     GovClient c = client("/mcp", "vk-cc-eng");
     ObjectNode missing = c.call("github-mcp__no_such_tool", null);

@@ -43,6 +43,11 @@ final class GovClient {
     return new GovClient(base, base + path, headers);
   }
 
+  /** Uses another client's session id (to prove a session is bound to the key that opened it). */
+  void adoptSession(GovClient other) {
+    this.session = other.session;
+  }
+
   static Map<String, String> bearer(String key) {
     return Map.of("Authorization", "Bearer " + key);
   }

@@ -123,11 +123,28 @@ public final class LegacySseTransport implements UpstreamTransport {
         });
   }
 
+  static boolean sameOrigin(URI a, URI b) {
+    return java.util.Objects.equals(a.getScheme(), b.getScheme())
+        && java.util.Objects.equals(a.getHost(), b.getHost()) && port(a) == port(b);
+  }
+
+  private static int port(URI u) {
+    return u.getPort() != -1 ? u.getPort() : "https".equals(u.getScheme()) ? 443 : 80;
+  }
+
   private void onEvent(ServerSentEvent event) {
     String type = event.getEventType().orElse("message");
     if ("endpoint".equals(type)) {
       try {
-        endpoint = config.url().resolve(event.getData().strip());
+        URI announced = config.url().resolve(event.getData().strip());
+        if (!sameOrigin(announced, config.url())) {
+          // Every POST carries the configured headers (often credentials): never to another origin.
+          startFuture.completeExceptionally(new IOException("upstream " + config.name()
+              + " announced an endpoint on another origin (" + announced.getScheme() + "://"
+              + announced.getHost() + ":" + announced.getPort() + "); refused"));
+          return;
+        }
+        endpoint = announced;
         log.debug("Upstream [{}] endpoint [{}]", config.name(), endpoint);
         startFuture.complete(null);
       } catch (IllegalArgumentException e) {
