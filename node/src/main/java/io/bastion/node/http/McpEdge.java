@@ -198,7 +198,14 @@ public final class McpEdge {
     JsonRpc.Request r = (JsonRpc.Request) msg;
     if (legacyStream != null) {
       if (Methods.INITIALIZE.equals(r.method())) {
-        String version = McpDispatcher.negotiate(r);
+        String version;
+        try {
+          version = McpDispatcher.negotiate(r);
+        } catch (JsonRpcException e) {
+          // Legacy clients read answers only from their SSE stream, with the request's id.
+          legacyStream.tell(new RequestStream.Final(JsonRpc.error(r.id(), e)));
+          return done(accepted());
+        }
         sessionRef(sessionId).tell(new SessionEntity.Initialized(version,
             r.paramsObject().get("clientInfo"), r.paramsObject().get("capabilities")));
         legacyStream.tell(new RequestStream.Final(JsonRpc.result(r.id(), McpDispatcher.initializeResult(version))));
@@ -231,7 +238,13 @@ public final class McpEdge {
   }
 
   private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, String keyName) {
-    String version = McpDispatcher.negotiate(r);
+    String version;
+    try {
+      version = McpDispatcher.negotiate(r);
+    } catch (JsonRpcException e) {
+      // Answer with the request's id so the client can match the error to its initialize.
+      return done(json(StatusCodes.OK, JsonRpc.error(r.id(), e)));
+    }
     String sessionId = newSessionId();
     ObjectNode p = r.paramsObject();
     return askTwice(sessionId, reply -> new SessionEntity.Open(version,

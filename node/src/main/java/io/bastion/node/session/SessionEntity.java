@@ -167,7 +167,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         .onMessage(ServerRequest.class, this::onServerRequest)
         .onMessage(ResolveClientResponse.class, this::onResolve)
         .onMessage(Terminate.class, this::onTerminate)
-        .onMessageEquals(IdleTimeout.INSTANCE, this::passivate)
+        .onMessageEquals(IdleTimeout.INSTANCE, this::onIdle)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onSignal(PostStop.class, s -> {
           if (info.found()) {
@@ -203,17 +203,32 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onAttach(AttachStream a) {
+    if (stream != null && !stream.equals(a.stream())) {
+      getContext().unwatch(stream);
+    }
     stream = a.stream();
     info = info.withStream(stream);
+    // The stream's end (client gone, or its node lost) detaches it, so an idle session with a
+    // dead stream can still expire.
+    getContext().watchWith(stream, new DetachStream(stream));
     return this;
   }
 
   private Behavior<Command> onDetach(DetachStream d) {
     if (d.stream().equals(stream)) {
+      getContext().unwatch(stream);
       stream = null;
       info = info.withStream(null);
     }
     return this;
+  }
+
+  /**
+   * Idle means no message for the idle timeout. A session whose client holds its GET or legacy SSE
+   * stream open is not idle (keep-alives never reach the entity), so it stays.
+   */
+  private Behavior<Command> onIdle() {
+    return stream != null ? this : passivate();
   }
 
   private Behavior<Command> onNotify(Notify n) {

@@ -170,6 +170,14 @@ class BadInputTest {
   }
 
   @Test
+  void initializeWithoutProtocolVersionIsInvalidParamsWithTheRequestsId() {
+    HttpResponse<String> r = post("{\"jsonrpc\":\"2.0\",\"id\":41,\"method\":\"initialize\",\"params\":{}}");
+    assertThat(errorCode(r)).isEqualTo(-32602);
+    assertThat(body(r).path("id").asInt()).isEqualTo(41);
+    assertThat(r.headers().firstValue("Mcp-Session-Id")).isEmpty();
+  }
+
+  @Test
   void toolsCallWithoutNameIsInvalidParams() {
     String s = session();
     HttpResponse<String> r = inSession(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"arguments\":{}}}");

@@ -69,14 +69,18 @@ final class HttpSupport {
     this.http = Http.get(system);
     this.mat = SystemMaterializer.get(system).materializer();
     Config base = system.settings().config();
-    // SSE streams (the GET stream, long tool calls) are long-lived and may be silent for minutes:
-    // no idle timeout on these connections; the owner enforces per-request timeouts and close()
-    // cancels every open stream. Enough connections for a GET stream plus concurrent POSTs.
+    // SSE streams (the GET stream, long tool calls) are long-lived and may be silent for minutes,
+    // so the idle timeout is the longest a request may take plus a margin, not the default 60 s.
+    // It must not be infinite: the owner's per-request timeout drops its in-flight entry but
+    // cannot abort a POST still waiting for headers, and a hung upstream would otherwise hold
+    // pool connections forever (32 of them lock the upstream out). A GET stream cut by it is
+    // reconnected with Last-Event-ID. Enough connections for a GET stream plus concurrent POSTs.
+    String idle = (base.getDuration("bastion.node.max-request-timeout").toSeconds() + 30) + "s";
     this.pool = ConnectionPoolSettings.create(ConfigFactory.parseString(String.join("\n",
         "pekko.http.host-connection-pool.max-connections = 32",
         "pekko.http.host-connection-pool.max-open-requests = 256",
-        "pekko.http.host-connection-pool.client.idle-timeout = infinite",
-        "pekko.http.client.idle-timeout = infinite")).withFallback(base));
+        "pekko.http.host-connection-pool.client.idle-timeout = " + idle,
+        "pekko.http.client.idle-timeout = " + idle)).withFallback(base));
     // Empty events must be emitted: a priming event (id + retry, empty data) carries the
     // Last-Event-ID a closed POST or GET stream is resumed with.
     this.sse = ServerSentEventSettings.apply(ConfigFactory.parseString(String.join("\n",
