@@ -13,17 +13,4 @@ public interface AccessPolicy {
 
   /** May this session see prompts and resources of {@code server}? */
   boolean allowsServer(SessionEntity.Info session, String group, String server);
-
-  /** Everything visible: the policy when no virtual keys are configured. */
-  AccessPolicy OPEN = new AccessPolicy() {
-    @Override
-    public boolean allowsTool(SessionEntity.Info session, String group, String server, String tool) {
-      return true;
-    }
-
-    @Override
-    public boolean allowsServer(SessionEntity.Info session, String group, String server) {
-      return true;
-    }
-  };
 }

@@ -6,7 +6,6 @@ import io.bastion.node.session.RequestStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -38,7 +37,6 @@ public final class CallWatch {
 
   private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
   private final long timeoutNanos;
-  private final Cancellable sweeper;
 
   /**
    * @param timeout how long a watch may wait at most (after it, the sweep ends it as
@@ -46,7 +44,8 @@ public final class CallWatch {
    */
   public CallWatch(ActorSystem<?> system, Duration timeout) {
     this.timeoutNanos = timeout.toNanos();
-    this.sweeper = system.scheduler().scheduleAtFixedRate(Duration.ofSeconds(1), Duration.ofSeconds(1),
+    // The sweep runs for the life of the system; the scheduler stops with it.
+    system.scheduler().scheduleAtFixedRate(Duration.ofSeconds(1), Duration.ofSeconds(1),
         this::sweep, system.executionContext());
   }
 
@@ -106,10 +105,6 @@ public final class CallWatch {
         e.getValue().completion().done(null, GATEWAY_TIMEOUT);
       }
     }
-  }
-
-  public void close() {
-    sweeper.cancel();
   }
 
   private static String idText(JsonNode id) {

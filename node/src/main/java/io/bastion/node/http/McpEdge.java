@@ -84,7 +84,6 @@ public final class McpEdge {
     /** The key name, empty when anonymous access is allowed; throws {@link Unauthorized} when refused. */
     Optional<String> authenticate(HttpRequest request, String group);
 
-    Authenticator OPEN = (request, group) -> Optional.empty();
   }
 
   /** Refusal by the authenticator: 401 (no or wrong key) or 403 (key not allowed on the group). */

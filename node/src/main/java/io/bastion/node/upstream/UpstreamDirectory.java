@@ -87,17 +87,8 @@ public final class UpstreamDirectory implements Extension {
     return snapshot.catalog();
   }
 
-  public boolean isReady(String server) {
-    UpstreamStatus s = snapshot.statuses().get(server);
-    return s != null && s.ready();
-  }
-
   public void addListener(Listener l) {
     listeners.add(l);
-  }
-
-  public void removeListener(Listener l) {
-    listeners.remove(l);
   }
 
   private synchronized void apply(Map<String, UpstreamStatus> next) {
