@@ -8,7 +8,6 @@ import io.bastion.protocol.ErrorCodes;
 import io.bastion.protocol.Json;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -91,12 +90,18 @@ public final class BudgetEntity
   /** Upper bounds on the spend, persisted before the spend can pass the previous bound. */
   public record Reserved(Map<String, Level> levels) implements Event {}
 
-  /** The exact spend (and, on a graceful stop, the rate windows). */
-  public record Settled(Map<String, Level> levels, Map<String, List<Long>> rateWindows) implements Event {}
+  /**
+   * The exact spend (and, on a graceful stop, the rate windows). {@code rateWindows} is the format
+   * before {@link RateWindow} (one timestamp per call), only read back from older journals; {@code
+   * rateCounts} holds pairs {@code [time, calls, …]} per window.
+   */
+  public record Settled(Map<String, Level> levels, Map<String, List<Long>> rateWindows,
+      Map<String, List<Long>> rateCounts) implements Event {}
 
   /** What was persisted: per level the bound on its spend, and rate windows saved on a graceful stop. */
-  public record State(Map<String, Level> levels, Map<String, List<Long>> rateWindows) implements CborSerializable {
-    static final State EMPTY = new State(Map.of(), Map.of());
+  public record State(Map<String, Level> levels, Map<String, List<Long>> rateWindows,
+      Map<String, List<Long>> rateCounts) implements CborSerializable {
+    static final State EMPTY = new State(Map.of(), Map.of(), Map.of());
   }
 
   public static void init(ActorSystem<?> system, KeyDirectory keys) {
@@ -115,7 +120,9 @@ public final class BudgetEntity
 
   // In memory, authoritative while the entity runs.
   private final Map<String, long[]> spent = new HashMap<>(); // level -> {windowEnd, nanos}
-  private final Map<String, ArrayDeque<Long>> rate = new HashMap<>();
+  private final Map<String, RateWindow> rate = new HashMap<>();
+  /** Rate windows recovered from the journal, turned into {@link RateWindow}s on first use. */
+  private final Map<String, List<Long>> recoveredRate = new HashMap<>();
   private boolean unsettled;
 
   private BudgetEntity(String root, Function<String, Optional<KeyDirectory.Key>> keys,
@@ -143,12 +150,13 @@ public final class BudgetEntity
         .onEvent(Reserved.class, (s, e) -> {
           Map<String, Level> m = new HashMap<>(s.levels());
           m.putAll(e.levels());
-          return new State(m, s.rateWindows());
+          return new State(m, s.rateWindows(), s.rateCounts());
         })
         .onEvent(Settled.class, (s, e) -> {
           Map<String, Level> m = new HashMap<>(s.levels());
           m.putAll(e.levels());
-          return new State(m, e.rateWindows() == null ? Map.of() : e.rateWindows());
+          return new State(m, e.rateWindows() == null ? Map.of() : e.rateWindows(),
+              e.rateCounts() == null ? Map.of() : e.rateCounts());
         })
         .build();
   }
@@ -158,7 +166,20 @@ public final class BudgetEntity
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
       // A crash may have lost calls after the last write, never more than the reservation: start from it.
       state.levels().forEach((level, l) -> spent.put(level, new long[] {l.windowEnd(), l.nanos()}));
-      state.rateWindows().forEach((id, times) -> rate.put(id, new ArrayDeque<>(times)));
+      // Older journals saved one timestamp per call; both formats become (time, calls) pairs.
+      if (state.rateWindows() != null) {
+        state.rateWindows().forEach((id, times) -> {
+          List<Long> pairs = new ArrayList<>(times.size() * 2);
+          times.forEach(t -> {
+            pairs.add(t);
+            pairs.add(1L);
+          });
+          recoveredRate.put(id, pairs);
+        });
+      }
+      if (state.rateCounts() != null) {
+        recoveredRate.putAll(state.rateCounts());
+      }
       timers.startTimerWithFixedDelay(Tick.INSTANCE, Duration.ofSeconds(1));
     }).build();
   }
@@ -178,12 +199,14 @@ public final class BudgetEntity
             return Effect().none();
           }
           unsettled = false;
-          return Effect().persist(new Settled(exact(), null));
+          return Effect().persist(new Settled(exact(), null, null));
         })
         .onCommand(Stop.class, (s, c) -> {
-          Map<String, List<Long>> windows = new HashMap<>();
-          rate.forEach((id, q) -> windows.put(id, new ArrayList<>(q)));
-          return Effect().persist(new Settled(exact(), windows)).thenStop();
+          long now = System.currentTimeMillis();
+          Map<String, List<Long>> windows = new HashMap<>(recoveredRate);
+          rate.forEach((id, w) -> windows.put(id, w.snapshot(now)));
+          windows.values().removeIf(List::isEmpty);
+          return Effect().persist(new Settled(exact(), null, windows)).thenStop();
         })
         .build();
   }
@@ -205,8 +228,8 @@ public final class BudgetEntity
 
     // 1. Rate limits (overall, then the tool's own).
     RateLimitConfig rl = key.config().rateLimit();
-    ArrayDeque<Long> overall = null;
-    ArrayDeque<Long> perTool = null;
+    RateWindow overall = null;
+    RateWindow perTool = null;
     if (rl != null) {
       if (rl.overall() != null) {
         overall = window("key:" + key.name(), now, rl.overall());
@@ -264,10 +287,10 @@ public final class BudgetEntity
 
     // 3. Admit: charge every level and record the call in the rate windows.
     if (overall != null) {
-      overall.addLast(now);
+      overall.record(now, 1);
     }
     if (perTool != null) {
-      perTool.addLast(now);
+      perTool.record(now, 1);
     }
     Map<String, Level> reserve = null;
     for (int i = 0; i < counters.length; i++) {
@@ -295,21 +318,28 @@ public final class BudgetEntity
     return Effect().persist(new Reserved(reserve)).thenReply(c.replyTo(), s -> Verdict.OK);
   }
 
-  private ArrayDeque<Long> window(String id, long now, RateLimitConfig.Limit limit) {
-    ArrayDeque<Long> q = rate.computeIfAbsent(id, x -> new ArrayDeque<>());
-    long from = now - limit.per().toMillis();
-    while (!q.isEmpty() && q.peekFirst() <= from) {
-      q.pollFirst();
+  /** The window of one limit; rebuilt (keeping what it counted) when the admin API changed the limit. */
+  private RateWindow window(String id, long now, RateLimitConfig.Limit limit) {
+    long perMs = limit.per().toMillis();
+    RateWindow w = rate.get(id);
+    if (w == null || !w.sameLimit(limit.requests(), perMs)) {
+      RateWindow fresh = new RateWindow(limit.requests(), perMs);
+      List<Long> carried = w != null ? w.snapshot(now) : recoveredRate.remove(id);
+      if (carried != null) {
+        fresh.restore(carried);
+      }
+      rate.put(id, fresh);
+      w = fresh;
     }
-    return q;
+    return w;
   }
 
-  private static Verdict rateCheck(ArrayDeque<Long> q, RateLimitConfig.Limit limit, long now, String scope,
+  private static Verdict rateCheck(RateWindow w, RateLimitConfig.Limit limit, long now, String scope,
       String tool) {
-    if (q.size() < limit.requests()) {
+    if (w.allows(now)) {
       return null;
     }
-    long retry = Math.max(1, q.peekFirst() + limit.per().toMillis() - now);
+    long retry = w.retryAfterMs(now);
     ObjectNode data = Json.object().put("retryAfterMs", retry).put("scope", scope)
         .put("requests", limit.requests()).put("perMs", limit.per().toMillis());
     if (tool != null) {
