@@ -16,7 +16,6 @@ import io.bastion.protocol.ProtocolVersions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -40,9 +39,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.japi.Pair;
-import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.OverflowStrategy;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.apache.pekko.util.ByteString;
@@ -69,6 +66,7 @@ public final class McpEdge {
   static final String REQUEST_ID_HEADER = "X-Request-Id";
   private static final ContentType SSE = ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM);
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final ByteString KEEP_ALIVE = ByteString.fromString(": keep-alive\n\n");
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -213,9 +211,11 @@ public final class McpEdge {
       }
       return done(accepted());
     }
-    Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> stream = requestStream();
-    dispatcher.dispatch(r, sessionId, info, group, stream.first(), requestId);
-    return respond(r, stream.first(), stream.second(), startedNanos);
+    Pair<ActorRef<RequestStream.Event>, CompletableFuture<HttpResponse>> reply = PostReply.start(system, r.id(),
+        r.method(), settings.maxRequestTimeout().plus(settings.askTimeout()), startedNanos, watch,
+        events -> sse(events.map(McpEdge::frame).keepAlive(settings.sseKeepalive(), McpEdge::keepAliveFrame)));
+    dispatcher.dispatch(r, sessionId, info, group, reply.first(), requestId);
+    return reply.second();
   }
 
   private void onNotification(JsonRpc.Notification n, String sessionId) {
@@ -348,43 +348,6 @@ public final class McpEdge {
         OverflowStrategy.dropHead()).preMaterialize(system);
   }
 
-  /** Answers with JSON if the response comes first, else with SSE that ends after the response. */
-  private CompletionStage<HttpResponse> respond(JsonRpc.Request r, ActorRef<RequestStream.Event> ref,
-      Source<RequestStream.Event, NotUsed> events, long startedNanos) {
-    Duration limit = settings.maxRequestTimeout().plus(settings.askTimeout());
-    // The watch stage sits after the timeout's recovery: a timeout ends the watch as a timeout
-    // (in the recovery) before the synthetic answer passes, and never looks like a lost client.
-    Source<RequestStream.Event, NotUsed> bounded = watched(ref, events
-        .takeWhile(e -> !(e instanceof RequestStream.Final), true)
-        .completionTimeout(limit)
-        .recover(new PFBuilder<Throwable, RequestStream.Event>()
-            .match(TimeoutException.class, t -> {
-              if (watch != null) {
-                watch.abandon(ref, r.id(), CallWatch.GATEWAY_TIMEOUT);
-              }
-              return new RequestStream.Final(JsonRpc.error(r.id(),
-                  ErrorCodes.GATEWAY_ERROR, "Bastion gave up waiting for the upstream", null));
-            })
-            .build()))
-        .map(e -> {
-          if (e instanceof RequestStream.Final) {
-            Metrics.mcpRequest(r.method(), System.nanoTime() - startedNanos);
-          }
-          return e;
-        });
-    return bounded.prefixAndTail(1).runWith(Sink.head(), system).thenApply(split -> {
-      List<RequestStream.Event> head = split.first();
-      if (head.isEmpty()) {
-        return jsonError(StatusCodes.INTERNAL_SERVER_ERROR, r.id(), ErrorCodes.GATEWAY_ERROR, "No response");
-      }
-      RequestStream.Event first = head.get(0);
-      if (first instanceof RequestStream.Final f) {
-        return json(StatusCodes.OK, f.json());
-      }
-      return sse(Source.single(first).concat(split.second()).map(McpEdge::frame));
-    });
-  }
-
   /** A session's long-lived stream (GET /mcp or legacy /sse), registered for list_changed. */
   private Source<ByteString, NotUsed> openSessionStream(String sessionId, SessionEntity.Info info,
       String group, boolean terminateOnClose) {
@@ -394,7 +357,7 @@ public final class McpEdge {
     session.tell(new SessionEntity.AttachStream(ref));
     streams.register(sessionId, info, group, ref);
     return watched(ref, s.second()).map(McpEdge::frame)
-        .keepAlive(settings.sseKeepalive(), () -> ByteString.fromString(": keep-alive\n\n"))
+        .keepAlive(settings.sseKeepalive(), McpEdge::keepAliveFrame)
         .watchTermination((mat, done) -> {
           done.whenComplete((d, err) -> {
             streams.unregister(sessionId, ref);
@@ -430,6 +393,10 @@ public final class McpEdge {
   private static ByteString frame(RequestStream.Event e) {
     ObjectNode json = e instanceof RequestStream.Final f ? f.json() : ((RequestStream.Message) e).json();
     return ByteString.fromString("event: message\ndata: " + Json.write(json) + "\n\n");
+  }
+
+  private static ByteString keepAliveFrame() {
+    return KEEP_ALIVE;
   }
 
   private static HttpResponse sse(Source<ByteString, NotUsed> bytes) {

@@ -150,6 +150,14 @@ final class HttpSupport {
 
   /** Parses a JSON body (one message or a batch) and hands each object to {@code sink}. */
   CompletionStage<Void> consumeJson(HttpEntity entity, Consumer<ObjectNode> sink) {
+    // A small body usually arrives whole (Strict): parse it in place, no stream to materialize.
+    if (entity instanceof HttpEntity.Strict strict) {
+      String body = strict.getData().decodeString(StandardCharsets.UTF_8);
+      if (!body.isBlank()) {
+        parseAndDeliver(body, sink);
+      }
+      return CompletableFuture.completedFuture(null);
+    }
     return entity.withoutSizeLimit().toStrict(config.requestTimeout().toMillis(), mat)
         .thenAccept(strict -> {
           String body = strict.getData().decodeString(StandardCharsets.UTF_8);
