@@ -113,9 +113,11 @@ public final class Main {
     config.warnings().forEach(w -> err.println("bastion: warning: " + w));
     config = override(config, host, port, data);
     config = overrideCluster(config, clusterHost, clusterPort, seeds, managementPort);
-    // Before the ActorSystem: Kanela instruments Pekko as its classes load (docs/metrics.md).
-    // -Dkamon.init.attach-instrumentation=no skips the agent (faster start, Bastion's metrics stay).
-    Metrics.initKamon(true);
+    // Kanela's automatic instrumentation is opt-in (-Dkamon.init.attach-instrumentation=yes): it
+    // wraps every actor message, future and dispatcher task, and cost 4-30x in p50 at 700 calls/s
+    // on 2 cores (docs/benchmarks.md). Bastion's own metrics do not need it. When on, it must attach
+    // before the ActorSystem exists, so Pekko's classes are instrumented as they load.
+    Metrics.initKamon(Metrics.instrumentationRequested());
     BastionNode.Running node;
     try {
       // The JVM exits when main returns (0 after a leave or down, 1 after a failed start), not

@@ -108,10 +108,19 @@ public final class Metrics {
   }
 
   /**
+   * True when the operator asked for Kanela's automatic instrumentation with {@code
+   * -Dkamon.init.attach-instrumentation=yes} (or {@code true}/{@code on}); off by default.
+   */
+  public static boolean instrumentationRequested() {
+    String v = System.getProperty("kamon.init.attach-instrumentation", "no").trim().toLowerCase(java.util.Locale.ROOT);
+    return v.equals("yes") || v.equals("true") || v.equals("on");
+  }
+
+  /**
    * Initializes Kamon for the production path, before any ActorSystem exists: with {@code
-   * attach} Kanela instruments Pekko, Pekko HTTP and JDBC (about +4 s start and +120 MB RSS);
-   * {@code -Dkamon.init.attach-instrumentation=no} turns that off. Loads the bundle's modules
-   * (JVM, process and host metrics).
+   * attach} Kanela instruments Pekko, Pekko HTTP and JDBC (about +4 s start, +120 MB RSS and a
+   * large per-message CPU cost, see {@link #instrumentationRequested}). Loads the bundle's modules
+   * (JVM, process and host metrics) either way.
    */
   public static synchronized void initKamon(boolean attach) {
     if (!kamonStarted) {
