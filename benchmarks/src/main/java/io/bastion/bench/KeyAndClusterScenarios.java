@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.Locale;
 import java.util.Map;
 
@@ -78,10 +80,22 @@ final class KeyAndClusterScenarios {
       // JIT warm-up of both paths, then both keys at the same rate at the same time.
       c.driver().runTogether(List.of(unlimited, limited), Math.min(o.govRate, 200), Duration.ZERO,
           o.smoke ? Duration.ofMillis(300) : Duration.ofSeconds(5));
+      // The node's CPU time over the measured window only (read when the warm-up ends).
+      CompletableFuture<Long> cpuAtStart = CompletableFuture.supplyAsync(() -> cpuNanos(closers),
+          CompletableFuture.delayedExecutor(o.warmup.toMillis(), TimeUnit.MILLISECONDS));
       List<LoadDriver.Result> rs = c.driver().runTogether(List.of(unlimited, limited), o.govRate, o.warmup,
           o.duration);
+      long cpuBefore = cpuAtStart.join();
+      long cpu = cpuNanos(closers) - cpuBefore;
       c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, UNLIMITED, rs.get(0), null));
       c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, LIMITED, rs.get(1), null));
+      long calls = rs.get(0).calls() + rs.get(1).calls();
+      if (cpuBefore >= 0 && cpu > 0 && calls > 0) {
+        c.report().govNotes.add(String.format(java.util.Locale.ROOT,
+            "Bastion JVM CPU while both keys were measured: %.0f µs per call (%.2f s of CPU for %d calls;"
+                + " JIT and GC threads included, so a cold node reads high)",
+            cpu / 1000.0 / calls, cpu / 1e9, calls));
+      }
 
       // Max constant rate on the limited key alone with no errors and p99 < 50 ms; the unlimited key
       // alone for reference (what the node and the box manage without the budget entity).
@@ -333,6 +347,16 @@ final class KeyAndClusterScenarios {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** CPU time used so far by the Bastion JVM started last among {@code closers}, or -1 (in-process). */
+  private static long cpuNanos(List<AutoCloseable> closers) {
+    for (int i = closers.size() - 1; i >= 0; i--) {
+      if (closers.get(i) instanceof Procs.Child child) {
+        return child.process().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+      }
+    }
+    return -1;
+  }
 
   private static URI startSingle(Ctx c, String name, String yaml, List<AutoCloseable> closers) throws Exception {
     if (c.o().inProcess) {
