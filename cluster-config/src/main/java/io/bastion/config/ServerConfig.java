@@ -99,11 +99,14 @@ public record ServerConfig(
         healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing);
   }
 
-  /** Env and header values are secrets more often than not: only their names are shown. */
+  /**
+   * Env and header values are secrets more often than not: only their names are shown; the URL
+   * without its userinfo and query values ({@link Urls#redact(URI)}).
+   */
   @Override
   public String toString() {
     return "ServerConfig[name=" + name + ", type=" + type.yamlName() + ", command=" + command
-        + ", env=" + env.keySet() + ", cwd=" + cwd + ", url=" + url + ", headers=" + headers.keySet()
+        + ", env=" + env.keySet() + ", cwd=" + cwd + ", url=" + Urls.redact(url) + ", headers=" + headers.keySet()
         + ", requestTimeout=" + requestTimeout + ", healthInterval=" + healthInterval
         + ", pingTimeout=" + pingTimeout + ", backoffMin=" + backoffMin + ", backoffMax=" + backoffMax
         + ", toolPrefix=" + toolPrefix + ", pricing=" + pricing + "]";

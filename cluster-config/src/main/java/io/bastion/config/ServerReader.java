@@ -152,7 +152,7 @@ final class ServerReader {
     } catch (java.net.URISyntaxException e) {
       // reported below
     }
-    node.error("expected an http(s) URL, got " + ConfigNode.quote(text));
+    node.error("expected an http(s) URL, got " + ConfigNode.quote(Urls.redact(text)));
     return null;
   }
 

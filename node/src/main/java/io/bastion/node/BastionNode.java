@@ -120,6 +120,9 @@ public final class BastionNode {
         }
       });
       SessionEntity.init(system, gw.sessionIdleTimeout());
+      List<String> names = config.servers().stream().map(ServerConfig::name).toList();
+      // Before any entity publishes: this node serves only the servers in its own configuration.
+      UpstreamDirectory.get(system).configure(names);
       UpstreamServer.init(system, config::server, settings);
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
       CallWatch watch = new CallWatch(system, settings.maxRequestTimeout().plus(settings.askTimeout())
@@ -129,7 +132,6 @@ public final class BastionNode {
       UpstreamDirectory.get(system).addListener(streams);
       NodeMetrics.get(system).start(streams, governance.audit(),
           system.settings().config().getDuration("bastion.metrics.sample-interval"));
-      List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);

@@ -3,6 +3,7 @@ package io.bastion.node;
 import com.typesafe.config.ConfigFactory;
 import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
+import io.bastion.config.Urls;
 import io.bastion.config.ConfigException;
 import io.bastion.config.ConfigLoader;
 import io.bastion.config.StoreConfig;
@@ -198,7 +199,7 @@ public final class Main {
         out.printf("upstream %-24s %-11s%n", server.name(), "starting");
       } else {
         out.printf("upstream %-24s %-11s %3d tools%s%n", s.name(), s.state(), s.catalog().tools().size(),
-            s.lastError() == null ? "" : "  (" + s.lastError() + ")");
+            s.lastError() == null ? "" : "  (" + Urls.scrub(s.lastError(), server.url()) + ")");
       }
     }
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
+import io.bastion.config.Urls;
 import io.bastion.node.NodeSettings;
 import io.bastion.node.metrics.Metrics;
 import io.bastion.node.Version;
@@ -114,6 +115,12 @@ public final class UpstreamServer
 
   private enum HealthTick implements Command { INSTANCE }
 
+  /** Sent to itself once recovered: records a new incarnation, then connects. */
+  private enum Incarnate implements Command { INSTANCE }
+
+  /** Receive timeout of an {@link #unconfigured} entity. */
+  private enum Idle implements Command { INSTANCE }
+
   /** Persisted state: the last catalog the upstream listed. */
   public record State(UpstreamCatalog catalog) implements CborSerializable {}
 
@@ -129,8 +136,34 @@ public final class UpstreamServer
     ClusterSharding.get(system).init(
         Entity.of(ENTITY_TYPE_KEY, ctx -> configs.apply(ctx.getEntityId())
                 .<Behavior<Command>>map(cfg -> create(cfg, settings))
-                .orElseGet(Behaviors::stopped))
+                .orElseGet(() -> unconfigured(ctx.getEntityId(), ctx.getShard())))
             .withStopMessage(Stop.INSTANCE));
+  }
+
+  /**
+   * A server name this node's configuration does not list (removed from the YAML, or only known
+   * from a stale directory entry): every forwarded request is answered at once with an error,
+   * instead of being dropped and left to the edge's time bound. Passivates after a minute idle.
+   */
+  static Behavior<Command> unconfigured(String name,
+      ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> {
+      ctx.getLog().info("Upstream [{}] is not in this node's configuration: requests to it are refused", name);
+      ctx.setReceiveTimeout(Duration.ofMinutes(1), Idle.INSTANCE);
+      return Behaviors.receive(Command.class)
+          .onMessage(Forward.class, f -> {
+            f.replyTo().tell(new RequestStream.Final(JsonRpc.error(f.downstreamId(), ErrorCodes.INVALID_PARAMS,
+                "Unknown upstream server: " + name + " is not in Bastion's configuration", null)));
+            return Behaviors.same();
+          })
+          .onMessageEquals(Idle.INSTANCE, () -> {
+            shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+            return Behaviors.same();
+          })
+          .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+          .onAnyMessage(m -> Behaviors.same())
+          .build();
+    });
   }
 
   public static Behavior<Command> create(ServerConfig config, NodeSettings settings) {
@@ -145,6 +178,9 @@ public final class UpstreamServer
   private final UpstreamDirectory directory;
   private final ClusterSharding sharding;
   private final String owner;
+  /** This start of the entity; see {@link UpstreamStatus#version()}. 0 until recorded. */
+  private long incarnation;
+  private long publishSequence;
 
   // Runtime state: not persisted, rebuilt by connecting.
   private UpstreamCatalog catalog;
@@ -207,11 +243,7 @@ public final class UpstreamServer
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), s -> {
-          publish();
-          connect();
-          timers.startTimerWithFixedDelay(HealthTick.INSTANCE, config.healthInterval());
-        })
+        .onSignal(RecoveryCompleted.instance(), s -> ctx.getSelf().tell(Incarnate.INSTANCE))
         .onSignal(PostStop.instance(), s -> {
           closeTransport("entity stopped");
           inFlightGauge.update(0);
@@ -250,7 +282,29 @@ public final class UpstreamServer
         .onCommand(TimedOut.class, this::onTimedOut)
         .onCommand(Reconnect.class, this::onReconnect)
         .onCommand(HealthTick.class, this::onHealthTick)
+        .onCommand(Incarnate.class, (s, i) -> onIncarnate(s))
         .build();
+  }
+
+  /**
+   * Starts a new incarnation: an event is written (the unchanged catalog, so the journal keeps
+   * one event type), and its sequence number, which no earlier start of this entity on any node
+   * can have reached, becomes the incarnation that orders this start's statuses after theirs.
+   * Calls arriving meanwhile are stashed (the state is connecting).
+   */
+  private Effect<CatalogEvent, State> onIncarnate(State s) {
+    if (incarnation != 0) {
+      return Effect().none();
+    }
+    return Effect().persist(new CatalogEvent(s.catalog(), System.currentTimeMillis()))
+        .thenRun(after -> {
+          UpstreamStatus seen = directory.statuses().get(config.name());
+          // Also above anything already published, should the journal ever have been reset.
+          incarnation = Math.max(lastSequenceNumber(ctx), seen == null ? 0 : seen.incarnation() + 1);
+          publish();
+          connect();
+          timers.startTimerWithFixedDelay(HealthTick.INSTANCE, config.healthInterval());
+        });
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -332,6 +386,7 @@ public final class UpstreamServer
    * fail fast.
    */
   private Effect<CatalogEvent, State> connectionLost(String reason, boolean wasReady) {
+    reason = Urls.scrub(reason, config.url());
     closeTransport(reason);
     generation++;
     lastError = reason;
@@ -483,8 +538,12 @@ public final class UpstreamServer
   }
 
   private void publish() {
+    if (incarnation == 0) {
+      return;
+    }
     directory.publish(new UpstreamStatus(config.name(), state, lastError, owner, attempts,
-        List.copyOf(recentBackoff), serverInfo, capabilities, catalog, System.currentTimeMillis()));
+        List.copyOf(recentBackoff), serverInfo, capabilities, catalog, System.currentTimeMillis(),
+        UpstreamStatus.version(incarnation, ++publishSequence)));
   }
 
   // ---------------------------------------------------------------- requests
@@ -766,12 +825,14 @@ public final class UpstreamServer
     return e.path("message").asText("error") + " (" + e.path("code").asInt() + ")";
   }
 
-  private static String describe(Throwable t) {
+  /** The root cause's message, without secrets of the upstream's URL. */
+  private String describe(Throwable t) {
     Throwable root = t;
     while ((root instanceof java.util.concurrent.CompletionException
         || root instanceof java.util.concurrent.ExecutionException) && root.getCause() != null) {
       root = root.getCause();
     }
-    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    return Urls.scrub(root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage(),
+        config.url());
   }
 }

@@ -18,7 +18,11 @@ import java.util.List;
  * @param serverInfo what the upstream said about itself in {@code initialize}
  * @param capabilities the upstream's declared capabilities
  * @param catalog its tools, resources, templates and prompts under their own names
- * @param updatedAtMillis when this entry was written
+ * @param updatedAtMillis when this entry was written, by the owner's clock (shown to operators;
+ *     never compared across nodes)
+ * @param version orders the statuses of one server: {@code incarnation << 32 | sequence}, where the
+ *     incarnation grows with every start of the server's entity (a journal sequence number, so it
+ *     grows across nodes too) and the sequence with every publish of that incarnation
  */
 public record UpstreamStatus(
     String name,
@@ -30,7 +34,8 @@ public record UpstreamStatus(
     JsonNode serverInfo,
     JsonNode capabilities,
     UpstreamCatalog catalog,
-    long updatedAtMillis) implements CborSerializable {
+    long updatedAtMillis,
+    long version) implements CborSerializable {
 
   public UpstreamStatus {
     serverInfo = JsonFields.absentAsNull(serverInfo);
@@ -41,6 +46,16 @@ public record UpstreamStatus(
   public static final String READY = "ready";
   public static final String BACKING_OFF = "backing-off";
   public static final String FAILED = "failed";
+
+  /** The version of the {@code sequence}-th publish of the entity's {@code incarnation}. */
+  public static long version(long incarnation, long sequence) {
+    return (incarnation << 32) | (sequence & 0xFFFF_FFFFL);
+  }
+
+  /** The entity start that wrote this status. */
+  public long incarnation() {
+    return version >>> 32;
+  }
 
   public boolean ready() {
     return READY.equals(state);

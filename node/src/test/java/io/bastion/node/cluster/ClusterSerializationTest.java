@@ -92,9 +92,9 @@ class ClusterSerializationTest {
         new RequestStream.Message(McpHttp.json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}")),
         new RequestStream.Final(McpHttp.json("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}")),
         new UpstreamStatus("s", UpstreamStatus.CONNECTING, null, "pekko://bastion@127.0.0.1:1", 0, List.of(),
-            null, null, UpstreamCatalog.empty("s", ""), 1L),
+            null, null, UpstreamCatalog.empty("s", ""), 1L, UpstreamStatus.version(1, 1)),
         new UpstreamStatus("s", UpstreamStatus.READY, "boom", "pekko://bastion@127.0.0.1:1", 2, List.of(100L, 200L),
-            McpHttp.json("{\"name\":\"srv\"}"), McpHttp.json("{\"tools\":{}}"), catalog, 2L));
+            McpHttp.json("{\"name\":\"srv\"}"), McpHttp.json("{\"tools\":{}}"), catalog, 2L, UpstreamStatus.version(7, 123)));
   }
 
   @ParameterizedTest

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.bastion.config.ServerConfig;
+import io.bastion.config.Urls;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -107,14 +108,15 @@ final class HttpSupport {
         });
   }
 
+  /** The message names the target without its secrets (it ends up in logs and lastError). */
   static Throwable describeConnectFailure(Throwable e, URI target) {
-    String msg = String.valueOf(e.getMessage());
+    String msg = Urls.scrub(String.valueOf(e.getMessage()), target);
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof ConnectException || String.valueOf(t.getMessage()).contains("Connection refused")) {
-        return new ConnectException("connection refused: " + target);
+        return new ConnectException("connection refused: " + Urls.redact(target));
       }
     }
-    return new IOException("cannot reach " + target + ": " + msg, e);
+    return new IOException("cannot reach " + Urls.redact(target) + ": " + msg, e);
   }
 
   static Throwable unwrap(Throwable e) {

@@ -2,6 +2,7 @@ package io.bastion.node.upstream.transport;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
+import io.bastion.config.Urls;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -77,11 +78,11 @@ public final class LegacySseTransport implements UpstreamTransport {
           if (err != null) {
             fail(HttpSupport.unwrap(err));
           } else if (!response.status().isSuccess()) {
-            http.failWithStatus(response, "GET " + config.url())
+            http.failWithStatus(response, "GET " + Urls.redact(config.url()))
                 .whenComplete((x, statusErr) -> fail(HttpSupport.unwrap(statusErr)));
           } else if (!HttpSupport.isEventStream(response)) {
             response.discardEntityBytes(http.mat);
-            fail(new IOException("GET " + config.url() + " answered " + response.entity().getContentType()
+            fail(new IOException("GET " + Urls.redact(config.url()) + " answered " + response.entity().getContentType()
                 + ", not an SSE stream"));
           } else {
             consume(response);
@@ -90,7 +91,7 @@ public final class LegacySseTransport implements UpstreamTransport {
     CompletableFuture.delayedExecutor(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .execute(() -> {
           if (!startFuture.isDone()) {
-            fail(new TimeoutException("no endpoint event from " + config.url() + " within "
+            fail(new TimeoutException("no endpoint event from " + Urls.redact(config.url()) + " within "
                 + config.requestTimeout().toMillis() + " ms"));
             killSwitch.shutdown();
           }
@@ -111,13 +112,13 @@ public final class LegacySseTransport implements UpstreamTransport {
           streamDone.complete(null);
           if (!startFuture.isDone()) {
             startFuture.completeExceptionally(new IOException(
-                "SSE stream from " + config.url() + " ended before its endpoint event", err));
+                "SSE stream from " + Urls.redact(config.url()) + " ended before its endpoint event", err));
             return;
           }
           if (closing.get()) {
             signalClosed(null);
           } else {
-            signalClosed(new IOException("SSE stream from " + config.url() + " ended"
+            signalClosed(new IOException("SSE stream from " + Urls.redact(config.url()) + " ended"
                 + (err == null ? "" : ": " + HttpSupport.unwrap(err)), err));
           }
         });
@@ -145,10 +146,10 @@ public final class LegacySseTransport implements UpstreamTransport {
           return;
         }
         endpoint = announced;
-        log.debug("Upstream [{}] endpoint [{}]", config.name(), endpoint);
+        log.debug("Upstream [{}] endpoint [{}]", config.name(), Urls.redact(endpoint));
         startFuture.complete(null);
       } catch (IllegalArgumentException e) {
-        log.warn("Upstream [{}] sent an invalid endpoint [{}]", config.name(), event.getData());
+        log.warn("Upstream [{}] sent an invalid endpoint [{}]", config.name(), Urls.redact(event.getData()));
       }
     } else if ("message".equals(type) && !event.getData().isBlank()) {
       http.parseAndDeliver(event.getData(), msg -> {

@@ -3,6 +3,7 @@ package io.bastion.node.upstream.transport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
+import io.bastion.config.Urls;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,7 +114,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
       });
       int status = response.status().intValue();
       if (!response.status().isSuccess()) {
-        CompletionStage<Void> failure = http.failWithStatus(response, "POST " + config.url());
+        CompletionStage<Void> failure = http.failWithStatus(response, "POST " + Urls.redact(config.url()));
         if (status == 404 && sid != null) {
           sessionExpired();
         }
