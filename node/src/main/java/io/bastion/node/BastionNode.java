@@ -119,7 +119,7 @@ public final class BastionNode {
           up.completeExceptionally(err);
         }
       });
-      SessionEntity.init(system, gw.sessionIdleTimeout());
+      SessionEntity.init(system, gw.sessionIdleTimeout(), settings.maxRequestTimeout());
       UpstreamServer.init(system, config::server, settings);
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
       CallWatch watch = new CallWatch(system, settings.maxRequestTimeout().plus(settings.askTimeout())
