@@ -70,6 +70,9 @@
  *                  structuredContent.headers); {} on stdio.
  *   touch_resource {uri?: string}  changes test://watched-resource and sends
  *                  notifications/resources/updated to every session subscribed to the uri.
+ *   subscription_stats {uri?: string}  -> structuredContent {pid, subscribe: {uri: n}, unsubscribe:
+ *                  {uri: n}, subscribers: {uri: sessions subscribed now}} counted over the whole
+ *                  process (since it started); with `uri`, only that URI's entries. Also as text JSON.
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -175,7 +178,23 @@ const state = {
   dynamicToolPresent: false,
   cancelled: [], // { requestId, reason, tool, sessionId, at }
   watchedVersion: 1,
+  subscribeCalls: {}, // uri -> resources/subscribe requests received
+  unsubscribeCalls: {}, // uri -> resources/unsubscribe requests received
 };
+
+function subscriptionStats(onlyUri) {
+  const pick = (o) => Object.fromEntries(Object.entries(o).filter(([u]) => onlyUri === undefined || u === onlyUri));
+  const subscribers = {};
+  for (const s of state.sessions) {
+    for (const u of s.subscriptions) subscribers[u] = (subscribers[u] ?? 0) + 1;
+  }
+  return {
+    pid: process.pid,
+    subscribe: pick(state.subscribeCalls),
+    unsubscribe: pick(state.unsubscribeCalls),
+    subscribers: pick(subscribers),
+  };
+}
 
 function recordCancellation(entry) {
   state.cancelled.push(entry);
@@ -250,6 +269,11 @@ function toolDefinitions() {
     {
       name: 'touch_resource',
       description: 'Changes a resource and notifies its subscribers (notifications/resources/updated)',
+      inputSchema: { type: 'object', properties: { uri: { type: 'string' } } },
+    },
+    {
+      name: 'subscription_stats',
+      description: 'Counts resources/subscribe and resources/unsubscribe received, and current subscribers, per URI',
       inputSchema: { type: 'object', properties: { uri: { type: 'string' } } },
     },
   ];
@@ -492,6 +516,11 @@ async function callTool(session, request, extra) {
       return { content: [text(`notified ${notified} subscriber session(s) of ${uri}`)] };
     }
 
+    case 'subscription_stats': {
+      const stats = subscriptionStats(typeof args.uri === 'string' ? args.uri : undefined);
+      return { content: [text(JSON.stringify(stats))], structuredContent: stats };
+    }
+
     default:
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   }
@@ -674,11 +703,15 @@ function createSession() {
   });
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => readResource(request.params.uri));
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    session.subscriptions.add(request.params.uri);
+    const uri = request.params.uri;
+    state.subscribeCalls[uri] = (state.subscribeCalls[uri] ?? 0) + 1;
+    session.subscriptions.add(uri);
     return {};
   });
   server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
-    session.subscriptions.delete(request.params.uri);
+    const uri = request.params.uri;
+    state.unsubscribeCalls[uri] = (state.unsubscribeCalls[uri] ?? 0) + 1;
+    session.subscriptions.delete(uri);
     return {};
   });
 

@@ -119,7 +119,7 @@ public final class BastionNode {
           up.completeExceptionally(err);
         }
       });
-      SessionEntity.init(system, gw.sessionIdleTimeout());
+      SessionEntity.init(system, gw.sessionIdleTimeout(), settings.maxRequestTimeout());
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       // Before any entity publishes: this node serves only the servers in its own configuration.
       UpstreamDirectory.get(system).configure(names);

@@ -9,17 +9,25 @@ import io.bastion.persistence.CborSerializable;
 import io.bastion.protocol.ErrorCodes;
 import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
+import io.bastion.protocol.Methods;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -30,8 +38,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * any node can push a message to the client's GET stream through it.
  *
  * <p>Owns: the negotiated protocol version, the client's info and capabilities, the virtual key it
- * was opened with, where the client's GET stream lives, and the server→client requests waiting
- * for the client's answer. Not persisted: when the owner node is lost the client gets 404 and
+ * was opened with, where the client's GET stream lives, the server→client requests waiting
+ * for the client's answer (each until the node's max request timeout, at most {@link
+ * #MAX_PENDING}), and which upstreams hold resource subscriptions of this session (told {@link
+ * UpstreamServer.SessionEnded} when the session ends, however it ends). Not persisted: when the owner node is lost the client gets 404 and
  * re-initializes, as the spec says. Idle sessions passivate after the configured idle timeout.
  */
 public final class SessionEntity extends AbstractBehavior<SessionEntity.Command> {
@@ -39,9 +49,13 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Session");
 
+  /** Server→client requests a session holds unanswered at most; beyond it the upstream is refused at once. */
+  public static final int MAX_PENDING = 1_000;
+
   public sealed interface Command extends CborSerializable
       permits Open, Validate, Initialized, AttachStream, DetachStream, Notify, ServerRequest,
-          ResolveClientResponse, Terminate, Stop, IdleTimeout {}
+          ResolveClientResponse, Terminate, Stop, IdleTimeout, Subscribed, ResourceUpdated,
+          PendingExpired {}
 
   /** Opens the session (sent once, by the edge that minted the id). */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
@@ -88,6 +102,18 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   public record Terminate(ActorRef<Info> replyTo) implements Command {}
 
+  /**
+   * The upstream {@code server} now holds a resource subscription of this session: the session
+   * tells it {@link UpstreamServer.SessionEnded} when it ends (at once, if it already has).
+   */
+  public record Subscribed(String server) implements Command {}
+
+  /** {@code notifications/resources/updated} from {@code server} for a URI this session subscribed to. */
+  public record ResourceUpdated(String server, ObjectNode notification) implements Command {}
+
+  /** A server→client request was not answered within the timeout. */
+  record PendingExpired(String downstreamId) implements Command {}
+
   /** Sharding's stop message. */
   public enum Stop implements Command { INSTANCE }
 
@@ -123,34 +149,57 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     }
   }
 
-  private record Pending(String server, JsonNode upstreamId) {}
+  private record Pending(String server, JsonNode upstreamId, String method, ActorRef<RequestStream.Event> target) {}
 
-  public static void init(ActorSystem<?> system, Duration idleTimeout) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), idleTimeout, ctx.getShard()))
+  /**
+   * @param pendingTimeout how long a server→client request waits for the client's answer
+   *     ({@code bastion.node.max-request-timeout})
+   */
+  public static void init(ActorSystem<?> system, Duration idleTimeout, Duration pendingTimeout) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Function<String, RecipientRef<UpstreamServer.Command>> upstreams =
+        server -> sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server);
+    sharding.init(
+        Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), idleTimeout, pendingTimeout,
+                MAX_PENDING, upstreams, ctx.getShard()))
             .withStopMessage(Stop.INSTANCE));
   }
 
-  public static Behavior<Command> create(String sessionId, Duration idleTimeout,
-      ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard) {
-    return Behaviors.setup(ctx -> new SessionEntity(ctx, sessionId, idleTimeout, shard));
+  /**
+   * @param upstreams how to reach an upstream's entity by server name (sharding; a probe in tests)
+   */
+  public static Behavior<Command> create(String sessionId, Duration idleTimeout, Duration pendingTimeout,
+      int maxPending, Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new SessionEntity(ctx, timers, sessionId, idleTimeout, pendingTimeout, maxPending, upstreams, shard)));
   }
 
   private final String sessionId;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private final ClusterSharding sharding;
+  private final TimerScheduler<Command> timers;
+  private final Function<String, RecipientRef<UpstreamServer.Command>> upstreams;
+  private final Duration pendingTimeout;
+  private final int maxPending;
   private Info info = Info.NOT_FOUND;
   private ActorRef<RequestStream.Event> stream;
-  private final Map<String, Pending> pending = new HashMap<>();
+  private final Map<String, Pending> pending = new LinkedHashMap<>();
+  /** Upstreams that hold resource subscriptions of this session. */
+  private final Set<String> subscribedAt = new LinkedHashSet<>();
   private final NodeMetrics metrics;
   private long nextServerRequest = 1;
 
-  private SessionEntity(ActorContext<Command> ctx, String sessionId, Duration idleTimeout,
+  private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
+      Duration idleTimeout, Duration pendingTimeout, int maxPending,
+      Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
       ActorRef<ClusterSharding.ShardCommand> shard) {
     super(ctx);
     this.sessionId = sessionId;
     this.shard = shard;
-    this.sharding = ClusterSharding.get(ctx.getSystem());
+    this.timers = timers;
+    this.upstreams = upstreams;
+    this.pendingTimeout = pendingTimeout;
+    this.maxPending = maxPending;
     this.metrics = NodeMetrics.get(ctx.getSystem());
     ctx.setReceiveTimeout(idleTimeout, IdleTimeout.INSTANCE);
   }
@@ -167,9 +216,14 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         .onMessage(ServerRequest.class, this::onServerRequest)
         .onMessage(ResolveClientResponse.class, this::onResolve)
         .onMessage(Terminate.class, this::onTerminate)
+        .onMessage(Subscribed.class, this::onSubscribed)
+        .onMessage(ResourceUpdated.class, this::onResourceUpdated)
+        .onMessage(PendingExpired.class, this::onPendingExpired)
         .onMessageEquals(IdleTimeout.INSTANCE, this::onIdle)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onSignal(PostStop.class, s -> {
+          // However the session ends (idle, hand-off, node shutdown), nothing may wait on it.
+          ended("the session ended");
           if (info.found()) {
             metrics.sessionDelta(-1);
             info = Info.NOT_FOUND;
@@ -250,23 +304,97 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       String why = !info.found() ? "session is gone"
           : !supported ? "the client did not declare the capability for " + r.method()
           : "the client has no open stream to receive " + r.method();
-      ObjectNode error = JsonRpc.error(r.upstreamId(), ErrorCodes.METHOD_NOT_FOUND,
-          "Bastion cannot forward " + r.method() + ": " + why, null);
-      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, r.server())
-          .tell(new UpstreamServer.ClientAnswer(r.upstreamId(), error));
+      answerUpstream(r.server(), r.upstreamId(), ErrorCodes.METHOD_NOT_FOUND,
+          "Bastion cannot forward " + r.method() + ": " + why);
       return info.found() ? this : passivate();
     }
+    if (pending.size() >= maxPending) {
+      // A misbehaving upstream must not grow the session without bound.
+      answerUpstream(r.server(), r.upstreamId(), ErrorCodes.GATEWAY_ERROR, "Bastion cannot forward "
+          + r.method() + ": the session already has " + maxPending + " unanswered server-to-client requests");
+      return this;
+    }
     String downstreamId = "bastion-s2c-" + (nextServerRequest++);
-    pending.put(downstreamId, new Pending(r.server(), r.upstreamId()));
+    pending.put(downstreamId, new Pending(r.server(), r.upstreamId(), r.method(), target));
+    timers.startSingleTimer(pendingKey(downstreamId), new PendingExpired(downstreamId), pendingTimeout);
     target.tell(new RequestStream.Message(
         JsonRpc.request(Json.NODES.textNode(downstreamId), r.method(), r.params())));
     return this;
   }
 
+  private static String pendingKey(String downstreamId) {
+    return "pending-" + downstreamId;
+  }
+
   private Behavior<Command> onResolve(ResolveClientResponse r) {
     Pending p = r.downstreamId().isTextual() ? pending.remove(r.downstreamId().asText()) : null;
+    if (p != null) {
+      timers.cancel(pendingKey(r.downstreamId().asText()));
+    }
     r.replyTo().tell(p == null ? new PendingAnswer(null, null) : new PendingAnswer(p.server(), p.upstreamId()));
     return this;
+  }
+
+  /**
+   * The client did not answer in time: the upstream gets a timeout error instead of waiting for
+   * ever, and the client is told the request is cancelled (a late answer finds no entry and is
+   * dropped by the edge).
+   */
+  private Behavior<Command> onPendingExpired(PendingExpired e) {
+    Pending p = pending.remove(e.downstreamId());
+    if (p != null) {
+      getContext().getLog().debug("Session [{}]: {} [{}] unanswered after {}", sessionId, p.method(),
+          e.downstreamId(), pendingTimeout);
+      answerUpstream(p.server(), p.upstreamId(), ErrorCodes.REQUEST_TIMEOUT, "Request timed out: the client did not answer "
+          + p.method() + " within " + pendingTimeout.toMillis() + " ms");
+      ObjectNode params = Json.object().put("requestId", e.downstreamId()).put("reason", "timed out in Bastion");
+      p.target().tell(new RequestStream.Message(JsonRpc.notification(Methods.NOTIFICATION_CANCELLED, params)));
+    }
+    return this;
+  }
+
+  private void answerUpstream(String server, JsonNode upstreamId, int code, String message) {
+    upstreams.apply(server).tell(new UpstreamServer.ClientAnswer(upstreamId,
+        JsonRpc.error(upstreamId, code, message, null)));
+  }
+
+  private Behavior<Command> onSubscribed(Subscribed s) {
+    if (!info.found()) {
+      // Ended (or never opened here) before the subscription was recorded: prune it at once.
+      upstreams.apply(s.server()).tell(new UpstreamServer.SessionEnded(sessionId));
+      return passivate();
+    }
+    subscribedAt.add(s.server());
+    return this;
+  }
+
+  private Behavior<Command> onResourceUpdated(ResourceUpdated u) {
+    if (!info.found()) {
+      // The session is gone but the upstream entity still counts it (e.g. its node was lost).
+      upstreams.apply(u.server()).tell(new UpstreamServer.SessionEnded(sessionId));
+      return passivate();
+    }
+    subscribedAt.add(u.server());
+    if (stream != null) {
+      stream.tell(new RequestStream.Message(u.notification()));
+    }
+    return this;
+  }
+
+  /** The session is over: nothing may keep waiting on it or keep subscriptions for it. */
+  private void ended(String why) {
+    for (String server : subscribedAt) {
+      upstreams.apply(server).tell(new UpstreamServer.SessionEnded(sessionId));
+    }
+    subscribedAt.clear();
+    List<Map.Entry<String, Pending>> open = new ArrayList<>(pending.entrySet());
+    pending.clear();
+    for (Map.Entry<String, Pending> e : open) {
+      timers.cancel(pendingKey(e.getKey()));
+      Pending p = e.getValue();
+      answerUpstream(p.server(), p.upstreamId(), ErrorCodes.INTERNAL_ERROR,
+          "Bastion cannot complete " + p.method() + ": " + why + " before the client answered");
+    }
   }
 
   private Behavior<Command> onTerminate(Terminate t) {
@@ -278,7 +406,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       metrics.sessionDelta(-1);
     }
     info = Info.NOT_FOUND;
-    pending.clear();
+    ended("the client ended the session");
     stream = null;
     return passivate();
   }

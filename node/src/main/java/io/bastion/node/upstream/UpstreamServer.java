@@ -24,8 +24,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -93,6 +94,13 @@ public final class UpstreamServer
 
   /** The client's answer (result or error, any id) to the server→client request {@code upstreamId}. */
   public record ClientAnswer(JsonNode upstreamId, ObjectNode message) implements Command {}
+
+  /**
+   * The session ended (deleted, idle, its legacy stream closed, or its entity lost): drop its
+   * resource subscriptions, and unsubscribe upstream from URIs nobody watches any more. Sent by
+   * {@link SessionEntity} to every upstream that told it {@link SessionEntity.Subscribed}.
+   */
+  public record SessionEnded(String sessionId) implements Command {}
 
   /** Makes sure the entity runs (sent periodically by every node's {@link UpstreamKeeper}). */
   public enum Wakeup implements Command { INSTANCE }
@@ -199,7 +207,32 @@ public final class UpstreamServer
   private final Map<Long, InFlight> inFlight = new HashMap<>();
   private final kamon.metric.Gauge inFlightGauge;
   private int reportedInFlight = -1;
-  private final Map<String, Set<String>> subscriptions = new HashMap<>();
+  /**
+   * Resource subscriptions, shared by all sessions over the one upstream connection: upstream URI
+   * → the Bastion sessions subscribed to it (never empty). The upstream is subscribed to exactly
+   * the URIs in this map (re-sent after every reconnect).
+   */
+  private final Map<String, Set<String>> subscriptions = new LinkedHashMap<>();
+  /**
+   * URIs with a subscribe or unsubscribe on the wire to the upstream. Later subscribe/unsubscribe
+   * requests for the same URI wait here and are replayed in order once it is answered, so the
+   * upstream never sees them reordered (streamable HTTP sends each on its own POST).
+   */
+  private final Map<String, SubscriptionOp> subscriptionOps = new HashMap<>();
+
+  /**
+   * One subscribe/unsubscribe on the wire; {@code request} is null when Bastion sent it on its own.
+   * {@code unsubscribeAfter}: the last subscriber left while a re-subscribe was on the wire.
+   */
+  private static final class SubscriptionOp {
+    final Forward request;
+    final ArrayDeque<Forward> waiting = new ArrayDeque<>();
+    boolean unsubscribeAfter;
+
+    SubscriptionOp(Forward request) {
+      this.request = request;
+    }
+  }
 
   private UpstreamServer(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       ServerConfig config, NodeSettings settings) {
@@ -272,6 +305,7 @@ public final class UpstreamServer
         .onCommand(Forward.class, this::onForward)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(ClientAnswer.class, this::onClientAnswer)
+        .onCommand(SessionEnded.class, this::onSessionEnded)
         .onCommand(Wakeup.class, w -> Effect().none())
         .onCommand(Stop.class, s -> Effect().stop())
         .onCommand(Inbound.class, this::onInbound)
@@ -362,6 +396,7 @@ public final class UpstreamServer
     capabilities = result.get("capabilities");
     transport.protocolVersion(version);
     transport.send(JsonRpc.notification(Methods.NOTIFICATION_INITIALIZED, null));
+    resubscribe();
     return discover(true);
   }
 
@@ -558,6 +593,10 @@ public final class UpstreamServer
               + (lastError == null ? "" : ": " + lastError)));
       return Effect().none();
     }
+    if (isSubscription(f)) {
+      onSubscription(f);
+      return Effect().none();
+    }
     ObjectNode params = f.params() == null ? Json.object() : f.params().deepCopy();
     long id = nextId++;
     JsonNode token = null;
@@ -565,14 +604,6 @@ public final class UpstreamServer
       ObjectNode meta = (ObjectNode) params.get("_meta");
       token = meta.get("progressToken");
       meta.put("progressToken", id);
-    }
-    if (Methods.RESOURCES_SUBSCRIBE.equals(f.method())) {
-      subscriptions.computeIfAbsent(params.path("uri").asText(), k -> new HashSet<>()).add(f.sessionId());
-    } else if (Methods.RESOURCES_UNSUBSCRIBE.equals(f.method())) {
-      Set<String> s = subscriptions.get(params.path("uri").asText());
-      if (s != null) {
-        s.remove(f.sessionId());
-      }
     }
     send(new InFlight(id, f.method(), f.sessionId(), f.downstreamId(), token, f.replyTo(), null,
         System.nanoTime()), params, requestTimeout());
@@ -680,6 +711,139 @@ public final class UpstreamServer
       }
       // Internal callbacks are dropped: the generation changed, so their answers are moot.
     }
+    // Subscription ops are internal requests too: answer the clients waiting on them. The
+    // subscription map stays; the next connection re-sends it.
+    List<SubscriptionOp> ops = new ArrayList<>(subscriptionOps.values());
+    subscriptionOps.clear();
+    for (SubscriptionOp op : ops) {
+      if (op.request != null) {
+        op.request.replyTo().tell(unavailable(op.request.method(), op.request.downstreamId(), reason));
+      }
+      for (Forward w : op.waiting) {
+        w.replyTo().tell(unavailable(w.method(), w.downstreamId(), reason));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- resource subscriptions
+
+  private static boolean isSubscription(Forward f) {
+    return (Methods.RESOURCES_SUBSCRIBE.equals(f.method()) || Methods.RESOURCES_UNSUBSCRIBE.equals(f.method()))
+        && f.params() != null && f.params().path("uri").isTextual();
+  }
+
+  /**
+   * A client's subscribe or unsubscribe. The upstream sees a subscribe only from the first session
+   * that watches a URI and an unsubscribe only from the last one that leaves it; everyone else is
+   * answered {@code {}} at once.
+   */
+  private void onSubscription(Forward f) {
+    if (!UpstreamStatus.READY.equals(state) || transport == null) {
+      f.replyTo().tell(unavailable(f.method(), f.downstreamId(), "upstream " + config.name() + " is unavailable (" + state + ")"));
+      return;
+    }
+    String uri = f.params().get("uri").asText();
+    SubscriptionOp op = subscriptionOps.get(uri);
+    if (op != null) {
+      op.waiting.add(f);
+      return;
+    }
+    Set<String> sessions = subscriptions.get(uri);
+    if (Methods.RESOURCES_SUBSCRIBE.equals(f.method())) {
+      if (sessions == null) {
+        startSubscriptionOp(uri, Methods.RESOURCES_SUBSCRIBE, f);
+        return;
+      }
+      if (sessions.add(f.sessionId())) {
+        tellSubscribed(f.sessionId());
+      }
+    } else if (sessions != null && sessions.remove(f.sessionId()) && sessions.isEmpty()) {
+      subscriptions.remove(uri);
+      startSubscriptionOp(uri, Methods.RESOURCES_UNSUBSCRIBE, f);
+      return;
+    }
+    f.replyTo().tell(new RequestStream.Final(JsonRpc.result(f.downstreamId(), Json.object())));
+  }
+
+  /** Sends a subscribe/unsubscribe for {@code uri} upstream; {@code request} is the client's, or null for Bastion's own. */
+  private void startSubscriptionOp(String uri, String method, Forward request) {
+    SubscriptionOp op = new SubscriptionOp(request);
+    subscriptionOps.put(uri, op);
+    ObjectNode params;
+    if (request != null) {
+      params = request.params().deepCopy();
+      params.put("uri", uri);
+      if (params.path("_meta").isObject()) {
+        ((ObjectNode) params.get("_meta")).remove("progressToken");
+      }
+    } else {
+      params = Json.object().put("uri", uri);
+    }
+    sendInternal(method, params, requestTimeout(), answer -> {
+      if (subscriptionOps.get(uri) == op) {
+        subscriptionOps.remove(uri);
+      }
+      boolean ok = !answer.has("error");
+      if (request == null) {
+        if (!ok) {
+          ctx.getLog().warn("Upstream [{}] refused {} of [{}]: {}", config.name(), method, uri, errorText(answer));
+        }
+      } else {
+        if (ok && Methods.RESOURCES_SUBSCRIBE.equals(method)) {
+          subscriptions.computeIfAbsent(uri, k -> new LinkedHashSet<>()).add(request.sessionId());
+          tellSubscribed(request.sessionId());
+        }
+        request.replyTo().tell(new RequestStream.Final(downstreamAnswer(answer, request.downstreamId())));
+      }
+      for (Forward w : op.waiting) {
+        onSubscription(w);
+      }
+      if (op.unsubscribeAfter && !subscriptions.containsKey(uri) && !subscriptionOps.containsKey(uri)
+          && UpstreamStatus.READY.equals(state) && transport != null) {
+        startSubscriptionOp(uri, Methods.RESOURCES_UNSUBSCRIBE, null);
+      }
+      return Effect().none();
+    });
+  }
+
+  /** After a (re)connect and handshake: the new upstream session knows no subscriptions yet. */
+  private void resubscribe() {
+    if (subscriptions.isEmpty()) {
+      return;
+    }
+    ctx.getLog().info("Upstream [{}]: re-subscribing to [{}] resource(s)", config.name(), subscriptions.size());
+    for (String uri : subscriptions.keySet()) {
+      startSubscriptionOp(uri, Methods.RESOURCES_SUBSCRIBE, null);
+    }
+  }
+
+  /** Tells the session it has a subscription here, so that it reports its end ({@link SessionEnded}). */
+  private void tellSubscribed(String sessionId) {
+    sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId).tell(new SessionEntity.Subscribed(config.name()));
+  }
+
+  private Effect<CatalogEvent, State> onSessionEnded(SessionEnded e) {
+    List<String> unwatched = new ArrayList<>();
+    Iterator<Map.Entry<String, Set<String>>> it = subscriptions.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, Set<String>> s = it.next();
+      if (s.getValue().remove(e.sessionId()) && s.getValue().isEmpty()) {
+        it.remove();
+        unwatched.add(s.getKey());
+      }
+    }
+    // Not connected: the next connection simply does not re-subscribe them.
+    if (UpstreamStatus.READY.equals(state) && transport != null) {
+      for (String uri : unwatched) {
+        SubscriptionOp op = subscriptionOps.get(uri);
+        if (op != null) {
+          op.unsubscribeAfter = true; // a re-subscribe is on the wire: unsubscribe once it is answered
+        } else {
+          startSubscriptionOp(uri, Methods.RESOURCES_UNSUBSCRIBE, null);
+        }
+      }
+    }
+    return Effect().none();
   }
 
   // ---------------------------------------------------------------- inbound messages
@@ -708,15 +872,20 @@ public final class UpstreamServer
     if (entry.callback() != null) {
       return entry.callback().apply(msg);
     }
+    entry.replyTo().tell(new RequestStream.Final(downstreamAnswer(msg, entry.downstreamId())));
+    return Effect().none();
+  }
+
+  /** The upstream's answer (result or error) re-addressed to the client's request id. */
+  private static ObjectNode downstreamAnswer(ObjectNode msg, JsonNode downstreamId) {
     ObjectNode out = Json.object().put("jsonrpc", JsonRpc.VERSION);
-    out.set("id", entry.downstreamId());
+    out.set("id", downstreamId);
     if (msg.has("error")) {
       out.set("error", msg.get("error"));
     } else {
       out.set("result", msg.has("result") ? msg.get("result") : Json.object());
     }
-    entry.replyTo().tell(new RequestStream.Final(out));
-    return Effect().none();
+    return out;
   }
 
   private Effect<CatalogEvent, State> onNotification(ObjectNode msg, String method, JsonNode related) {
@@ -744,7 +913,8 @@ public final class UpstreamServer
         ObjectNode copy = msg.deepCopy();
         ((ObjectNode) copy.get("params")).put("uri", FederatedCatalog.exposeUri(config.toolPrefix(), uri));
         for (String session : subscriptions.getOrDefault(uri, Set.of())) {
-          sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, session).tell(new SessionEntity.Notify(copy));
+          sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, session)
+              .tell(new SessionEntity.ResourceUpdated(config.name(), copy));
         }
       }
       case Methods.NOTIFICATION_CANCELLED -> { /* the upstream gave up on one of its own requests */ }
