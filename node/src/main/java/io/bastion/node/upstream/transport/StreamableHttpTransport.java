@@ -149,8 +149,11 @@ public final class StreamableHttpTransport implements UpstreamTransport {
     AtomicReference<String> lastId = new AtomicReference<>();
     AtomicReference<Duration> retry = new AtomicReference<>(MIN_RECONNECT);
     AtomicBoolean answered = new AtomicBoolean(requestId == null);
+    // The stream is read up to the response and no further: an upstream that keeps the stream
+    // open after answering (the spec says it SHOULD close it) would otherwise hold one of the
+    // pool's connections until its idle timeout, and 32 such calls lock the upstream out.
     http.events(response.entity())
-        .thenCompose(source -> source.via(killSwitch.flow()).runForeach(event -> {
+        .thenCompose(source -> source.via(killSwitch.flow()).map(event -> {
           event.getId().ifPresent(lastId::set);
           event.getRetry().ifPresent(ms -> retry.set(Duration.ofMillis(ms)));
           if (HttpSupport.isMessageEvent(event) && !event.getData().isBlank()) {
@@ -161,7 +164,8 @@ public final class StreamableHttpTransport implements UpstreamTransport {
               deliver(msg, requestId);
             });
           }
-        }, http.mat))
+          return answered.get();
+        }).takeWhile(done -> !done).run(http.mat))
         .whenComplete((done, err) -> {
           if (closing.get() || closedSignalled.get()) {
             return;
