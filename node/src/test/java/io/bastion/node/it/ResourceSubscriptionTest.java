@@ -45,10 +45,8 @@ class ResourceSubscriptionTest {
 
   @BeforeAll
   void start() {
-    // JSON responses: this test makes many upstream calls, and every POST answered as SSE keeps
-    // one of the upstream pool's 32 connections until its idle timeout (seen here: the 33rd call
-    // hangs). Updates still arrive on the upstream's GET stream.
-    FixtureServer fixture = closing(FixtureServer.startHttp("--json-response"));
+    // SSE answers (the fixture's default); updates arrive on the upstream's GET stream.
+    FixtureServer fixture = closing(FixtureServer.startHttp());
     // The stdio fixture is restarted by its crash tool; short backoff so it is back quickly.
     ServerConfig stdio = ServerConfig.stdio("fxs", FixtureServer.stdioCommand())
         .withTimings(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(2),

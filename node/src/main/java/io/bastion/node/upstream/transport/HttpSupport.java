@@ -80,6 +80,10 @@ final class HttpSupport {
     this.pool = ConnectionPoolSettings.create(ConfigFactory.parseString(String.join("\n",
         "pekko.http.host-connection-pool.max-connections = 32",
         "pekko.http.host-connection-pool.max-open-requests = 256",
+        // After a refused connection the pool backs off for *every* connection to the host (up to
+        // 2 min by default) and queues requests meanwhile: a dead upstream would then look hung
+        // instead of refused. The owner entity paces reconnects itself; 1 s is enough here.
+        "pekko.http.host-connection-pool.max-connection-backoff = 1s",
         "pekko.http.host-connection-pool.client.idle-timeout = " + idle,
         "pekko.http.client.idle-timeout = " + idle)).withFallback(base));
     // Empty events must be emitted: a priming event (id + retry, empty data) carries the
