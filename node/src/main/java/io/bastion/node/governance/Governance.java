@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.BastionConfig;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.NodeSettings;
+import io.bastion.node.Stages;
 import io.bastion.node.http.CallWatch;
 import io.bastion.node.http.ToolCallGate;
 import io.bastion.node.http.ToolCallObserver;
@@ -114,9 +115,11 @@ public final class Governance implements ToolCallGate {
       return;
     }
     long costNanos = Math.round(price * BudgetEntity.NANOS);
-    sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, key.get().budgetRoot())
+    // The verdict is handled inline on the entity's reply (no hop to another thread): forwarding
+    // the call is a few tells.
+    Stages.direct(sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, key.get().budgetRoot())
         .<BudgetEntity.Verdict>ask(reply -> new BudgetEntity.Admit(key.get().name(), call.name(), costNanos, reply),
-            askTimeout)
+            askTimeout))
         .whenComplete((v, err) -> {
           if (err != null) {
             // Fail closed: without an answer from the counters the call is not forwarded.

@@ -106,7 +106,8 @@ final class HttpSupport {
 
   CompletionStage<HttpResponse> request(HttpRequest request) {
     URI target = URI.create(request.getUri().toString());
-    return http.singleRequest(request, http.defaultClientHttpsContext(), pool, system.classicSystem().log())
+    return io.bastion.node.Stages.direct(
+            http.singleRequest(request, http.defaultClientHttpsContext(), pool, system.classicSystem().log()))
         .exceptionally(e -> {
           throw new CompletionException(describeConnectFailure(unwrap(e), target));
         });
