@@ -145,6 +145,10 @@ public final class BenchmarkMain {
     /** Max constant rate on one key with no errors and p99 &lt; 50 ms (scenario 7). */
     public final List<Row> keySearch = new ArrayList<>();
     public final List<String> govNotes = new ArrayList<>();
+    /** Scenario (7)'s in-process admissions run: lines, the rate on bench-limited, whether bench-exact was exact. */
+    public final List<String> admissions = new ArrayList<>();
+    public double admissionRate = -1;
+    public boolean admissionExact;
     public final List<String> clusterNotes = new ArrayList<>();
     public final List<String> memory = new ArrayList<>();
     public final List<String> notes = new ArrayList<>();

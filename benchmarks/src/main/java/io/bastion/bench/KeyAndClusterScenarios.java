@@ -6,6 +6,10 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
 import io.bastion.config.ConfigLoader;
 import io.bastion.node.BastionNode;
+import io.bastion.node.governance.BudgetEntity;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,6 +46,10 @@ final class KeyAndClusterScenarios {
 
   /** p99 limit of the max-throughput-on-one-key search (issue 3 item 6). */
   static final double KEY_P99_LIMIT_US = 50_000;
+  /** Calls the bench-exact key's budget has room for. */
+  static final int EXACT_CALLS = 2_000;
+  /** Asks kept outstanding by the admissions run (closed loop). */
+  static final int ADMIT_CONCURRENCY = 64;
 
   /** PostgreSQL for scenario (4): trust auth on loopback, as the cluster tests use it. */
   static final String PG_HOST_PORT = System.getProperty("bench.pg", "127.0.0.1:5432");
@@ -117,6 +125,105 @@ final class KeyAndClusterScenarios {
     } finally {
       closeAll(closers);
     }
+    if (!o.inProcess) { // in-process runs already share the JVM; the admissions run is in-process by design
+      admissions(c, governanceYaml(c.mock(), unlimitedKey, limitedKey, admin, c.work().resolve("admit-data")));
+    }
+  }
+
+  /**
+   * The key's own capacity: {@link BudgetEntity.Admit} asks on one key, as the governance gate
+   * makes them, against a node started in this JVM (its sharding, its H2 journal with the
+   * reservation writes and the per-second settles), without the HTTP legs that cap the
+   * end-to-end runs on a 2-core box. Closed loop with {@value #ADMIT_CONCURRENCY} asks
+   * outstanding. Then the exactness check: twice {@value #EXACT_CALLS} concurrent asks on a key
+   * whose budget has room for exactly {@value #EXACT_CALLS}.
+   */
+  static void admissions(Ctx c, String yaml) throws Exception {
+    BenchmarkMain.Options o = c.o();
+    BastionConfig cfg = ConfigLoader.parse(yaml, Path.of("bench-admissions.yaml"), Map.of());
+    ClusterConfig.Management m = cfg.cluster().management();
+    cfg = cfg.withCluster(cfg.cluster().withManagement(new ClusterConfig.Management(m.host(), m.port(), false)));
+    BastionNode.Running node = BenchmarkMain.startInProcess(cfg);
+    try {
+      ClusterSharding sharding = ClusterSharding.get(node.system());
+      EntityRef<BudgetEntity.Command> limited = sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, "key:bench-limited");
+      long cost = Math.round(0.0001 * 1e9);
+      Duration warm = o.smoke ? Duration.ofMillis(500) : Duration.ofSeconds(5);
+      Duration measure = o.smoke ? Duration.ofSeconds(1) : o.duration;
+      admitLoop(limited, "bench-limited", cost, warm);
+      Histogram h = new Histogram(TimeUnit.SECONDS.toMicros(10), 3);
+      long[] counts = admitLoop(limited, "bench-limited", cost, measure, h);
+      double rate = counts[0] / (measure.toNanos() / 1e9);
+      c.report().admissions.add(String.format(Locale.ROOT,
+          "bench-limited (budget + rate limit): **%.0f admitted calls/s** over %d s, %d refused, %d failed asks;"
+              + " ask latency p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d asks outstanding)",
+          rate, measure.toSeconds(), counts[1], counts[2], h.getValueAtPercentile(50) / 1000.0,
+          h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0, ADMIT_CONCURRENCY));
+      c.report().admissionRate = rate;
+
+      EntityRef<BudgetEntity.Command> exact = sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, "key:bench-exact");
+      List<CompletableFuture<BudgetEntity.Verdict>> all = new ArrayList<>();
+      for (int i = 0; i < 2 * EXACT_CALLS; i++) {
+        all.add(io.bastion.node.Stages.direct(exact.<BudgetEntity.Verdict>ask(
+            r -> new BudgetEntity.Admit("bench-exact", "mock__echo", cost, r), Duration.ofSeconds(30))));
+      }
+      long admitted = 0;
+      for (CompletableFuture<BudgetEntity.Verdict> f : all) {
+        if (f.get(60, TimeUnit.SECONDS).admitted()) {
+          admitted++;
+        }
+      }
+      c.report().admissions.add(String.format(Locale.ROOT,
+          "bench-exact (budget with room for exactly %d calls): %d of %d concurrent asks admitted (%s)",
+          EXACT_CALLS, admitted, 2 * EXACT_CALLS, admitted == EXACT_CALLS ? "exact" : "NOT EXACT"));
+      c.report().admissionExact = admitted == EXACT_CALLS;
+    } finally {
+      node.stop();
+    }
+  }
+
+  private static long[] admitLoop(EntityRef<BudgetEntity.Command> ref, String key, long cost, Duration d) throws Exception {
+    return admitLoop(ref, key, cost, d, null);
+  }
+
+  /** {admitted, refused, failed} over {@code d}, {@value #ADMIT_CONCURRENCY} asks outstanding. */
+  private static long[] admitLoop(EntityRef<BudgetEntity.Command> ref, String key, long cost, Duration d,
+      Histogram h) throws Exception {
+    long end = System.nanoTime() + d.toNanos();
+    java.util.concurrent.atomic.AtomicLong admitted = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(ADMIT_CONCURRENCY);
+    for (int i = 0; i < ADMIT_CONCURRENCY; i++) {
+      new Object() {
+        void next() {
+          if (System.nanoTime() >= end) {
+            done.countDown();
+            return;
+          }
+          long t0 = System.nanoTime();
+          io.bastion.node.Stages.direct(ref.<BudgetEntity.Verdict>ask(
+                  r -> new BudgetEntity.Admit(key, "mock__echo", cost, r), Duration.ofSeconds(10)))
+              .whenComplete((v, err) -> {
+                if (err != null) {
+                  failed.incrementAndGet();
+                } else if (v.admitted()) {
+                  admitted.incrementAndGet();
+                } else {
+                  refused.incrementAndGet();
+                }
+                if (h != null) {
+                  synchronized (h) {
+                    h.recordValue(Math.min(h.getHighestTrackableValue(), (System.nanoTime() - t0) / 1000));
+                  }
+                }
+                next(); // inline: the next ask is one tell from the replying thread
+              });
+        }
+      }.next();
+    }
+    done.await(d.toSeconds() + 60, TimeUnit.SECONDS);
+    return new long[] {admitted.get(), refused.get(), failed.get()};
   }
 
   /** What the audit summary says the limited key was charged: evidence the budget path really ran. */
@@ -163,6 +270,13 @@ final class KeyAndClusterScenarios {
                 allowed_tools: ["*"]
             budget: {max_usd: 1000000000, reset: 1M}
             rate_limit: {requests: 100000000, per: 1m}
+          # room for exactly %6$d calls at 0.0001 USD: the admissions run checks that no more pass
+          - key_name: bench-exact
+            key: %2$s-exact
+            mcp_clients:
+              - name: mock
+                allowed_tools: ["*"]
+            budget: {max_usd: %7$s, reset: 1M}
         audit:
           flush_interval: 1s
         admin:
@@ -170,7 +284,8 @@ final class KeyAndClusterScenarios {
         store:
           type: h2
           data_dir: "%5$s"
-        """.formatted(mock, unlimitedKey, limitedKey, admin, data.toAbsolutePath());
+        """.formatted(mock, unlimitedKey, limitedKey, admin, data.toAbsolutePath(), EXACT_CALLS,
+            java.math.BigDecimal.valueOf(EXACT_CALLS).multiply(new java.math.BigDecimal("0.0001")).toPlainString());
   }
 
   // ---------------------------------------------------------------------------------------------
