@@ -212,7 +212,7 @@ public final class McpEdge {
       return done(accepted());
     }
     Pair<ActorRef<RequestStream.Event>, CompletableFuture<HttpResponse>> reply = PostReply.start(system, r.id(),
-        r.method(), settings.maxRequestTimeout().plus(settings.askTimeout()), startedNanos, watch,
+        r.method(), settings.maxRequestTimeout().plus(settings.askTimeout()), settings.sseKeepalive(), startedNanos, watch,
         events -> sse(events.map(McpEdge::frame).keepAlive(settings.sseKeepalive(), McpEdge::keepAliveFrame)));
     dispatcher.dispatch(r, sessionId, info, group, reply.first(), requestId);
     return reply.second();

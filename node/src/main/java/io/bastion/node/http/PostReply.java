@@ -39,6 +39,10 @@ import org.apache.pekko.util.ByteString;
  * Bastion-owned CPU cost per call at saturation (docs/benchmarks.md). Creating an actor is a few
  * allocations; the ref stays addressable across the cluster exactly as the stream's was.
  *
+ * <p>An answer still missing after {@code slow} (the SSE keep-alive interval) switches the response
+ * to SSE too, so that keep-alive comments flow while a long call runs: the server's idle timeout
+ * (and any proxy's) then only ever closes connections that are really idle.
+ *
  * <p>It ends after the final answer has been handed on, after {@code limit} (answering the
  * client with a gateway timeout error), or when the client goes away in SSE mode. The {@link
  * CallWatch}, if any, sees every final answer and is told about the request's end either way.
@@ -48,7 +52,7 @@ final class PostReply {
   private static final AtomicLong COUNTER = new AtomicLong();
 
   /** Internal signals of the actor, besides the request's own events. */
-  private enum Signal { TIMEOUT, CLIENT_GONE }
+  private enum Signal { TIMEOUT, CLIENT_GONE, SLOW }
 
   private PostReply() {}
 
@@ -57,11 +61,12 @@ final class PostReply {
    * response it will complete. {@code sse} turns the rest of the events into an SSE body.
    */
   static Pair<ActorRef<RequestStream.Event>, CompletableFuture<HttpResponse>> start(ActorSystem<?> system,
-      JsonNode id, String method, Duration limit, long startedNanos, CallWatch watch,
+      JsonNode id, String method, Duration limit, Duration slow, long startedNanos, CallWatch watch,
       Function<Source<RequestStream.Event, NotUsed>, HttpResponse> sse) {
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     Behavior<Object> behavior = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startSingleTimer(Signal.TIMEOUT, limit);
+      timers.startSingleTimer(Signal.SLOW, slow);
       @SuppressWarnings("unchecked")
       ActorRef<RequestStream.Event> self = (ActorRef<RequestStream.Event>) (ActorRef<?>) ctx.getSelf();
       return new PostReply.Running(system, self, id, method, startedNanos, watch, sse, response).behavior();
@@ -122,6 +127,12 @@ final class PostReply {
             return Behaviors.stopped();
           })
           .onMessageEquals(Signal.CLIENT_GONE, Behaviors::stopped)
+          .onMessageEquals(Signal.SLOW, () -> {
+            // No answer yet: answer as SSE from now on, so that keep-alive comments flow and the
+            // connection never looks idle to the server's idle timeout or to a proxy.
+            openStream();
+            return Behaviors.same();
+          })
           .onSignal(PostStop.class, s -> {
             if (watch != null) {
               watch.abandonAll(self, CallWatch.CLIENT_GONE);
@@ -152,7 +163,14 @@ final class PostReply {
 
     /** A non-final event: the response becomes (or already is) an SSE body. */
     private void toStream(RequestStream.Message m) {
-      if (stream == null) {
+      openStream();
+      if (stream != null) {
+        stream.tell(m);
+      }
+    }
+
+    private void openStream() {
+      if (stream == null && !response.isDone()) {
         Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> s =
             ActorSource.<RequestStream.Event>actorRef(
                     e -> e instanceof RequestStream.Message msg && msg.json() == null,
@@ -172,7 +190,6 @@ final class PostReply {
             });
         response.complete(sse.apply(body));
       }
-      stream.tell(m);
     }
   }
 }
