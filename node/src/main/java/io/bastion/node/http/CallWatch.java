@@ -31,11 +31,13 @@ public final class CallWatch {
   public static final String GATEWAY_TIMEOUT = "gateway_timeout";
   public static final String CLIENT_GONE = "client_gone";
 
-  private record Key(ActorRef<RequestStream.Event> stream, String id) {}
-
   private record Pending(Completion completion, long deadlineNanos) {}
 
-  private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
+  /**
+   * Per client stream, the watches on it by id. Indexed by stream so that a stream's end finds its
+   * watches directly (it used to scan every pending watch of the node, once per POST).
+   */
+  private final Map<ActorRef<RequestStream.Event>, Map<String, Pending>> byStream = new ConcurrentHashMap<>();
   private final long timeoutNanos;
 
   /**
@@ -58,21 +60,23 @@ public final class CallWatch {
     if (!stream.path().address().hasLocalScope()) {
       return false;
     }
-    pending.put(new Key(stream, idText(id)), new Pending(completion, System.nanoTime() + timeoutNanos));
+    Pending p = new Pending(completion, System.nanoTime() + timeoutNanos);
+    byStream.compute(stream, (k, m) -> {
+      Map<String, Pending> ids = m == null ? new ConcurrentHashMap<>(2) : m;
+      ids.put(idText(id), p);
+      return ids;
+    });
     return true;
   }
 
   /** Pending watches (for tests and metrics). */
   public int size() {
-    return pending.size();
+    return byStream.values().stream().mapToInt(Map::size).sum();
   }
 
   /** A final answer is passing through {@code stream}. */
   void seen(ActorRef<RequestStream.Event> stream, RequestStream.Final f) {
-    if (pending.isEmpty()) {
-      return;
-    }
-    Pending p = pending.remove(new Key(stream, idText(f.json().get("id"))));
+    Pending p = take(stream, idText(f.json().get("id")));
     if (p != null) {
       p.completion().done(f.json(), null);
     }
@@ -80,7 +84,7 @@ public final class CallWatch {
 
   /** The edge stopped waiting for {@code id} on {@code stream}. */
   void abandon(ActorRef<RequestStream.Event> stream, JsonNode id, String why) {
-    Pending p = pending.remove(new Key(stream, idText(id)));
+    Pending p = take(stream, idText(id));
     if (p != null) {
       p.completion().done(null, why);
     }
@@ -88,21 +92,32 @@ public final class CallWatch {
 
   /** {@code stream} ended: whatever still waits on it gets no answer. */
   void abandonAll(ActorRef<RequestStream.Event> stream, String why) {
-    for (Key k : pending.keySet()) {
-      if (k.stream().equals(stream)) {
-        Pending p = pending.remove(k);
-        if (p != null) {
-          p.completion().done(null, why);
-        }
-      }
+    Map<String, Pending> ids = byStream.remove(stream);
+    if (ids != null) {
+      ids.values().forEach(p -> p.completion().done(null, why));
     }
+  }
+
+  /** Removes and returns the watch of {@code id} on {@code stream}; drops the stream's map once empty. */
+  private Pending take(ActorRef<RequestStream.Event> stream, String id) {
+    Pending[] taken = {null};
+    byStream.computeIfPresent(stream, (k, ids) -> {
+      taken[0] = ids.remove(id);
+      return ids.isEmpty() ? null : ids;
+    });
+    return taken[0];
   }
 
   private void sweep() {
     long now = System.nanoTime();
-    for (Map.Entry<Key, Pending> e : pending.entrySet()) {
-      if (now - e.getValue().deadlineNanos() > 0 && pending.remove(e.getKey(), e.getValue())) {
-        e.getValue().completion().done(null, GATEWAY_TIMEOUT);
+    for (Map.Entry<ActorRef<RequestStream.Event>, Map<String, Pending>> s : byStream.entrySet()) {
+      for (Map.Entry<String, Pending> e : s.getValue().entrySet()) {
+        if (now - e.getValue().deadlineNanos() > 0) {
+          Pending p = take(s.getKey(), e.getKey());
+          if (p != null) {
+            p.completion().done(null, GATEWAY_TIMEOUT);
+          }
+        }
       }
     }
   }
