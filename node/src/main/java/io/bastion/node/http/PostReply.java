@@ -65,11 +65,12 @@ final class PostReply {
       Function<Source<RequestStream.Event, NotUsed>, HttpResponse> sse) {
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     Behavior<Object> behavior = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      timers.startSingleTimer(Signal.TIMEOUT, limit);
-      timers.startSingleTimer(Signal.SLOW, slow);
+      // One timer per request on the fast path: the SLOW timer starts the TIMEOUT one.
+      timers.startSingleTimer(Signal.SLOW, slow.compareTo(limit) < 0 ? slow : limit);
       @SuppressWarnings("unchecked")
       ActorRef<RequestStream.Event> self = (ActorRef<RequestStream.Event>) (ActorRef<?>) ctx.getSelf();
-      return new PostReply.Running(system, self, id, method, startedNanos, watch, sse, response).behavior();
+      return new PostReply.Running(system, self, id, method, startedNanos, watch, sse, response,
+          timers, limit.minus(slow)).behavior();
     }));
     // A system actor: the user guardian of a typed ActorSystem takes no children from outside, and
     // the classic systemActorOf creates the actor synchronously (no ask to a guardian).
@@ -94,9 +95,15 @@ final class PostReply {
     /** Set once the final answer was handed on: the body's end is then no news to the actor. */
     private final java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
 
+    private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers;
+    private final Duration restOfLimit;
+
     Running(ActorSystem<?> system, ActorRef<RequestStream.Event> self, JsonNode id, String method,
         long startedNanos, CallWatch watch, Function<Source<RequestStream.Event, NotUsed>, HttpResponse> sse,
-        CompletableFuture<HttpResponse> response) {
+        CompletableFuture<HttpResponse> response, org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers,
+        Duration restOfLimit) {
+      this.timers = timers;
+      this.restOfLimit = restOfLimit;
       this.system = system;
       this.self = self;
       this.id = id;
@@ -117,20 +124,16 @@ final class PostReply {
             toStream(m);
             return Behaviors.same();
           })
-          .onMessageEquals(Signal.TIMEOUT, () -> {
-            if (watch != null) {
-              // Before the synthetic answer passes: the call ends as a gateway timeout, not as an answer.
-              watch.abandon(self, id, CallWatch.GATEWAY_TIMEOUT);
-            }
-            deliverFinal(new RequestStream.Final(JsonRpc.error(id, ErrorCodes.GATEWAY_ERROR,
-                "Bastion gave up waiting for the upstream", null)));
-            return Behaviors.stopped();
-          })
+          .onMessageEquals(Signal.TIMEOUT, this::onTimeout)
           .onMessageEquals(Signal.CLIENT_GONE, Behaviors::stopped)
           .onMessageEquals(Signal.SLOW, () -> {
+            if (restOfLimit.isNegative() || restOfLimit.isZero()) {
+              return onTimeout();
+            }
             // No answer yet: answer as SSE from now on, so that keep-alive comments flow and the
             // connection never looks idle to the server's idle timeout or to a proxy.
             openStream();
+            timers.startSingleTimer(Signal.TIMEOUT, restOfLimit);
             return Behaviors.same();
           })
           .onSignal(PostStop.class, s -> {
@@ -145,6 +148,16 @@ final class PostReply {
             return Behaviors.same();
           })
           .build();
+    }
+
+    private Behavior<Object> onTimeout() {
+      if (watch != null) {
+        // Before the synthetic answer passes: the call ends as a gateway timeout, not as an answer.
+        watch.abandon(self, id, CallWatch.GATEWAY_TIMEOUT);
+      }
+      deliverFinal(new RequestStream.Final(JsonRpc.error(id, ErrorCodes.GATEWAY_ERROR,
+          "Bastion gave up waiting for the upstream", null)));
+      return Behaviors.stopped();
     }
 
     private void deliverFinal(RequestStream.Final f) {
