@@ -8,6 +8,7 @@ import io.bastion.protocol.JsonRpc;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
@@ -18,13 +19,13 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
-import org.apache.pekko.util.ByteString;
 
 /**
  * The answer to one client POST on {@code /mcp}: a small actor whose ref is the request's {@code
@@ -93,14 +94,13 @@ final class PostReply {
     /** The SSE body's source, once the first event was not the final answer. */
     private ActorRef<RequestStream.Event> stream;
     /** Set once the final answer was handed on: the body's end is then no news to the actor. */
-    private final java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
-
-    private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers;
+    private final AtomicBoolean answered = new AtomicBoolean();
+    private final TimerScheduler<Object> timers;
     private final Duration restOfLimit;
 
     Running(ActorSystem<?> system, ActorRef<RequestStream.Event> self, JsonNode id, String method,
         long startedNanos, CallWatch watch, Function<Source<RequestStream.Event, NotUsed>, HttpResponse> sse,
-        CompletableFuture<HttpResponse> response, org.apache.pekko.actor.typed.javadsl.TimerScheduler<Object> timers,
+        CompletableFuture<HttpResponse> response, TimerScheduler<Object> timers,
         Duration restOfLimit) {
       this.timers = timers;
       this.restOfLimit = restOfLimit;

@@ -242,6 +242,13 @@ class GovLimitsTest {
       HttpResponse<String> sum = GovClient.get(base(again) + "/api/v1/audit/summary", ADMIN);
       assertThat(GovClient.read(sum.body()).path("byOutcome").path("rate_limited").asLong()).isEqualTo(41);
       assertThat(GovClient.get(base(again) + "/api/v1/audit", "wrong-admin-token-0000").statusCode()).isEqualTo(401);
+      // The rate window survives the restart too (the graceful stop saved it): the 7 calls of
+      // this hour still count.
+      GovClient limitedAgain = GovClient.mcp(base(again), "/mcp", GovClient.bearer("vk-limited-1"));
+      limitedAgain.initialize();
+      ObjectNode refused = limitedAgain.call("everything__echo", Json.object().put("message", "again"));
+      assertThat(refused.path("error").path("code").asInt()).as("after restart: %s", refused).isEqualTo(-32011);
+      assertThat(refused.path("error").path("data").path("retryAfterMs").asLong()).isPositive();
     } finally {
       again.stop();
     }
