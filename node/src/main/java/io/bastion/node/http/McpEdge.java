@@ -57,7 +57,7 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>A POST request is answered with plain JSON when its first outcome is the response itself,
  * and with an SSE stream when something (progress, a log message, a server→client request)
- * comes first. SSE frames are written by hand: each JSON-RPC message is one compact JSON line, so
+ * comes first or the response takes longer than the keep-alive interval ({@link PostReply}). SSE frames are written by hand: each JSON-RPC message is one compact JSON line, so
  * a frame is {@code event: message\ndata: <json>\n\n}.
  */
 public final class McpEdge {
@@ -211,8 +211,9 @@ public final class McpEdge {
       }
       return done(accepted());
     }
-    Pair<ActorRef<RequestStream.Event>, CompletableFuture<HttpResponse>> reply = PostReply.start(system, r.id(),
-        r.method(), settings.maxRequestTimeout().plus(settings.askTimeout()), settings.sseKeepalive(), startedNanos, watch,
+    Pair<ActorRef<RequestStream.Event>, CompletableFuture<HttpResponse>> reply = PostReply.start(system,
+        r.id(), r.method(), settings.maxRequestTimeout().plus(settings.askTimeout()), settings.sseKeepalive(),
+        startedNanos, watch,
         events -> sse(events.map(McpEdge::frame).keepAlive(settings.sseKeepalive(), McpEdge::keepAliveFrame)));
     dispatcher.dispatch(r, sessionId, info, group, reply.first(), requestId);
     return reply.second();
