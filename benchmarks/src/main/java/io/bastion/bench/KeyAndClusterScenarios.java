@@ -140,10 +140,7 @@ final class KeyAndClusterScenarios {
    */
   static void admissions(Ctx c, String yaml) throws Exception {
     BenchmarkMain.Options o = c.o();
-    BastionConfig cfg = ConfigLoader.parse(yaml, Path.of("bench-admissions.yaml"), Map.of());
-    ClusterConfig.Management m = cfg.cluster().management();
-    cfg = cfg.withCluster(cfg.cluster().withManagement(new ClusterConfig.Management(m.host(), m.port(), false)));
-    BastionNode.Running node = BenchmarkMain.startInProcess(cfg);
+    BastionNode.Running node = startInProcess(yaml, "bench-admissions");
     try {
       ClusterSharding sharding = ClusterSharding.get(node.system());
       EntityRef<BudgetEntity.Command> limited = sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, "key:bench-limited");
@@ -473,12 +470,17 @@ final class KeyAndClusterScenarios {
     return -1;
   }
 
+  /** A node in this JVM from {@code yaml}, without Pekko Management (no fixed port to take). */
+  private static BastionNode.Running startInProcess(String yaml, String name) {
+    BastionConfig cfg = ConfigLoader.parse(yaml, Path.of(name + ".yaml"), Map.of());
+    ClusterConfig.Management m = cfg.cluster().management();
+    cfg = cfg.withCluster(cfg.cluster().withManagement(new ClusterConfig.Management(m.host(), m.port(), false)));
+    return BenchmarkMain.startInProcess(cfg);
+  }
+
   private static URI startSingle(Ctx c, String name, String yaml, List<AutoCloseable> closers) throws Exception {
     if (c.o().inProcess) {
-      BastionConfig cfg = ConfigLoader.parse(yaml, Path.of(name + ".yaml"), Map.of());
-      ClusterConfig.Management m = cfg.cluster().management();
-      cfg = cfg.withCluster(cfg.cluster().withManagement(new ClusterConfig.Management(m.host(), m.port(), false)));
-      BastionNode.Running node = BenchmarkMain.startInProcess(cfg);
+      BastionNode.Running node = startInProcess(yaml, name);
       closers.add(node::stop);
       return URI.create(node.mcpUrl());
     }

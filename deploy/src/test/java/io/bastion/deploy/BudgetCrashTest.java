@@ -8,9 +8,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +29,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class BudgetCrashTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
   static final String KEY = "vk-crash-test-1";
   static final int ROOM = 1000; // calls the budget has room for: $1.00 at $0.001
   static final int BEFORE_CRASH = 250;
@@ -174,16 +170,7 @@ class BudgetCrashTest {
   }
 
   static HttpResponse<String> post(int port, String session, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/mcp"))
-        .timeout(Duration.ofSeconds(40))
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json, text/event-stream")
-        .header("Authorization", "Bearer " + KEY)
-        .POST(HttpRequest.BodyPublishers.ofString(body));
-    if (session != null) {
-      b.header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-11-25");
-    }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return MultiJvmClusterTest.post(port, session, body, "Authorization", "Bearer " + KEY);
   }
 
   static int freePort() throws IOException {

@@ -282,12 +282,16 @@ class MultiJvmClusterTest {
     return session;
   }
 
-  static HttpResponse<String> post(int port, String session, String body) throws Exception {
+  /** POSTs {@code body} to the node's /mcp; {@code headers} are extra name, value pairs. */
+  static HttpResponse<String> post(int port, String session, String body, String... headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/mcp"))
         .timeout(Duration.ofSeconds(40))
         .header("Content-Type", "application/json")
         .header("Accept", "application/json, text/event-stream")
         .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
     if (session != null) {
       b.header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-11-25");
     }

@@ -113,6 +113,20 @@ public final class JsonRpc {
     return id.getNodeType() == JsonNodeType.STRING || id.isIntegralNumber();
   }
 
+  /**
+   * JSON-RPC ids compared by value: {@code 7} sent as a {@code LongNode} and echoed back, parsed as
+   * an {@code IntNode}, are the same id, which {@code JsonNode.equals} denies. Null is no id.
+   */
+  public static boolean sameId(JsonNode a, JsonNode b) {
+    if (a == null || b == null) {
+      return false;
+    }
+    if (a.isIntegralNumber() && b.isIntegralNumber()) {
+      return a.bigIntegerValue().equals(b.bigIntegerValue());
+    }
+    return a.equals(b);
+  }
+
   private static void requireValidId(JsonNode id) {
     if (!isValidId(id)) {
       throw new JsonRpcException(ErrorCodes.INVALID_REQUEST, "Invalid request: \"id\" must be a string or an integer");

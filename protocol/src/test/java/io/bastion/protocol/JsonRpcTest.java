@@ -411,4 +411,13 @@ class JsonRpcTest {
     assertThat(withId.getMessage()).isEqualTo(nf.getMessage());
     assertThat(nf.id()).isNull();
   }
+
+  @Test
+  void idsAreComparedByValue() {
+    assertThat(JsonRpc.sameId(com.fasterxml.jackson.databind.node.LongNode.valueOf(7), IntNode.valueOf(7))).isTrue();
+    assertThat(JsonRpc.sameId(IntNode.valueOf(7), IntNode.valueOf(8))).isFalse();
+    assertThat(JsonRpc.sameId(TextNode.valueOf("7"), IntNode.valueOf(7))).as("a string id is not a number").isFalse();
+    assertThat(JsonRpc.sameId(TextNode.valueOf("a"), TextNode.valueOf("a"))).isTrue();
+    assertThat(JsonRpc.sameId(null, IntNode.valueOf(7))).isFalse();
+  }
 }

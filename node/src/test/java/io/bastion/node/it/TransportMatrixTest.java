@@ -91,8 +91,16 @@ class TransportMatrixTest {
   @ParameterizedTest
   @EnumSource(Upstream.class)
   void listsEveryToolQualifiedAcrossSeveralPages(Upstream u) {
-    JsonNode viaBastion = TsClient.ok(TsClient.run(node(u).mcpUrl(), "list-tools"));
     JsonNode upstream = TsClient.ok(TsClient.run(directUrl(), "list-tools"));
+    Set<String> direct = new HashSet<>();
+    texts(upstream.path("names")).forEach(n -> direct.add(P + n));
+    // server-everything registers some tools only after `initialized` and announces them with
+    // list_changed: wait until Bastion's re-list has them before comparing.
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+    while (!catalogToolNames(node(u)).containsAll(direct) && System.nanoTime() < deadline) {
+      Admin.pause(100);
+    }
+    JsonNode viaBastion = TsClient.ok(TsClient.run(node(u).mcpUrl(), "list-tools"));
 
     List<String> names = texts(viaBastion.path("names"));
     assertThat(names).isNotEmpty().allMatch(n -> n.startsWith(P)).doesNotHaveDuplicates();
@@ -105,8 +113,6 @@ class TransportMatrixTest {
     assertThat(new HashSet<>(names)).isEqualTo(catalogToolNames(node(u)));
     // ...which holds every tool the upstream shows a capability-less client; Bastion declares
     // roots, sampling and elicitation upstream, so server-everything adds the tools needing them.
-    Set<String> direct = new HashSet<>();
-    texts(upstream.path("names")).forEach(n -> direct.add(P + n));
     assertThat(names).containsAll(direct);
   }
 

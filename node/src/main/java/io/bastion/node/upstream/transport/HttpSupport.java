@@ -159,19 +159,18 @@ final class HttpSupport {
   CompletionStage<Void> consumeJson(HttpEntity entity, Consumer<ObjectNode> sink) {
     // A small body usually arrives whole (Strict): parse it in place, no stream to materialize.
     if (entity instanceof HttpEntity.Strict strict) {
-      String body = strict.getData().decodeString(StandardCharsets.UTF_8);
-      if (!body.isBlank()) {
-        parseAndDeliver(body, sink);
-      }
+      deliverBody(strict, sink);
       return CompletableFuture.completedFuture(null);
     }
     return entity.withoutSizeLimit().toStrict(config.requestTimeout().toMillis(), mat)
-        .thenAccept(strict -> {
-          String body = strict.getData().decodeString(StandardCharsets.UTF_8);
-          if (!body.isBlank()) {
-            parseAndDeliver(body, sink);
-          }
-        });
+        .thenAccept(strict -> deliverBody(strict, sink));
+  }
+
+  private void deliverBody(HttpEntity.Strict strict, Consumer<ObjectNode> sink) {
+    String body = strict.getData().decodeString(StandardCharsets.UTF_8);
+    if (!body.isBlank()) {
+      parseAndDeliver(body, sink);
+    }
   }
 
   /** The SSE events of a streaming entity (parsed by Pekko HTTP's EventStreamUnmarshalling). */

@@ -234,25 +234,11 @@ public final class StreamableHttpTransport implements UpstreamTransport {
         });
   }
 
-  static boolean isResponseTo(ObjectNode msg, JsonNode requestId) {
-    return !msg.has("method") && sameId(requestId, msg.get("id"))
+  private static boolean isResponseTo(ObjectNode msg, JsonNode requestId) {
+    // By value: the id was sent as a LongNode and comes back parsed as an IntNode. (With equals,
+    // no SSE answer was ever recognised, and each call was "resumed" by a GET that stayed open.)
+    return !msg.has("method") && io.bastion.protocol.JsonRpc.sameId(requestId, msg.get("id"))
         && (msg.has("result") || msg.has("error"));
-  }
-
-  /**
-   * JSON-RPC ids compared by value: Bastion sends {@code LongNode} ids, and Jackson parses the
-   * echoed id as an {@code IntNode} when it fits, which {@code equals} does not match. (That
-   * mismatch made every POST answered as SSE look unanswered, so the transport "resumed" it with
-   * a GET that stayed open and held a pooled connection for good.)
-   */
-  static boolean sameId(JsonNode a, JsonNode b) {
-    if (a == null || b == null) {
-      return false;
-    }
-    if (a.isIntegralNumber() && b.isIntegralNumber()) {
-      return a.bigIntegerValue().equals(b.bigIntegerValue());
-    }
-    return a.equals(b);
   }
 
   /**
