@@ -9,21 +9,23 @@ import io.bastion.node.governance.Governance;
 import io.bastion.node.governance.GovernanceRoutes;
 import io.bastion.node.governance.KeyAccessPolicy;
 import io.bastion.node.governance.KeyDirectory;
-import io.bastion.node.http.AccessPolicy;
 import io.bastion.node.governance.GovernanceDefinitions;
 import io.bastion.node.http.AdminGuard;
 import io.bastion.node.http.AdminRoutes;
 import io.bastion.node.http.BastionRoutes;
-import io.bastion.node.http.CallWatch;
 import io.bastion.node.http.EdgeSettings;
 import io.bastion.node.http.McpDispatcher;
 import io.bastion.node.http.McpEdge;
-import io.bastion.node.http.StreamRegistry;
+import io.bastion.node.http.ReplyRouter;
+import io.bastion.node.http.SessionStreams;
 import io.bastion.node.metrics.Metrics;
 import io.bastion.node.metrics.NodeMetrics;
+import io.bastion.node.governance.AuditLog;
+import io.bastion.node.session.LocalSessions;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
+import io.bastion.node.upstream.UpstreamStatus;
 import io.bastion.persistence.StoreSchema;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -122,22 +124,22 @@ public final class BastionNode {
       SessionEntity.init(system, gw.sessionIdleTimeout(), settings.maxRequestTimeout());
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       // Before any entity publishes: this node serves only the servers in its own configuration.
-      UpstreamDirectory.get(system).configure(names);
-      UpstreamServer.init(system, config::server, settings);
+      UpstreamDirectory directory = UpstreamDirectory.get(system);
+      directory.configure(names);
+      UpstreamServer.init(system, config::server, settings, SessionEntity.port(system));
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
-      CallWatch watch = new CallWatch(system, settings.maxRequestTimeout().plus(settings.askTimeout())
-          .plusSeconds(1));
-      Governance governance = Governance.start(system, config, keys, settings, watch);
-      StreamRegistry streams = new StreamRegistry(policy);
-      UpstreamDirectory.get(system).addListener(streams);
-      NodeMetrics.get(system).start(streams, governance.audit(),
-          system.settings().config().getDuration("bastion.metrics.sample-interval"));
+      Governance governance = Governance.start(system, config, keys, settings);
+      SessionStreams streams = new SessionStreams(system, policy, settings.sseKeepalive());
+      directory.addListener(streams);
+      ReplyRouter router = new ReplyRouter(system, settings.maxRequestTimeout().plus(settings.askTimeout()),
+          settings.sseKeepalive());
+      registerSamplers(system, streams, governance, directory);
       system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
-      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, watch);
+      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, router);
       AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
       AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
@@ -160,6 +162,26 @@ public final class BastionNode {
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))
         .thenCompose(b -> up.thenApply(x -> b));
+  }
+
+  /** Each package's figures, sampled by the metrics leaf. */
+  private static void registerSamplers(ActorSystem<?> system, SessionStreams streams, Governance governance,
+      UpstreamDirectory directory) {
+    NodeMetrics metrics = NodeMetrics.get(system);
+    LocalSessions sessions = LocalSessions.get(system);
+    metrics.register(() -> Metrics.sessionsOpen(sessions.size()));
+    metrics.register(() -> Metrics.streamsOpen(streams.openStreams()));
+    AuditLog audit = governance.audit();
+    long[] lastDropped = {0};
+    metrics.register(() -> {
+      Metrics.auditQueueDepth(audit.queued());
+      long dropped = audit.dropped();
+      Metrics.auditDropped(dropped - lastDropped[0]);
+      lastDropped[0] = dropped;
+    });
+    metrics.register(() -> directory.statuses().values().forEach(s -> UpstreamStatus.STATES
+        .forEach(state -> Metrics.upstreamState(s.name(), state, state.equals(s.state())))));
+    metrics.start(system.settings().config().getDuration("bastion.metrics.sample-interval"));
   }
 
   /** How long a starting node tries to read the admin API's overlay before it gives up. */

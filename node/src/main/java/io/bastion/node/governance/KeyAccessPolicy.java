@@ -3,8 +3,8 @@ package io.bastion.node.governance;
 import io.bastion.config.BastionConfig;
 import io.bastion.config.ToolGroupConfig;
 import io.bastion.config.VirtualKeyConfig;
-import io.bastion.node.http.AccessPolicy;
-import io.bastion.node.session.SessionEntity;
+import io.bastion.node.call.AccessPolicy;
+import io.bastion.node.call.SessionInfo;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -100,7 +100,7 @@ public final class KeyAccessPolicy implements AccessPolicy {
   }
 
   @Override
-  public boolean allowsTool(SessionEntity.Info session, String group, String server, String tool) {
+  public boolean allowsTool(SessionInfo session, String group, String server, String tool) {
     View v = view;
     if (group != null) {
       Grant g = v.byGroup().get(group);
@@ -114,7 +114,7 @@ public final class KeyAccessPolicy implements AccessPolicy {
   }
 
   @Override
-  public boolean allowsServer(SessionEntity.Info session, String group, String server) {
+  public boolean allowsServer(SessionInfo session, String group, String server) {
     View v = view;
     if (group != null) {
       Grant g = v.byGroup().get(group);
@@ -128,7 +128,7 @@ public final class KeyAccessPolicy implements AccessPolicy {
   }
 
   /** Defence in depth: the session's key (not only the request's) must be attached to the group. */
-  private static boolean keyMayUseGroup(View v, SessionEntity.Info session, String group) {
+  private static boolean keyMayUseGroup(View v, SessionInfo session, String group) {
     if (v.open()) {
       return true;
     }

@@ -4,7 +4,8 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.CustomerConfig;
 import io.bastion.config.TeamConfig;
 import io.bastion.config.VirtualKeyConfig;
-import io.bastion.node.http.McpEdge;
+import io.bastion.node.call.Authenticator;
+import io.bastion.node.call.Fault;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
  * <p>A key is read from {@code Authorization: Bearer <key>}, {@code x-api-key} or {@code x-bf-vk}
  * (Bifrost's header), in that order.
  */
-public final class KeyDirectory implements McpEdge.Authenticator {
+public final class KeyDirectory implements Authenticator {
 
   /** A configured key, resolved against its team and customer. */
   public record Key(VirtualKeyConfig config, TeamConfig team, CustomerConfig customer, byte[] hash) {
@@ -157,22 +158,22 @@ public final class KeyDirectory implements McpEdge.Authenticator {
   public Optional<String> authenticate(HttpRequest request, String group) {
     View v = view;
     if (group != null && v.config().toolGroup(group).isEmpty()) {
-      throw new McpEdge.Unauthorized(404, "Not Found: unknown tool group " + group);
+      throw new Unauthorized(Fault.CLIENT_UNKNOWN_GROUP, "Not Found: unknown tool group " + group);
     }
     if (v.open()) {
       return Optional.empty();
     }
     String presented = presentedKey(request);
     if (presented == null) {
-      throw new McpEdge.Unauthorized(401, "Unauthorized: a virtual key is required "
+      throw new Unauthorized(Fault.CLIENT_UNAUTHENTICATED, "Unauthorized: a virtual key is required "
           + "(Authorization: Bearer <key>, x-api-key or x-bf-vk)");
     }
     Key key = lookup(presented);
     if (key == null) {
-      throw new McpEdge.Unauthorized(401, "Unauthorized: invalid virtual key");
+      throw new Unauthorized(Fault.CLIENT_UNAUTHENTICATED, "Unauthorized: invalid virtual key");
     }
     if (group != null && !key.config().toolGroups().contains(group)) {
-      throw new McpEdge.Unauthorized(403, "Forbidden: this key is not attached to tool group " + group);
+      throw new Unauthorized(Fault.POLICY_GROUP_FORBIDDEN, "Forbidden: this key is not attached to tool group " + group);
     }
     return Optional.of(key.name());
   }

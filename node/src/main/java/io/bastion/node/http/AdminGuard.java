@@ -36,7 +36,7 @@ public final class AdminGuard {
   /** Empty when the request may use the admin API, else the refusal to send. */
   public Optional<HttpResponse> refuse(HttpRequest r) {
     if (tokenHash == null) {
-      return Optional.of(McpEdge.json(StatusCodes.NOT_FOUND, Json.object().put("error",
+      return Optional.of(EdgeResponses.json(StatusCodes.NOT_FOUND.intValue(), Json.object().put("error",
           "the admin API is disabled: set admin.token in the config to enable it")));
     }
     return checkToken(r);
@@ -57,7 +57,7 @@ public final class AdminGuard {
     if (MessageDigest.isEqual(sha256(presented), tokenHash)) {
       return Optional.empty();
     }
-    return Optional.of(McpEdge.json(StatusCodes.UNAUTHORIZED, Json.object().put("error",
+    return Optional.of(EdgeResponses.json(StatusCodes.UNAUTHORIZED.intValue(), Json.object().put("error",
             "Unauthorized: the admin API needs Authorization: Bearer <admin token>"))
         .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"bastion-admin\"")));
   }

@@ -26,7 +26,7 @@ public final class AdminRoutes {
   }
 
   public HttpResponse live() {
-    return McpEdge.json(StatusCodes.OK, Json.object().put("status", "live"));
+    return EdgeResponses.json(StatusCodes.OK.intValue(), Json.object().put("status", "live"));
   }
 
   /** Ready once this node is Up in the cluster and its config is loaded. */
@@ -36,7 +36,7 @@ public final class AdminRoutes {
     ObjectNode body = Json.object().put("status", ok ? "ready" : "not-ready")
         .put("member", Cluster.get(system).selfMember().status().toString())
         .put("config", configLoaded.getAsBoolean());
-    return McpEdge.json(ok ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+    return EdgeResponses.json(ok ? 200 : 503, body);
   }
 
   /**
@@ -58,7 +58,7 @@ public final class AdminRoutes {
     for (UpstreamStatus s : directory.statuses().values()) {
       upstreams.addObject().put("name", s.name()).put("owner", s.owner()).put("state", s.state());
     }
-    return McpEdge.json(StatusCodes.OK, body);
+    return EdgeResponses.json(StatusCodes.OK.intValue(), body);
   }
 
   private static ObjectNode member(org.apache.pekko.cluster.Member m) {
@@ -91,6 +91,6 @@ public final class AdminRoutes {
     }
     ArrayNode collisions = body.putArray("collisions");
     catalog.collisions().forEach(collisions::add);
-    return McpEdge.json(StatusCodes.OK, body);
+    return EdgeResponses.json(StatusCodes.OK.intValue(), body);
   }
 }

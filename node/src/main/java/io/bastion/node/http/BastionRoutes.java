@@ -31,13 +31,13 @@ public final class BastionRoutes extends AllDirectives {
 
   public Route route() {
     Route core = concat(
-        path("mcp", () -> extractRequest(req -> completeWithFuture(mcp.handleMcp(req, null)))),
+        path("mcp", () -> extractRequest(req -> completeWithFuture(mcp.streamable().handle(req, null)))),
         path(PathMatchers.segment("mcp").slash(PathMatchers.segment()),
-            group -> extractRequest(req -> completeWithFuture(mcp.handleMcp(req, group)))),
-        path("sse", () -> get(() -> extractRequest(req -> completeWithFuture(mcp.handleLegacyStream(req, null))))),
+            group -> extractRequest(req -> completeWithFuture(mcp.streamable().handle(req, group)))),
+        path("sse", () -> get(() -> extractRequest(req -> completeWithFuture(mcp.legacy().openStream(req, null))))),
         path(PathMatchers.segment("sse").slash(PathMatchers.segment()),
-            group -> get(() -> extractRequest(req -> completeWithFuture(mcp.handleLegacyStream(req, group))))),
-        path("messages", () -> post(() -> extractRequest(req -> completeWithFuture(mcp.handleLegacyPost(req))))),
+            group -> get(() -> extractRequest(req -> completeWithFuture(mcp.legacy().openStream(req, group))))),
+        path("messages", () -> post(() -> extractRequest(req -> completeWithFuture(mcp.legacy().post(req))))),
         path("metrics", () -> get(() -> complete(metrics()))),
         path(PathMatchers.segment("health").slash("live"), () -> get(() -> complete(admin.live()))),
         path(PathMatchers.segment("health").slash("ready"), () -> get(() -> extractRequest(r -> complete(admin.ready())))),

@@ -5,7 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.node.NodeSettings;
 import io.bastion.node.Version;
-import io.bastion.node.session.RequestStream;
+import io.bastion.node.call.AccessPolicy;
+import io.bastion.node.call.Exchange;
+import io.bastion.node.call.Fault;
+import io.bastion.node.call.Reply;
+import io.bastion.node.call.SessionInfo;
+import io.bastion.node.call.ToolCallGate;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
@@ -20,14 +25,14 @@ import io.bastion.protocol.ProtocolVersions;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.apache.pekko.actor.typed.ActorRef;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * Answers one client JSON-RPC message for a session, whatever transport it came on. Lists are
  * answered locally from the replicated catalog; calls are forwarded to the owning {@link
- * UpstreamServer} entity; every answer goes to {@code out}, the client's stream.
+ * UpstreamServer} entity; every answer goes to the request's {@link Exchange}.
  */
 public final class McpDispatcher {
 
@@ -74,44 +79,63 @@ public final class McpDispatcher {
     return ProtocolVersions.negotiate(v.asText());
   }
 
-  /** Handles a request for an open session; the answer (and anything before it) goes to {@code out}. */
-  public void dispatch(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
-      ActorRef<RequestStream.Event> out) {
-    dispatch(req, sessionId, session, group, out, null);
-  }
-
-  /** As above; {@code requestId} is the edge's request id, recorded in the audit row of a tools/call. */
-  public void dispatch(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
-      ActorRef<RequestStream.Event> out, String requestId) {
+  /**
+   * Handles a request for an open session; the answer (and anything before it) goes to {@code
+   * out}. {@code requestId} is the edge's request id and {@code bytesIn} the size of the request
+   * as received, both recorded in the audit row of a tools/call.
+   */
+  public void dispatch(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
+      Exchange out, String requestId, long bytesIn) {
+    Reply reply = out.reply();
     try {
       switch (req.method()) {
-        case Methods.PING -> out.tell(new RequestStream.Final(JsonRpc.result(req.id(), Json.object())));
-        case Methods.INITIALIZE -> out.tell(new RequestStream.Final(JsonRpc.error(req.id(),
-            ErrorCodes.INVALID_REQUEST, "Session already initialized", null)));
-        case Methods.TOOLS_LIST -> out.tell(final_(req, listTools(req, session, group)));
-        case Methods.PROMPTS_LIST -> out.tell(final_(req, page(req, "prompts", visible(directory.catalog().prompts(), session, group))));
-        case Methods.RESOURCES_LIST -> out.tell(final_(req, page(req, "resources", visible(directory.catalog().resources(), session, group))));
-        case Methods.RESOURCES_TEMPLATES_LIST -> out.tell(final_(req, page(req, "resourceTemplates", visible(directory.catalog().resourceTemplates(), session, group))));
+        case Methods.PING -> reply.result(JsonRpc.result(req.id(), Json.object()));
+        case Methods.INITIALIZE -> reply.fail(Fault.CLIENT_INVALID_REQUEST, req.id(), req.method(),
+            "Session already initialized");
+        case Methods.TOOLS_LIST -> reply.result(final_(req, listTools(req, session, group)));
+        case Methods.PROMPTS_LIST -> reply.result(final_(req, page(req, "prompts", visible(directory.catalog().prompts(), session, group))));
+        case Methods.RESOURCES_LIST -> reply.result(final_(req, page(req, "resources", visible(directory.catalog().resources(), session, group))));
+        case Methods.RESOURCES_TEMPLATES_LIST -> reply.result(final_(req, page(req, "resourceTemplates", visible(directory.catalog().resourceTemplates(), session, group))));
         case Methods.LOGGING_SET_LEVEL -> {
           if (!req.paramsObject().path("level").isTextual()) {
             throw JsonRpcException.invalidParams("logging/setLevel: params.level must be a string");
           }
-          out.tell(final_(req, Json.object()));
+          reply.result(final_(req, Json.object()));
         }
-        case Methods.TOOLS_CALL -> callTool(req, sessionId, session, group, out, requestId);
-        case Methods.PROMPTS_GET -> getPrompt(req, sessionId, session, group, out);
+        case Methods.TOOLS_CALL -> callTool(req, sessionId, session, group, out, requestId, bytesIn);
+        case Methods.PROMPTS_GET -> getPrompt(req, sessionId, session, group, reply);
         case Methods.RESOURCES_READ, Methods.RESOURCES_SUBSCRIBE, Methods.RESOURCES_UNSUBSCRIBE ->
-            resourceRequest(req, sessionId, session, group, out);
-        case Methods.COMPLETION_COMPLETE -> complete(req, sessionId, session, group, out);
+            resourceRequest(req, sessionId, session, group, reply);
+        case Methods.COMPLETION_COMPLETE -> complete(req, sessionId, session, group, reply);
         default -> throw JsonRpcException.methodNotFound(req.method());
       }
     } catch (JsonRpcException e) {
-      out.tell(new RequestStream.Final(JsonRpc.error(req.id(), e)));
+      reply.fail(Fault.ofClientCode(e.code()), req.id(), req.method(), e.getMessage(), e.data());
     }
   }
 
+  /** A notification from the client: only {@code notifications/cancelled} needs anything done. */
+  public void notification(JsonRpc.Notification n, String sessionId) {
+    if (Methods.NOTIFICATION_CANCELLED.equals(n.method())) {
+      cancel(sessionId, n);
+    }
+    // initialized, roots/list_changed, progress from the client: nothing to do
+  }
+
+  /** The client answered a server→client request: its session says which upstream request it answers. */
+  public CompletionStage<Void> clientResponse(JsonRpc.Response r, String sessionId) {
+    return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId).<SessionEntity.PendingAnswer>ask(
+            reply -> new SessionEntity.ResolveClientResponse(r.id(), reply), settings.askTimeout())
+        .thenAccept(p -> {
+          if (p.found()) {
+            sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, p.server())
+                .tell(new UpstreamServer.ClientAnswer(p.upstreamId(), r.raw()));
+          }
+        });
+  }
+
   /** The client cancelled one of its requests: tell every upstream; the one that has it forwards it. */
-  public void cancel(String sessionId, JsonRpc.Notification n) {
+  private void cancel(String sessionId, JsonRpc.Notification n) {
     JsonNode requestId = n.paramsObject().get("requestId");
     if (requestId == null || !JsonRpc.isValidId(requestId)) {
       return;
@@ -123,11 +147,11 @@ public final class McpDispatcher {
     }
   }
 
-  private static RequestStream.Final final_(JsonRpc.Request req, JsonNode result) {
-    return new RequestStream.Final(JsonRpc.result(req.id(), result));
+  private static com.fasterxml.jackson.databind.node.ObjectNode final_(JsonRpc.Request req, JsonNode result) {
+    return JsonRpc.result(req.id(), result);
   }
 
-  private ObjectNode listTools(JsonRpc.Request req, SessionEntity.Info session, String group) {
+  private ObjectNode listTools(JsonRpc.Request req, SessionInfo session, String group) {
     List<FederatedCatalog.Entry> tools = directory.catalog().tools().stream()
         .filter(e -> policy.allowsTool(session, group, e.target().server(), e.target().original()))
         .toList();
@@ -135,7 +159,7 @@ public final class McpDispatcher {
   }
 
   private List<FederatedCatalog.Entry> visible(List<FederatedCatalog.Entry> entries,
-      SessionEntity.Info session, String group) {
+      SessionInfo session, String group) {
     return entries.stream().filter(e -> policy.allowsServer(session, group, e.target().server())).toList();
   }
 
@@ -160,8 +184,8 @@ public final class McpDispatcher {
     return result;
   }
 
-  private void callTool(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
-      ActorRef<RequestStream.Event> out, String requestId) {
+  private void callTool(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
+      Exchange out, String requestId, long bytesIn) {
     ObjectNode params = req.paramsObject();
     JsonNode name = params.get("name");
     if (name == null || !name.isTextual()) {
@@ -175,18 +199,21 @@ public final class McpDispatcher {
         .filter(t -> policy.allowsTool(session, group, t.server(), t.original()));
     if (target.isEmpty()) {
       gate.denied(new ToolCallGate.Call(sessionId, session, group, req, name.asText(), null, null,
-          requestId));
+          requestId, bytesIn), out);
       // Hidden and missing tools get the same answer, on purpose.
-      throw JsonRpcException.invalidParams("Unknown tool: " + name.asText());
+      out.reply().fail(Fault.POLICY_UNKNOWN_TOOL, req.id(), req.method(), "Unknown tool: " + name.asText());
+      return;
     }
-    ObjectNode upstreamParams = params.deepCopy();
-    upstreamParams.put("name", target.get().original());
-    gate.admit(new ToolCallGate.Call(sessionId, session, group, req, name.asText(), target.get().server(),
-        target.get().original(), requestId), out, o -> forward(target.get().server(), sessionId, req, upstreamParams, o));
+    ToolCallGate.Call call = new ToolCallGate.Call(sessionId, session, group, req, name.asText(),
+        target.get().server(), target.get().original(), requestId, bytesIn);
+    // The parsed request is this call's own tree: the upstream's name is written into it in place
+    // (no copy); the gate keeps what the client asked for in call.name().
+    params.put("name", target.get().original());
+    gate.admit(call, out, reply -> forward(target.get().server(), sessionId, req, params, reply));
   }
 
-  private void getPrompt(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
-      ActorRef<RequestStream.Event> out) {
+  private void getPrompt(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
+      Reply out) {
     JsonNode name = req.paramsObject().get("name");
     if (name == null || !name.isTextual()) {
       throw JsonRpcException.invalidParams("prompts/get: params.name must be a string");
@@ -194,24 +221,24 @@ public final class McpDispatcher {
     FederatedCatalog.Target t = directory.catalog().prompt(name.asText())
         .filter(x -> policy.allowsServer(session, group, x.server()))
         .orElseThrow(() -> JsonRpcException.invalidParams("Unknown prompt: " + name.asText()));
-    ObjectNode p = req.paramsObject().deepCopy();
+    ObjectNode p = req.paramsObject();
     p.put("name", t.original());
     forward(t.server(), sessionId, req, p, out);
   }
 
-  private void resourceRequest(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
-      ActorRef<RequestStream.Event> out) {
+  private void resourceRequest(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
+      Reply out) {
     JsonNode uri = req.paramsObject().get("uri");
     if (uri == null || !uri.isTextual()) {
       throw JsonRpcException.invalidParams(req.method() + ": params.uri must be a string");
     }
     FederatedCatalog.Target t = resolveResource(uri.asText(), session, group);
-    ObjectNode p = req.paramsObject().deepCopy();
+    ObjectNode p = req.paramsObject();
     p.put("uri", t.original());
     forward(t.server(), sessionId, req, p, out);
   }
 
-  private FederatedCatalog.Target resolveResource(String uri, SessionEntity.Info session, String group) {
+  private FederatedCatalog.Target resolveResource(String uri, SessionInfo session, String group) {
     Set<String> known = directory.statuses().keySet();
     return directory.catalog().resource(uri, known::contains)
         .filter(x -> policy.allowsServer(session, group, x.server()))
@@ -219,13 +246,13 @@ public final class McpDispatcher {
             Json.object().put("uri", uri), null));
   }
 
-  private void complete(JsonRpc.Request req, String sessionId, SessionEntity.Info session, String group,
-      ActorRef<RequestStream.Event> out) {
+  private void complete(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
+      Reply out) {
     JsonNode ref = req.paramsObject().get("ref");
     if (ref == null || !ref.isObject()) {
       throw JsonRpcException.invalidParams("completion/complete: params.ref must be an object");
     }
-    ObjectNode p = req.paramsObject().deepCopy();
+    ObjectNode p = req.paramsObject();
     ObjectNode r = (ObjectNode) p.get("ref");
     FederatedCatalog.Target t;
     switch (ref.path("type").asText()) {
@@ -245,8 +272,7 @@ public final class McpDispatcher {
     forward(t.server(), sessionId, req, p, out);
   }
 
-  private void forward(String server, String sessionId, JsonRpc.Request req, ObjectNode params,
-      ActorRef<RequestStream.Event> out) {
+  private void forward(String server, String sessionId, JsonRpc.Request req, ObjectNode params, Reply out) {
     sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server)
         .tell(new UpstreamServer.Forward(sessionId, req.id(), req.method(), params, out));
   }

@@ -1,15 +1,11 @@
 package io.bastion.node.metrics;
 
-import io.bastion.node.governance.AuditLog;
-import io.bastion.node.http.StreamRegistry;
-import io.bastion.node.upstream.UpstreamDirectory;
-import io.bastion.node.upstream.UpstreamStatus;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -18,73 +14,63 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * The node-local figures that are sampled rather than recorded as they happen: open sessions and
- * streams, the audit queue, upstream states and cluster members. One per ActorSystem; {@link
- * #start} schedules the sampling on the system's scheduler (every {@code
+ * The node-local figures that are sampled rather than recorded as they happen. The metrics
+ * package is a leaf: it knows no other package of the node. Whoever owns a figure (sessions,
+ * streams, the audit queue, upstream states) {@linkplain #register registers} a sampler that
+ * reads it and records it through {@link Metrics}; cluster members are sampled here. One per
+ * ActorSystem; {@link #start} schedules the sampling on the system's scheduler (every {@code
  * bastion.metrics.sample-interval}), so it stops with the node.
  */
 public final class NodeMetrics implements Extension {
 
-  private static final List<String> UPSTREAM_STATES = List.of(UpstreamStatus.CONNECTING, UpstreamStatus.READY,
-      UpstreamStatus.BACKING_OFF, UpstreamStatus.FAILED);
   private static final List<String> MEMBER_STATUSES =
       List.of("joining", "weakly_up", "up", "leaving", "exiting", "down", "removed", "preparing_for_shutdown",
           "ready_for_shutdown");
 
   private final ActorSystem<?> system;
-  private final AtomicLong sessionsOpen = new AtomicLong();
-  private long lastDropped;
+  private final List<Runnable> samplers = new CopyOnWriteArrayList<>();
   private Cancellable task;
 
   private NodeMetrics(ActorSystem<?> system) {
     this.system = system;
+    samplers.add(this::sampleMembers);
   }
 
   public static NodeMetrics get(ActorSystem<?> system) {
     return Id.INSTANCE.apply(system);
   }
 
-  /** A session entity on this node opened ({@code +1}) or went away ({@code -1}). */
-  public void sessionDelta(int delta) {
-    sessionsOpen.addAndGet(delta);
-  }
-
-  public long sessionsOpen() {
-    return sessionsOpen.get();
+  /** Adds a sampler, run every sample interval on the system's dispatcher; it must be quick. */
+  public void register(Runnable sampler) {
+    samplers.add(sampler);
   }
 
   /** Starts sampling this node's gauges. */
-  public synchronized void start(StreamRegistry streams, AuditLog audit, Duration interval) {
+  public synchronized void start(Duration interval) {
     if (task != null) {
       return;
     }
-    task = system.scheduler().scheduleAtFixedRate(Duration.ZERO, interval,
-        () -> sample(streams, audit), system.executionContext());
+    task = system.scheduler().scheduleAtFixedRate(Duration.ZERO, interval, this::sample, system.executionContext());
   }
 
-  private void sample(StreamRegistry streams, AuditLog audit) {
-    try {
-      Metrics.sessionsOpen(sessionsOpen.get());
-      Metrics.streamsOpen(streams.openStreams());
-      Metrics.auditQueueDepth(audit.queued());
-      long dropped = audit.dropped();
-      Metrics.auditDropped(dropped - lastDropped);
-      lastDropped = dropped;
-      for (UpstreamStatus s : UpstreamDirectory.get(system).statuses().values()) {
-        for (String state : UPSTREAM_STATES) {
-          Metrics.upstreamState(s.name(), state, state.equals(s.state()));
-        }
+  private void sample() {
+    for (Runnable sampler : samplers) {
+      try {
+        sampler.run();
+      } catch (RuntimeException e) {
+        system.log().debug("metrics sampling failed", e);
       }
-      Map<String, Long> members = new HashMap<>();
-      MEMBER_STATUSES.forEach(st -> members.put(st, 0L));
-      for (Member m : Cluster.get(system).state().getMembers()) {
-        members.merge(statusName(m), 1L, Long::sum);
-      }
-      members.merge("unreachable", (long) Cluster.get(system).state().getUnreachable().size(), Long::sum);
-      members.forEach(Metrics::clusterMembers);
-    } catch (RuntimeException e) {
-      system.log().debug("metrics sampling failed", e);
     }
+  }
+
+  private void sampleMembers() {
+    Map<String, Long> members = new HashMap<>();
+    MEMBER_STATUSES.forEach(st -> members.put(st, 0L));
+    for (Member m : Cluster.get(system).state().getMembers()) {
+      members.merge(statusName(m), 1L, Long::sum);
+    }
+    members.merge("unreachable", (long) Cluster.get(system).state().getUnreachable().size(), Long::sum);
+    members.forEach(Metrics::clusterMembers);
   }
 
   /** Pekko's MemberStatus ({@code Up}, {@code WeaklyUp}, ...) as a label value ({@code up}, {@code weakly_up}). */

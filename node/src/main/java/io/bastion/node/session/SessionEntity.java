@@ -2,8 +2,11 @@ package io.bastion.node.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.node.JsonFields;
+import io.bastion.node.call.Reply;
+import io.bastion.node.call.RequestStream;
+import io.bastion.node.call.SessionInfo;
+import io.bastion.node.call.SessionPort;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.persistence.CborSerializable;
 import io.bastion.protocol.ErrorCodes;
@@ -59,7 +62,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   /** Opens the session (sent once, by the edge that minted the id). */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
-      String keyName, ActorRef<Info> replyTo) implements Command {
+      String keyName, ActorRef<SessionInfo> replyTo) implements Command {
     public Open {
       clientInfo = JsonFields.absentAsNull(clientInfo);
       capabilities = JsonFields.absentAsNull(capabilities);
@@ -67,7 +70,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   /** Does the session exist, and what was negotiated? */
-  public record Validate(ActorRef<Info> replyTo) implements Command {}
+  public record Validate(ActorRef<SessionInfo> replyTo) implements Command {}
 
   /** Legacy HTTP+SSE: the handshake arrives after the stream opened. */
   public record Initialized(String protocolVersion, JsonNode clientInfo, JsonNode capabilities) implements Command {
@@ -91,7 +94,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
    * stream of the request that caused it) or else on the GET stream.
    */
   public record ServerRequest(String server, JsonNode upstreamId, String method, JsonNode params,
-      ActorRef<RequestStream.Event> related) implements Command {
+      Reply related) implements Command {
     public ServerRequest {
       params = JsonFields.absentAsNull(params);
     }
@@ -100,7 +103,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   /** The client POSTed a response: which upstream request does it answer? */
   public record ResolveClientResponse(JsonNode downstreamId, ActorRef<PendingAnswer> replyTo) implements Command {}
 
-  public record Terminate(ActorRef<Info> replyTo) implements Command {}
+  public record Terminate(ActorRef<SessionInfo> replyTo) implements Command {}
 
   /**
    * The upstream {@code server} now holds a resource subscription of this session: the session
@@ -119,25 +122,6 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   enum IdleTimeout implements Command { INSTANCE }
 
-  /** The answer to {@link Validate}, {@link Open} and {@link Terminate}. */
-  public record Info(boolean found, String protocolVersion, String keyName, JsonNode clientInfo,
-      JsonNode capabilities, ActorRef<RequestStream.Event> stream) implements CborSerializable {
-    public Info {
-      clientInfo = JsonFields.absentAsNull(clientInfo);
-      capabilities = JsonFields.absentAsNull(capabilities);
-    }
-
-    public static final Info NOT_FOUND = new Info(false, null, null, null, null, null);
-
-    Info withStream(ActorRef<RequestStream.Event> s) {
-      return new Info(found, protocolVersion, keyName, clientInfo, capabilities, s);
-    }
-
-    public boolean clientSupports(String capability) {
-      return capabilities != null && capabilities.has(capability);
-    }
-  }
-
   /** Where a client's answer goes; {@code server} is null when the id is unknown. */
   public record PendingAnswer(String server, JsonNode upstreamId) implements CborSerializable {
     public PendingAnswer {
@@ -149,7 +133,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     }
   }
 
-  private record Pending(String server, JsonNode upstreamId, String method, ActorRef<RequestStream.Event> target) {}
+  private record Pending(String server, JsonNode upstreamId, String method, Reply target) {}
 
   /**
    * @param pendingTimeout how long a server→client request waits for the client's answer
@@ -163,6 +147,29 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), idleTimeout, pendingTimeout,
                 MAX_PENDING, upstreams, ctx.getShard()))
             .withStopMessage(Stop.INSTANCE));
+  }
+
+  /** How upstream entities reach sessions: through sharding, wherever the session lives. */
+  public static SessionPort port(ActorSystem<?> system) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    return new SessionPort() {
+      @Override
+      public void subscribed(String sessionId, String server) {
+        sharding.entityRefFor(ENTITY_TYPE_KEY, sessionId).tell(new Subscribed(server));
+      }
+
+      @Override
+      public void resourceUpdated(String sessionId, String server, ObjectNode notification) {
+        sharding.entityRefFor(ENTITY_TYPE_KEY, sessionId).tell(new ResourceUpdated(server, notification));
+      }
+
+      @Override
+      public void serverRequest(String sessionId, String server, JsonNode upstreamId, String method,
+          JsonNode params, Reply related) {
+        sharding.entityRefFor(ENTITY_TYPE_KEY, sessionId)
+            .tell(new ServerRequest(server, upstreamId, method, params, related));
+      }
+    };
   }
 
   /**
@@ -181,12 +188,12 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private final Function<String, RecipientRef<UpstreamServer.Command>> upstreams;
   private final Duration pendingTimeout;
   private final int maxPending;
-  private Info info = Info.NOT_FOUND;
+  private SessionInfo info = SessionInfo.NOT_FOUND;
   private ActorRef<RequestStream.Event> stream;
   private final Map<String, Pending> pending = new LinkedHashMap<>();
   /** Upstreams that hold resource subscriptions of this session. */
   private final Set<String> subscribedAt = new LinkedHashSet<>();
-  private final NodeMetrics metrics;
+  private final LocalSessions local;
   private long nextServerRequest = 1;
 
   private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
@@ -200,7 +207,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     this.upstreams = upstreams;
     this.pendingTimeout = pendingTimeout;
     this.maxPending = maxPending;
-    this.metrics = NodeMetrics.get(ctx.getSystem());
+    this.local = LocalSessions.get(ctx.getSystem());
     ctx.setReceiveTimeout(idleTimeout, IdleTimeout.INSTANCE);
   }
 
@@ -224,20 +231,14 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         .onSignal(PostStop.class, s -> {
           // However the session ends (idle, hand-off, node shutdown), nothing may wait on it.
           ended("the session ended");
-          if (info.found()) {
-            metrics.sessionDelta(-1);
-            info = Info.NOT_FOUND;
-          }
+          setInfo(SessionInfo.NOT_FOUND);
           return this;
         })
         .build();
   }
 
   private Behavior<Command> onOpen(Open open) {
-    if (!info.found()) {
-      metrics.sessionDelta(1);
-    }
-    info = new Info(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null);
+    setInfo(new SessionInfo(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null));
     open.replyTo().tell(info);
     return this;
   }
@@ -251,7 +252,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   private Behavior<Command> onInitialized(Initialized i) {
     if (info.found()) {
-      info = new Info(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream);
+      setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream));
     }
     return this;
   }
@@ -261,7 +262,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       getContext().unwatch(stream);
     }
     stream = a.stream();
-    info = info.withStream(stream);
+    setInfo(info.withStream(stream));
     // The stream's end (client gone, or its node lost) detaches it, so an idle session with a
     // dead stream can still expire.
     getContext().watchWith(stream, new DetachStream(stream));
@@ -272,7 +273,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     if (d.stream().equals(stream)) {
       getContext().unwatch(stream);
       stream = null;
-      info = info.withStream(null);
+      setInfo(info.withStream(null));
     }
     return this;
   }
@@ -293,7 +294,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onServerRequest(ServerRequest r) {
-    ActorRef<RequestStream.Event> target = r.related() != null ? r.related() : stream;
+    Reply target = r.related() != null ? r.related() : stream == null ? null : Reply.toStream(stream);
     boolean supported = switch (r.method()) {
       case "sampling/createMessage" -> info.clientSupports("sampling");
       case "elicitation/create" -> info.clientSupports("elicitation");
@@ -317,8 +318,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     String downstreamId = "bastion-s2c-" + (nextServerRequest++);
     pending.put(downstreamId, new Pending(r.server(), r.upstreamId(), r.method(), target));
     timers.startSingleTimer(pendingKey(downstreamId), new PendingExpired(downstreamId), pendingTimeout);
-    target.tell(new RequestStream.Message(
-        JsonRpc.request(Json.NODES.textNode(downstreamId), r.method(), r.params())));
+    target.message(JsonRpc.request(Json.NODES.textNode(downstreamId), r.method(), r.params()));
     return this;
   }
 
@@ -348,7 +348,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       answerUpstream(p.server(), p.upstreamId(), ErrorCodes.REQUEST_TIMEOUT, "Request timed out: the client did not answer "
           + p.method() + " within " + pendingTimeout.toMillis() + " ms");
       ObjectNode params = Json.object().put("requestId", e.downstreamId()).put("reason", "timed out in Bastion");
-      p.target().tell(new RequestStream.Message(JsonRpc.notification(Methods.NOTIFICATION_CANCELLED, params)));
+      p.target().message(JsonRpc.notification(Methods.NOTIFICATION_CANCELLED, params));
     }
     return this;
   }
@@ -398,17 +398,25 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onTerminate(Terminate t) {
-    t.replyTo().tell(info);
-    if (info.found()) {
+    SessionInfo was = info;
+    setInfo(SessionInfo.NOT_FOUND);
+    t.replyTo().tell(was);
+    if (was.found()) {
       getContext().getLog().debug("Session [{}] terminated by the client", sessionId);
     }
-    if (info.found()) {
-      metrics.sessionDelta(-1);
-    }
-    info = Info.NOT_FOUND;
     ended("the client ended the session");
     stream = null;
     return passivate();
+  }
+
+  /** The one place the session's state changes: this node's edges read it from {@link LocalSessions}. */
+  private void setInfo(SessionInfo next) {
+    info = next;
+    if (next.found()) {
+      local.put(sessionId, next);
+    } else {
+      local.remove(sessionId);
+    }
   }
 
   private Behavior<Command> passivate() {

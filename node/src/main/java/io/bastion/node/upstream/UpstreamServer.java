@@ -8,8 +8,9 @@ import io.bastion.config.Urls;
 import io.bastion.node.NodeSettings;
 import io.bastion.node.metrics.Metrics;
 import io.bastion.node.Version;
-import io.bastion.node.session.RequestStream;
-import io.bastion.node.session.SessionEntity;
+import io.bastion.node.call.Fault;
+import io.bastion.node.call.Reply;
+import io.bastion.node.call.SessionPort;
 import io.bastion.node.upstream.transport.UpstreamTransport;
 import io.bastion.node.upstream.transport.UpstreamTransports;
 import io.bastion.persistence.CborSerializable;
@@ -87,7 +88,7 @@ public final class UpstreamServer
    * replyTo}.
    */
   public record Forward(String sessionId, JsonNode downstreamId, String method, ObjectNode params,
-      ActorRef<RequestStream.Event> replyTo) implements Command {}
+      Reply replyTo) implements Command {}
 
   /** The client cancelled its request {@code downstreamId} of session {@code sessionId}. */
   public record Cancel(String sessionId, JsonNode downstreamId, String reason) implements Command {}
@@ -98,7 +99,7 @@ public final class UpstreamServer
   /**
    * The session ended (deleted, idle, its legacy stream closed, or its entity lost): drop its
    * resource subscriptions, and unsubscribe upstream from URIs nobody watches any more. Sent by
-   * {@link SessionEntity} to every upstream that told it {@link SessionEntity.Subscribed}.
+   * the session to every upstream that told it {@link SessionPort#subscribed}.
    */
   public record SessionEnded(String sessionId) implements Command {}
 
@@ -136,14 +137,14 @@ public final class UpstreamServer
 
   /** One request on the wire. Exactly one of {@code replyTo} (a client's) and {@code callback} (Bastion's own) is set. */
   private record InFlight(long id, String method, String sessionId, JsonNode downstreamId,
-      JsonNode downstreamProgressToken, ActorRef<RequestStream.Event> replyTo, Callback callback,
+      JsonNode downstreamProgressToken, Reply replyTo, Callback callback,
       long startedNanos) {}
 
   public static void init(ActorSystem<?> system, Function<String, Optional<ServerConfig>> configs,
-      NodeSettings settings) {
+      NodeSettings settings, SessionPort sessions) {
     ClusterSharding.get(system).init(
         Entity.of(ENTITY_TYPE_KEY, ctx -> configs.apply(ctx.getEntityId())
-                .<Behavior<Command>>map(cfg -> create(cfg, settings))
+                .<Behavior<Command>>map(cfg -> create(cfg, settings, sessions))
                 .orElseGet(() -> unconfigured(ctx.getEntityId(), ctx.getShard())))
             .withStopMessage(Stop.INSTANCE));
   }
@@ -160,8 +161,8 @@ public final class UpstreamServer
       ctx.setReceiveTimeout(Duration.ofMinutes(1), Idle.INSTANCE);
       return Behaviors.receive(Command.class)
           .onMessage(Forward.class, f -> {
-            f.replyTo().tell(new RequestStream.Final(JsonRpc.error(f.downstreamId(), ErrorCodes.INVALID_PARAMS,
-                "Unknown upstream server: " + name + " is not in Bastion's configuration", null)));
+            f.replyTo().fail(Fault.UPSTREAM_NOT_CONFIGURED, f.downstreamId(), f.method(),
+                "Unknown upstream server: " + name + " is not in Bastion's configuration");
             return Behaviors.same();
           })
           .onMessageEquals(Idle.INSTANCE, () -> {
@@ -174,9 +175,9 @@ public final class UpstreamServer
     });
   }
 
-  public static Behavior<Command> create(ServerConfig config, NodeSettings settings) {
+  public static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new UpstreamServer(ctx, timers, config, settings)));
+        new UpstreamServer(ctx, timers, config, settings, sessions)));
   }
 
   private final ActorContext<Command> ctx;
@@ -184,7 +185,7 @@ public final class UpstreamServer
   private final ServerConfig config;
   private final NodeSettings settings;
   private final UpstreamDirectory directory;
-  private final ClusterSharding sharding;
+  private final SessionPort sessions;
   private final String owner;
   /** This start of the entity; see {@link UpstreamStatus#version()}. 0 until recorded. */
   private long incarnation;
@@ -235,7 +236,7 @@ public final class UpstreamServer
   }
 
   private UpstreamServer(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      ServerConfig config, NodeSettings settings) {
+      ServerConfig config, NodeSettings settings, SessionPort sessions) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), config.name()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.ctx = ctx;
@@ -243,7 +244,7 @@ public final class UpstreamServer
     this.config = config;
     this.settings = settings;
     this.directory = UpstreamDirectory.get(ctx.getSystem());
-    this.sharding = ClusterSharding.get(ctx.getSystem());
+    this.sessions = sessions;
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.catalog = UpstreamCatalog.empty(config.name(), config.toolPrefix());
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
@@ -373,7 +374,7 @@ public final class UpstreamServer
     }
     ObjectNode params = Json.object().put("protocolVersion", ProtocolVersions.LATEST);
     // Advertise only what Bastion can honour by forwarding to its clients; a session whose client
-    // lacks the capability gets the request refused by SessionEntity.
+    // lacks the capability gets the request refused by its session.
     ObjectNode caps = params.putObject("capabilities");
     caps.putObject("roots").put("listChanged", true);
     caps.putObject("sampling");
@@ -588,16 +589,17 @@ public final class UpstreamServer
       return Effect().stash();
     }
     if (!UpstreamStatus.READY.equals(state) || transport == null) {
-      f.replyTo().tell(unavailable(f.method(), f.downstreamId(),
+      unavailable(f.replyTo(), f.method(), f.downstreamId(),
           "upstream " + config.name() + " is unavailable (" + state + ")"
-              + (lastError == null ? "" : ": " + lastError)));
+              + (lastError == null ? "" : ": " + lastError));
       return Effect().none();
     }
     if (isSubscription(f)) {
       onSubscription(f);
       return Effect().none();
     }
-    ObjectNode params = f.params() == null ? Json.object() : f.params().deepCopy();
+    // The forwarded params are this request's own tree (parsed by the edge, or deserialized): no copy.
+    ObjectNode params = f.params() == null ? Json.object() : f.params();
     long id = nextId++;
     JsonNode token = null;
     if (params.path("_meta").isObject() && params.path("_meta").has("progressToken")) {
@@ -647,7 +649,7 @@ public final class UpstreamServer
     if (entry.callback() != null) {
       return entry.callback().apply(JsonRpc.error(null, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
     }
-    entry.replyTo().tell(unavailable(entry.method(), entry.downstreamId(), reason));
+    unavailable(entry.replyTo(), entry.method(), entry.downstreamId(), reason);
     return Effect().none();
   }
 
@@ -664,9 +666,7 @@ public final class UpstreamServer
     if (entry.callback() != null) {
       return entry.callback().apply(JsonRpc.error(null, ErrorCodes.REQUEST_TIMEOUT, reason, null));
     }
-    entry.replyTo().tell(Methods.TOOLS_CALL.equals(entry.method())
-        ? new RequestStream.Final(JsonRpc.result(entry.downstreamId(), toolError(reason, "timeout")))
-        : new RequestStream.Final(JsonRpc.error(entry.downstreamId(), ErrorCodes.REQUEST_TIMEOUT, reason, null)));
+    entry.replyTo().fail(Fault.UPSTREAM_TIMEOUT, entry.downstreamId(), entry.method(), reason);
     return Effect().none();
   }
 
@@ -684,8 +684,7 @@ public final class UpstreamServer
           }
           transport.send(JsonRpc.notification(Methods.NOTIFICATION_CANCELLED, p));
         }
-        e.replyTo().tell(new RequestStream.Final(
-            JsonRpc.error(e.downstreamId(), ErrorCodes.REQUEST_CANCELLED, "Request cancelled", null)));
+        e.replyTo().fail(Fault.CLIENT_CANCELLED, e.downstreamId(), e.method(), "Request cancelled");
         break;
       }
     }
@@ -707,7 +706,7 @@ public final class UpstreamServer
     for (InFlight e : entries) {
       timers.cancel(timeoutKey(e.id()));
       if (e.replyTo() != null) {
-        e.replyTo().tell(unavailable(e.method(), e.downstreamId(), reason));
+        unavailable(e.replyTo(), e.method(), e.downstreamId(), reason);
       }
       // Internal callbacks are dropped: the generation changed, so their answers are moot.
     }
@@ -717,10 +716,10 @@ public final class UpstreamServer
     subscriptionOps.clear();
     for (SubscriptionOp op : ops) {
       if (op.request != null) {
-        op.request.replyTo().tell(unavailable(op.request.method(), op.request.downstreamId(), reason));
+        unavailable(op.request.replyTo(), op.request.method(), op.request.downstreamId(), reason);
       }
       for (Forward w : op.waiting) {
-        w.replyTo().tell(unavailable(w.method(), w.downstreamId(), reason));
+        unavailable(w.replyTo(), w.method(), w.downstreamId(), reason);
       }
     }
   }
@@ -739,7 +738,7 @@ public final class UpstreamServer
    */
   private void onSubscription(Forward f) {
     if (!UpstreamStatus.READY.equals(state) || transport == null) {
-      f.replyTo().tell(unavailable(f.method(), f.downstreamId(), "upstream " + config.name() + " is unavailable (" + state + ")"));
+      unavailable(f.replyTo(), f.method(), f.downstreamId(), "upstream " + config.name() + " is unavailable (" + state + ")");
       return;
     }
     String uri = f.params().get("uri").asText();
@@ -762,7 +761,7 @@ public final class UpstreamServer
       startSubscriptionOp(uri, Methods.RESOURCES_UNSUBSCRIBE, f);
       return;
     }
-    f.replyTo().tell(new RequestStream.Final(JsonRpc.result(f.downstreamId(), Json.object())));
+    f.replyTo().result(JsonRpc.result(f.downstreamId(), Json.object()));
   }
 
   /** Sends a subscribe/unsubscribe for {@code uri} upstream; {@code request} is the client's, or null for Bastion's own. */
@@ -793,7 +792,7 @@ public final class UpstreamServer
           subscriptions.computeIfAbsent(uri, k -> new LinkedHashSet<>()).add(request.sessionId());
           tellSubscribed(request.sessionId());
         }
-        request.replyTo().tell(new RequestStream.Final(downstreamAnswer(answer, request.downstreamId())));
+        request.replyTo().answer(downstreamAnswer(answer, request.downstreamId()));
       }
       for (Forward w : op.waiting) {
         onSubscription(w);
@@ -819,7 +818,7 @@ public final class UpstreamServer
 
   /** Tells the session it has a subscription here, so that it reports its end ({@link SessionEnded}). */
   private void tellSubscribed(String sessionId) {
-    sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId).tell(new SessionEntity.Subscribed(config.name()));
+    sessions.subscribed(sessionId, config.name());
   }
 
   private Effect<CatalogEvent, State> onSessionEnded(SessionEnded e) {
@@ -872,7 +871,7 @@ public final class UpstreamServer
     if (entry.callback() != null) {
       return entry.callback().apply(msg);
     }
-    entry.replyTo().tell(new RequestStream.Final(downstreamAnswer(msg, entry.downstreamId())));
+    entry.replyTo().answer(downstreamAnswer(msg, entry.downstreamId()));
     return Effect().none();
   }
 
@@ -896,7 +895,7 @@ public final class UpstreamServer
         if (entry != null && entry.replyTo() != null && entry.downstreamProgressToken() != null) {
           ObjectNode copy = msg.deepCopy();
           ((ObjectNode) copy.get("params")).set("progressToken", entry.downstreamProgressToken());
-          entry.replyTo().tell(new RequestStream.Message(copy));
+          entry.replyTo().message(copy);
           // Progress shows the request is alive: restart its timeout, within the hard maximum.
           long elapsed = System.nanoTime() - entry.startedNanos();
           Duration left = settings.maxRequestTimeout().minusNanos(elapsed);
@@ -913,15 +912,14 @@ public final class UpstreamServer
         ObjectNode copy = msg.deepCopy();
         ((ObjectNode) copy.get("params")).put("uri", FederatedCatalog.exposeUri(config.toolPrefix(), uri));
         for (String session : subscriptions.getOrDefault(uri, Set.of())) {
-          sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, session)
-              .tell(new SessionEntity.ResourceUpdated(config.name(), copy));
+          sessions.resourceUpdated(session, config.name(), copy);
         }
       }
       case Methods.NOTIFICATION_CANCELLED -> { /* the upstream gave up on one of its own requests */ }
       default -> {
         InFlight entry = relatedEntry(related);
         if (entry != null) {
-          entry.replyTo().tell(new RequestStream.Message(msg));
+          entry.replyTo().message(msg);
         }
       }
     }
@@ -969,25 +967,14 @@ public final class UpstreamServer
           "Bastion has no client request in flight to forward " + method + " to", null));
       return Effect().none();
     }
-    sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, entry.sessionId())
-        .tell(new SessionEntity.ServerRequest(config.name(), id, method, msg.get("params"), entry.replyTo()));
+    sessions.serverRequest(entry.sessionId(), config.name(), id, method, msg.get("params"), entry.replyTo());
     return Effect().none();
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private RequestStream.Final unavailable(String method, JsonNode downstreamId, String reason) {
-    if (Methods.TOOLS_CALL.equals(method)) {
-      return new RequestStream.Final(JsonRpc.result(downstreamId, toolError(reason, "upstream_unavailable")));
-    }
-    return new RequestStream.Final(JsonRpc.error(downstreamId, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
-  }
-
-  /** A tool error the model can read, tagged with Bastion's reason for machines. */
-  static ObjectNode toolError(String text, String reason) {
-    ObjectNode r = JsonRpc.toolError(text);
-    r.putObject("_meta").putObject("io.bastion/error").put("reason", reason);
-    return r;
+  private static void unavailable(Reply reply, String method, JsonNode downstreamId, String reason) {
+    reply.fail(Fault.UPSTREAM_UNAVAILABLE, downstreamId, method, reason);
   }
 
   private static String errorText(ObjectNode answer) {

@@ -46,6 +46,8 @@ public record UpstreamStatus(
   public static final String READY = "ready";
   public static final String BACKING_OFF = "backing-off";
   public static final String FAILED = "failed";
+  /** Every state, in the order the metrics list them. */
+  public static final java.util.List<String> STATES = java.util.List.of(CONNECTING, READY, BACKING_OFF, FAILED);
 
   /** The version of the {@code sequence}-th publish of the entity's {@code incarnation}. */
   public static long version(long incarnation, long sequence) {

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
-import io.bastion.node.session.RequestStream;
+import io.bastion.node.call.Fault;
+import io.bastion.node.call.Reply;
+import io.bastion.node.call.RequestStream;
+import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.CatalogEvent;
 import io.bastion.node.upstream.UpstreamServer;
@@ -56,7 +59,7 @@ class ClusterSerializationTest {
     @SuppressWarnings({"unchecked", "rawtypes"})
     var events = (org.apache.pekko.actor.typed.ActorRef<RequestStream.Event>) (org.apache.pekko.actor.typed.ActorRef) probe.ref();
     @SuppressWarnings({"unchecked", "rawtypes"})
-    var infos = (org.apache.pekko.actor.typed.ActorRef<SessionEntity.Info>) (org.apache.pekko.actor.typed.ActorRef) probe.ref();
+    var infos = (org.apache.pekko.actor.typed.ActorRef<SessionInfo>) (org.apache.pekko.actor.typed.ActorRef) probe.ref();
     @SuppressWarnings({"unchecked", "rawtypes"})
     var answers = (org.apache.pekko.actor.typed.ActorRef<SessionEntity.PendingAnswer>) (org.apache.pekko.actor.typed.ActorRef) probe.ref();
     ObjectNode params = McpHttp.json("{\"name\":\"t\",\"arguments\":{\"x\":1.5,\"big\":12345678901234,\"s\":\"\\u00e9\"},"
@@ -64,9 +67,9 @@ class ClusterSerializationTest {
     ObjectNode tool = McpHttp.json("{\"name\":\"echo\",\"inputSchema\":{\"type\":\"object\"},\"annotations\":null}");
     UpstreamCatalog catalog = new UpstreamCatalog("s", "s", List.of(tool), List.of(), List.of(), List.of());
     return Stream.of(
-        new UpstreamServer.Forward("sess", N.numberNode(5), "tools/call", params, events),
-        new UpstreamServer.Forward("sess", N.textNode("id-1"), "ping", null, events),
-        new UpstreamServer.Forward("sess", N.numberNode(12345678901234L), "tools/list", params, events),
+        new UpstreamServer.Forward("sess", N.numberNode(5), "tools/call", params, new Reply(events, 42)),
+        new UpstreamServer.Forward("sess", N.textNode("id-1"), "ping", null, Reply.toStream(events)),
+        new UpstreamServer.Forward("sess", N.numberNode(12345678901234L), "tools/list", params, new Reply(events, 7)),
         new UpstreamServer.Cancel("sess", N.numberNode(5), null),
         new UpstreamServer.ClientAnswer(N.numberNode(7), McpHttp.json("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}")),
         new UpstreamServer.SessionEnded("sess"),
@@ -84,16 +87,18 @@ class ClusterSerializationTest {
         new SessionEntity.DetachStream(events),
         new SessionEntity.Notify(McpHttp.json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\"}")),
         new SessionEntity.ServerRequest("s", N.numberNode(3), "sampling/createMessage", params, null),
-        new SessionEntity.ServerRequest("s", N.numberNode(3), "roots/list", null, events),
+        new SessionEntity.ServerRequest("s", N.numberNode(3), "roots/list", null, Reply.toStream(events)),
         new SessionEntity.ResolveClientResponse(N.textNode("bastion-s2c-1"), answers),
         new SessionEntity.Terminate(infos),
         SessionEntity.Stop.INSTANCE,
-        SessionEntity.Info.NOT_FOUND,
-        new SessionEntity.Info(true, "2025-11-25", "k", McpHttp.json("{\"name\":\"c\"}"), null, events),
+        SessionInfo.NOT_FOUND,
+        new SessionInfo(true, "2025-11-25", "k", McpHttp.json("{\"name\":\"c\"}"), null, events),
         new SessionEntity.PendingAnswer(null, null),
         new SessionEntity.PendingAnswer("s", N.numberNode(9)),
         new RequestStream.Message(McpHttp.json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}")),
         new RequestStream.Final(McpHttp.json("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}")),
+        new RequestStream.Final(9, McpHttp.json("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"), Fault.UPSTREAM_TIMEOUT),
+        new RequestStream.Message(9, McpHttp.json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\"}")),
         new UpstreamStatus("s", UpstreamStatus.CONNECTING, null, "pekko://bastion@127.0.0.1:1", 0, List.of(),
             null, null, UpstreamCatalog.empty("s", ""), 1L, UpstreamStatus.version(1, 1)),
         new UpstreamStatus("s", UpstreamStatus.READY, "boom", "pekko://bastion@127.0.0.1:1", 2, List.of(100L, 200L),
@@ -138,7 +143,7 @@ class ClusterSerializationTest {
     var back = (SessionEntity.ServerRequest) roundTrip(
         new SessionEntity.ServerRequest("s", N.numberNode(3), "roots/list", null, null));
     assertThat(back.params()).isNull();
-    var info = (SessionEntity.Info) roundTrip(SessionEntity.Info.NOT_FOUND);
+    var info = (SessionInfo) roundTrip(SessionInfo.NOT_FOUND);
     assertThat(info.clientInfo()).isNull();
     assertThat(info.capabilities()).isNull();
   }

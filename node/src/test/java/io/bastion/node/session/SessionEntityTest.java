@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
+import io.bastion.node.call.RequestStream;
+import io.bastion.node.call.SessionInfo;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.protocol.ErrorCodes;
 import java.time.Duration;
@@ -51,7 +53,7 @@ class SessionEntityTest {
     final TestProbe<UpstreamServer.Command> upstream = kit.createTestProbe();
     final TestProbe<ClusterSharding.ShardCommand> shard = kit.createTestProbe();
     final TestProbe<RequestStream.Event> stream = kit.createTestProbe();
-    final TestProbe<SessionEntity.Info> infos = kit.createTestProbe();
+    final TestProbe<SessionInfo> infos = kit.createTestProbe();
     final TestProbe<SessionEntity.PendingAnswer> answers = kit.createTestProbe();
     final Set<String> asked = new HashSet<>();
     final ActorRef<SessionEntity.Command> session;

@@ -10,7 +10,7 @@ import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.it.FixtureServer;
-import io.bastion.node.session.RequestStream;
+import io.bastion.node.call.RequestStream;
 import io.bastion.node.testkit.BastionTestNode;
 import io.bastion.node.testkit.McpHttp;
 import io.bastion.protocol.UpstreamCatalog;
@@ -111,7 +111,7 @@ class UpstreamDirectoryTest {
             .entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, "ghost")
             .<RequestStream.Event>ask(replyTo -> new UpstreamServer.Forward("s1",
                 JsonNodeFactory.instance.numberNode(7), "tools/call",
-                McpHttp.json("{\"name\":\"t\",\"arguments\":{}}"), replyTo), Duration.ofSeconds(5))
+                McpHttp.json("{\"name\":\"t\",\"arguments\":{}}"), io.bastion.node.call.Reply.toStream(replyTo)), Duration.ofSeconds(5))
             .toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(answer).isInstanceOf(RequestStream.Final.class);
         JsonNode msg = ((RequestStream.Final) answer).json();

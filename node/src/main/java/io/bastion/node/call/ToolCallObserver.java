@@ -1,10 +1,9 @@
-package io.bastion.node.http;
+package io.bastion.node.call;
 
 /**
  * Told once about every finished {@code tools/call} of this node — answered, refused, timed out
- * or abandoned by its client — on whatever thread saw the end (a stream stage, an ask's
- * completion). The audit log hangs off it; so can metrics. Implementations must be quick and must
- * not block: they run on the call's own path.
+ * or abandoned by its client — after the answer has been handed to the client. The audit log hangs
+ * off it; so do metrics. Implementations must be quick and must not block.
  */
 public interface ToolCallObserver {
 
@@ -22,8 +21,7 @@ public interface ToolCallObserver {
 
   /**
    * @param latencyNanos from the gate's decision to the final answer (or the refusal)
-   * @param bytesIn the size of the client's request
    * @param bytesOut the size of the final answer sent back (0 when none was)
    */
-  void completed(ToolCallGate.Call call, Outcome outcome, long latencyNanos, long bytesIn, long bytesOut);
+  void completed(ToolCallGate.Call call, Outcome outcome, long latencyNanos, long bytesOut);
 }

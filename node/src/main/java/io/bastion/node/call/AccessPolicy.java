@@ -1,6 +1,4 @@
-package io.bastion.node.http;
-
-import io.bastion.node.session.SessionEntity;
+package io.bastion.node.call;
 
 /**
  * Decides which servers' tools, prompts and resources a session may see and use. One policy serves
@@ -9,8 +7,8 @@ import io.bastion.node.session.SessionEntity;
 public interface AccessPolicy {
 
   /** May this session see (and so call) {@code tool} of {@code server} (the upstream's own name)? */
-  boolean allowsTool(SessionEntity.Info session, String group, String server, String tool);
+  boolean allowsTool(SessionInfo session, String group, String server, String tool);
 
   /** May this session see prompts and resources of {@code server}? */
-  boolean allowsServer(SessionEntity.Info session, String group, String server);
+  boolean allowsServer(SessionInfo session, String group, String server);
 }

@@ -1,0 +1,220 @@
+package io.bastion.node.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bastion.node.NodeSettings;
+import io.bastion.node.call.Authenticator;
+import io.bastion.node.call.Failures;
+import io.bastion.node.call.Fault;
+import io.bastion.node.call.SessionInfo;
+import io.bastion.node.session.LocalSessions;
+import io.bastion.node.session.SessionEntity;
+import io.bastion.protocol.JsonRpc;
+import io.bastion.protocol.JsonRpcException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+
+/**
+ * What both MCP transports (streamable HTTP and legacy HTTP+SSE) check and share: Origin and Host
+ * (DNS rebinding), the caller's key, the body (size, media type, one JSON-RPC message), the
+ * session (validated locally when its entity runs on this node, asked otherwise), and the one
+ * mapping from a failure to an HTTP response.
+ */
+final class EdgeSupport {
+  static final String SESSION_HEADER = "Mcp-Session-Id";
+  static final String VERSION_HEADER = "MCP-Protocol-Version";
+  static final String REQUEST_ID_HEADER = "X-Request-Id";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  final ActorSystem<?> system;
+  final EdgeSettings edge;
+  final NodeSettings settings;
+  private final Authenticator authenticator;
+  private final ClusterSharding sharding;
+  private final LocalSessions localSessions;
+
+  EdgeSupport(ActorSystem<?> system, EdgeSettings edge, NodeSettings settings, Authenticator authenticator) {
+    this.system = system;
+    this.edge = edge;
+    this.settings = settings;
+    this.authenticator = authenticator;
+    this.sharding = ClusterSharding.get(system);
+    this.localSessions = LocalSessions.get(system);
+  }
+
+  /** An HTTP-level refusal carrying its fault; answered by {@link #failure}. */
+  static final class Refused extends RuntimeException {
+    final Fault fault;
+    final transient JsonNode id;
+
+    Refused(Fault fault, JsonNode id, String message) {
+      super(message, null, false, false);
+      this.fault = fault;
+      this.id = id;
+    }
+
+    HttpResponse response() {
+      return EdgeResponses.refuse(fault, id, getMessage());
+    }
+  }
+
+  /** Origin, Host and key: the checks every MCP request passes first. Returns the key name or null. */
+  String admit(HttpRequest req, String group) {
+    if (!HttpChecks.originAllowed(header(req, "Origin"), edge.allowedOrigins())) {
+      throw new Refused(Fault.CLIENT_FORBIDDEN_ORIGIN, null,
+          "Forbidden: Origin " + header(req, "Origin").orElse("") + " is not allowed");
+    }
+    if (!HttpChecks.hostAllowed(header(req, "Host"), edge)) {
+      throw new Refused(Fault.CLIENT_FORBIDDEN_ORIGIN, null,
+          "Forbidden: Host " + header(req, "Host").orElse("") + " is not allowed on a loopback listener");
+    }
+    try {
+      return authenticator.authenticate(req, group).orElse(null);
+    } catch (Authenticator.Unauthorized e) {
+      throw new Refused(e.fault(), null, e.getMessage());
+    }
+  }
+
+  /** The body as bytes: JSON only, within {@code max_request_bytes}; a Strict entity is not streamed. */
+  CompletionStage<byte[]> readBody(HttpRequest req) {
+    Optional<String> ct = header(req, "Content-Type");
+    boolean json = req.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)
+        || ct.map(c -> c.toLowerCase().startsWith("application/json")).orElse(false);
+    if (!json) {
+      req.discardEntityBytes(system);
+      throw new Refused(Fault.CLIENT_UNSUPPORTED_MEDIA_TYPE, null,
+          "Unsupported Media Type: Content-Type must be application/json");
+    }
+    // A declared Content-Length over the limit makes toStrict fail with a plain
+    // EntityStreamException (not EntityStreamSizeException): refuse it here, before reading.
+    OptionalLong declared = req.entity().getContentLengthOption();
+    if (declared.isPresent() && declared.getAsLong() > edge.maxRequestBytes()) {
+      req.discardEntityBytes(system);
+      throw tooLarge();
+    }
+    if (req.entity() instanceof HttpEntity.Strict strict) {
+      return CompletableFuture.completedFuture(strict.getData().toArrayUnsafe());
+    }
+    return req.entity().toStrict(settings.askTimeout().toMillis(), edge.maxRequestBytes(), system)
+        .thenApply(strict -> strict.getData().toArrayUnsafe());
+  }
+
+  private Refused tooLarge() {
+    return new Refused(Fault.CLIENT_PAYLOAD_TOO_LARGE, null,
+        "Payload Too Large: the body exceeds " + edge.maxRequestBytes() + " bytes");
+  }
+
+  /** One JSON-RPC message (batches are refused), parsed once from the bytes. */
+  static JsonRpc.Message parseSingle(byte[] body) {
+    JsonNode tree;
+    try {
+      tree = JsonRpc.parseTree(body);
+    } catch (JsonRpcException e) {
+      throw new Refused(Fault.CLIENT_PARSE_ERROR, null, e.getMessage());
+    }
+    if (tree.isArray()) {
+      throw new Refused(Fault.CLIENT_INVALID_REQUEST, null,
+          "Invalid request: JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
+    }
+    try {
+      return JsonRpc.classify(tree);
+    } catch (JsonRpcException e) {
+      throw new Refused(Fault.ofClientCode(e.code()), e.id(), e.getMessage());
+    }
+  }
+
+  static JsonNode idOf(JsonRpc.Message m) {
+    return m instanceof JsonRpc.Request r ? r.id() : null;
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  EntityRef<SessionEntity.Command> sessionRef(String sessionId) {
+    return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
+  }
+
+  /**
+   * The session, if it exists and was opened with the same virtual key as this request: a session
+   * id is not a credential (spec: sessions are bound to the user), so another key's session looks
+   * exactly like an unknown one (404). A session whose entity runs on this node is read from
+   * {@link LocalSessions} (no ask); any other is asked.
+   */
+  CompletionStage<SessionInfo> validate(String sessionId, String keyName) {
+    if (sessionId.isEmpty() || sessionId.length() > 128) {
+      return CompletableFuture.completedFuture(SessionInfo.NOT_FOUND);
+    }
+    Optional<SessionInfo> local = localSessions.find(sessionId);
+    CompletionStage<SessionInfo> info = local.isPresent()
+        ? CompletableFuture.completedFuture(local.get())
+        : askTwice(sessionId, SessionEntity.Validate::new);
+    return info.thenApply(i -> i.found() && !Objects.equals(i.keyName(), keyName) ? SessionInfo.NOT_FOUND : i);
+  }
+
+  /**
+   * Cluster Sharding delivers at most once: a message buffered for a shard that is being handed off
+   * to another node is dropped ("Dropping buffered messages ... during hand off"). Idempotent
+   * session messages (Validate, Open) are therefore asked again when the first, shorter attempt
+   * times out.
+   */
+  CompletionStage<SessionInfo> askTwice(String sessionId,
+      Function<ActorRef<SessionInfo>, SessionEntity.Command> message) {
+    Duration first = settings.askTimeout().dividedBy(2);
+    return sessionRef(sessionId).<SessionInfo>ask(message::apply, first)
+        .exceptionallyCompose(err -> Failures.root(err) instanceof TimeoutException
+            ? sessionRef(sessionId).<SessionInfo>ask(message::apply, settings.askTimeout())
+            : CompletableFuture.failedFuture(err));
+  }
+
+  Refused sessionNotFound(JsonNode id) {
+    return new Refused(Fault.CLIENT_UNKNOWN_SESSION, id, "Session not found");
+  }
+
+  // ------------------------------------------------------------------ failures
+
+  /** The one mapping from whatever failed while handling a request to its HTTP response. */
+  HttpResponse failure(Throwable t) {
+    Throwable c = Failures.root(t);
+    if (c instanceof Refused r) {
+      return r.response();
+    }
+    if (c instanceof EntityStreamSizeException) {
+      return tooLarge().response();
+    }
+    if (c instanceof JsonRpcException e) {
+      return EdgeResponses.json(200, JsonRpc.error(e.id(), e.code(), e.getMessage(), e.data()));
+    }
+    if (c instanceof TimeoutException) {
+      return EdgeResponses.refuse(Fault.GATEWAY_OWNER_UNAVAILABLE, null,
+          "Service Unavailable: the session's owner did not answer in time");
+    }
+    system.log().warn("Unexpected failure on the MCP edge", c);
+    return EdgeResponses.refuse(Fault.GATEWAY_INTERNAL, null, "Internal error");
+  }
+
+  static Optional<String> header(HttpRequest req, String name) {
+    return req.getHeader(name).map(HttpHeader::value);
+  }
+
+  static String newSessionId() {
+    byte[] b = new byte[24];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+}

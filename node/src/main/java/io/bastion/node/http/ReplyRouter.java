@@ -1,0 +1,262 @@
+package io.bastion.node.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.call.Exchange;
+import io.bastion.node.call.Fault;
+import io.bastion.node.call.Reply;
+import io.bastion.node.call.RequestStream;
+import io.bastion.node.metrics.Metrics;
+import io.bastion.protocol.Json;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The client requests waiting for their answers on this node, each an {@link Exchange} keyed by a
+ * correlation number. One per node, with one actor whose ref is the {@link Reply#to()} of every
+ * request that entered here: answers from other nodes arrive through its mailbox, answers from
+ * this node are handed over on the answering thread ({@link Reply#registerLocal}). No actor and no
+ * stream per request: a POST's answer completes its HTTP response as plain JSON when the final
+ * answer comes first; only a progress notification, a log message or a server→client request
+ * before it (or an answer slower than the SSE keep-alive interval) turns the response into an SSE
+ * body, with one queue-backed stream for the rest of that request.
+ *
+ * <p>Time limits are kept by one sweep every {@code tick} rather than a timer per request: a POST
+ * still unanswered after {@code slow} switches to SSE (so keep-alive comments flow and no idle
+ * timeout closes the connection), and any request still unanswered after {@code limit} is answered
+ * with {@link Fault#GATEWAY_TIMEOUT}.
+ */
+public final class ReplyRouter {
+
+
+  /** Where an exchange's answer goes once it is known. */
+  interface Target {
+    /** An event for the request (a final answer only once). */
+    void deliver(Pending p, RequestStream.Event event);
+  }
+
+  private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+  private final AtomicLong correlations = new AtomicLong();
+  private final ActorSystem<?> system;
+  private final ActorRef<RequestStream.Event> ref;
+  private final long limitNanos;
+  private final long slowNanos;
+  private final Duration keepAlive;
+
+  public ReplyRouter(ActorSystem<?> system, Duration limit, Duration slow) {
+    this.system = system;
+    this.limitNanos = limit.toNanos();
+    this.slowNanos = Math.min(slow.toNanos(), limit.toNanos());
+    this.keepAlive = slow;
+    org.apache.pekko.actor.ActorRef classic = ((ExtendedActorSystem) system.classicSystem()).systemActorOf(
+        Adapter.props(() -> Behaviors.receiveMessage((RequestStream.Event e) -> {
+          deliver(e);
+          return Behaviors.same();
+        })), "bastion-replies");
+    this.ref = Adapter.toTyped(classic);
+    Reply.registerLocal(ref, this::deliver);
+    system.getWhenTerminated().whenComplete((d, err) -> Reply.unregisterLocal(ref));
+    Duration tick = Duration.ofMillis(Math.max(50, Math.min(1000, slow.toMillis() / 4)));
+    system.scheduler().scheduleAtFixedRate(tick, tick, this::sweep, system.executionContext());
+  }
+
+  /** Requests waiting on this node (for tests and metrics). */
+  public int size() {
+    return pending.size();
+  }
+
+  /** A POST on {@code /mcp}: its HTTP response completes with the answer. */
+  Pending openPost(JsonNode id, String method, long startedNanos, CompletableFuture<HttpResponse> response) {
+    return open(id, method, startedNanos, new PostTarget(response));
+  }
+
+  /** A legacy {@code POST /messages}: the answer goes to the session's SSE stream, wherever it is. */
+  Pending openLegacy(JsonNode id, String method, long startedNanos, ActorRef<RequestStream.Event> stream) {
+    return open(id, method, startedNanos, (p, e) -> stream.tell(e));
+  }
+
+  private Pending open(JsonNode id, String method, long startedNanos, Target target) {
+    long correlation = correlations.incrementAndGet();
+    Pending p = new Pending(correlation, id, method, startedNanos, target);
+    pending.put(correlation, p);
+    return p;
+  }
+
+  private void deliver(RequestStream.Event event) {
+    Pending p = pending.get(event.correlation());
+    if (p != null) {
+      p.receive(event);
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Pending p : pending.values()) {
+      long age = now - p.startedNanos;
+      if (age > limitNanos) {
+        p.reply.fail(Fault.GATEWAY_TIMEOUT, p.id, p.method, "Bastion gave up waiting for the upstream");
+      } else if (age > slowNanos && p.target instanceof PostTarget post) {
+        post.slow(p);
+      }
+    }
+  }
+
+  /** One request waiting for its answer. Events may arrive on any thread: every step holds its lock. */
+  final class Pending implements Exchange {
+    private final long correlation;
+    private final JsonNode id;
+    private final String method;
+    private final long startedNanos;
+    private final Target target;
+    private final Reply reply;
+    private Completion completion;
+    private boolean done;
+
+    Pending(long correlation, JsonNode id, String method, long startedNanos, Target target) {
+      this.correlation = correlation;
+      this.id = id;
+      this.method = method;
+      this.startedNanos = startedNanos;
+      this.target = target;
+      this.reply = new Reply(ref, correlation);
+    }
+
+    @Override
+    public JsonNode id() {
+      return id;
+    }
+
+    @Override
+    public String method() {
+      return method;
+    }
+
+    @Override
+    public Reply reply() {
+      return reply;
+    }
+
+    @Override
+    public synchronized void onCompletion(Completion completion) {
+      this.completion = completion;
+    }
+
+    void receive(RequestStream.Event event) {
+      Completion told;
+      ObjectNode answer;
+      Fault fault;
+      long bytes;
+      synchronized (this) {
+        if (done) {
+          return;
+        }
+        if (event instanceof RequestStream.Message) {
+          target.deliver(this, event);
+          return;
+        }
+        RequestStream.Final f = (RequestStream.Final) event;
+        done = true;
+        pending.remove(correlation);
+        bytes = target instanceof PostTarget post ? post.complete(this, f) : deliverCounted(f);
+        told = completion;
+        answer = f.json();
+        fault = f.fault();
+      }
+      Metrics.mcpRequest(method, System.nanoTime() - startedNanos);
+      if (told != null) {
+        told.done(answer, fault, bytes);
+      }
+    }
+
+    private long deliverCounted(RequestStream.Final f) {
+      target.deliver(this, f);
+      return 0;
+    }
+
+    /** The client went away before the answer: nothing will be sent. */
+    void abandon() {
+      Completion told;
+      synchronized (this) {
+        if (done) {
+          return;
+        }
+        done = true;
+        pending.remove(correlation);
+        told = completion;
+      }
+      if (told != null) {
+        told.done(null, Fault.CLIENT_GONE, 0);
+      }
+    }
+  }
+
+  /** A streamable-HTTP POST: JSON when the answer comes first, else an SSE body. */
+  private final class PostTarget implements Target {
+    private final CompletableFuture<HttpResponse> response;
+    /** The SSE body's queue, once the response became SSE. */
+    private BoundedSourceQueue<ByteString> sse;
+
+    PostTarget(CompletableFuture<HttpResponse> response) {
+      this.response = response;
+    }
+
+    @Override
+    public void deliver(Pending p, RequestStream.Event event) {
+      openSse(p);
+      if (sse != null) {
+        sse.offer(Sse.frame(Json.writeBytes(event.json())));
+      }
+    }
+
+    /** Hands the final answer on; returns the bytes sent. */
+    long complete(Pending p, RequestStream.Final f) {
+      byte[] json = Json.writeBytes(f.json());
+      if (sse == null) {
+        response.complete(EdgeResponses.json(200, json));
+      } else {
+        sse.offer(Sse.frame(json));
+        sse.complete();
+      }
+      return json.length;
+    }
+
+    void slow(Pending p) {
+      synchronized (p) {
+        if (!p.done) {
+          openSse(p);
+        }
+      }
+    }
+
+    private void openSse(Pending p) {
+      if (sse != null || response.isDone()) {
+        return;
+      }
+      Pair<BoundedSourceQueue<ByteString>, Source<ByteString, NotUsed>> q =
+          Source.<ByteString>queue(1024).preMaterialize(system);
+      sse = q.first();
+      Source<ByteString, NotUsed> body = q.second()
+          .keepAlive(keepAlive, () -> Sse.KEEP_ALIVE)
+          .watchTermination((mat, finished) -> {
+            // Ends after the final answer; if the client leaves first, the request is abandoned.
+            finished.whenComplete((d, err) -> p.abandon());
+            return mat;
+          });
+      response.complete(EdgeResponses.sse(body));
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.bastion.node.http;
+
+import io.bastion.node.call.AccessPolicy;
+import io.bastion.node.call.RequestStream;
+import io.bastion.node.call.SessionInfo;
+import io.bastion.node.session.SessionEntity;
+import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.protocol.FederatedCatalog;
+import io.bastion.protocol.JsonRpc;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The long-lived client streams open on this node: the GET stream of a streamable-HTTP session and
+ * the legacy HTTP+SSE stream. A stream is a TCP connection, so it is node-local by nature; its ref
+ * is attached to the session entity, so any node can write to it. Also sends {@code
+ * notifications/*_list_changed} to every open stream that can see a changed server, within the
+ * directory's subscription interval of the change.
+ */
+public final class SessionStreams implements UpstreamDirectory.Listener {
+
+  private record Open(SessionInfo session, String group, ActorRef<RequestStream.Event> stream) {}
+
+  private final Map<String, Open> streams = new ConcurrentHashMap<>();
+  private final AccessPolicy policy;
+  private final ActorSystem<?> system;
+  private final Duration keepAlive;
+
+  public SessionStreams(ActorSystem<?> system, AccessPolicy policy, Duration keepAlive) {
+    this.system = system;
+    this.policy = policy;
+    this.keepAlive = keepAlive;
+  }
+
+  public int openStreams() {
+    return streams.size();
+  }
+
+  /**
+   * Opens a stream for the session, attached to its entity and registered for list_changed;
+   * {@code terminateOnClose} ends the session with the stream (legacy SSE: the stream is the session).
+   */
+  Source<ByteString, NotUsed> open(String sessionId, SessionInfo info, String group, boolean terminateOnClose) {
+    Pair<ActorRef<RequestStream.Event>, Source<RequestStream.Event, NotUsed>> s =
+        ActorSource.<RequestStream.Event>actorRef(e -> false, e -> Optional.empty(), 1024,
+            OverflowStrategy.dropHead()).preMaterialize(system);
+    ActorRef<RequestStream.Event> ref = s.first();
+    EntityRef<SessionEntity.Command> session =
+        ClusterSharding.get(system).entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
+    session.tell(new SessionEntity.AttachStream(ref));
+    streams.put(sessionId, new Open(info, group, ref));
+    return s.second().map(Sse::frame)
+        .keepAlive(keepAlive, () -> Sse.KEEP_ALIVE)
+        .watchTermination((mat, done) -> {
+          done.whenComplete((d, err) -> {
+            streams.computeIfPresent(sessionId, (k, v) -> v.stream().equals(ref) ? null : v);
+            session.tell(new SessionEntity.DetachStream(ref));
+            if (terminateOnClose) {
+              session.tell(new SessionEntity.Terminate(system.ignoreRef()));
+            }
+          });
+          return mat;
+        });
+  }
+
+  @Override
+  public void catalogChanged(Set<String> servers, Set<String> notifications, FederatedCatalog catalog) {
+    for (Open o : streams.values()) {
+      boolean affected = servers.stream().anyMatch(s -> policy.allowsServer(o.session(), o.group(), s));
+      if (affected) {
+        for (String method : notifications) {
+          o.stream().tell(new RequestStream.Message(JsonRpc.notification(method, null)));
+        }
+      }
+    }
+  }
+}
