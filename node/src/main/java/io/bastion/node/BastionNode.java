@@ -23,6 +23,7 @@ import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.node.governance.AuditLog;
 import io.bastion.node.session.LocalSessions;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.node.session.ShardedSessionPort;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.node.upstream.UpstreamStatus;
@@ -126,7 +127,7 @@ public final class BastionNode {
       // Before any entity publishes: this node serves only the servers in its own configuration.
       UpstreamDirectory directory = UpstreamDirectory.get(system);
       directory.configure(names);
-      UpstreamServer.init(system, config::server, settings, SessionEntity.port(system));
+      UpstreamServer.init(system, config::server, settings, new ShardedSessionPort(system));
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
       Governance governance = Governance.start(system, config, keys, settings);
       SessionStreams streams = new SessionStreams(system, policy, settings.sseKeepalive());

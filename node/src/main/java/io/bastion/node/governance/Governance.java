@@ -153,7 +153,7 @@ public final class Governance implements ToolCallGate {
   private void audit(Call call, ToolCallObserver.Outcome o, long latencyNanos, long bytesOut) {
     AuditRecord r = record(call, latencyNanos, o.kind(), o.errorType(), o.costUsd(), call.bytesIn(), bytesOut);
     audit.record(r);
-    Metrics.toolCall(r);
+    Metrics.toolCall(r.server(), r.tool(), r.keyName(), r.outcome(), r.latencyMicros());
   }
 
   private AuditRecord record(Call call, long latencyNanos, String outcome, String errorType, double cost,

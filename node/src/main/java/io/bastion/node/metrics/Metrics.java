@@ -2,10 +2,11 @@ package io.bastion.node.metrics;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.bastion.node.governance.AuditRecord;
 import io.bastion.protocol.Methods;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import kamon.Kamon;
 import kamon.metric.Counter;
 import kamon.metric.Gauge;
@@ -73,8 +74,7 @@ public final class Metrics {
       Methods.RESOURCES_SUBSCRIBE, Methods.RESOURCES_UNSUBSCRIBE, Methods.PROMPTS_LIST, Methods.PROMPTS_GET,
       Methods.COMPLETION_COMPLETE, Methods.LOGGING_SET_LEVEL);
 
-  private static final Set<String> REFUSAL_KINDS =
-      Set.of(AuditRecord.RATE_LIMITED, AuditRecord.OVER_BUDGET, AuditRecord.DENIED);
+  private static final Set<String> REFUSAL_KINDS = Set.of("rate_limited", "over_budget", "denied");
 
   private static PrometheusReporter reporter;
   private static boolean kamonStarted;
@@ -174,24 +174,37 @@ public final class Metrics {
   /** An MCP request answered at the edge. Unknown method names are folded into "other". */
   public static void mcpRequest(String method, long nanos) {
     String m = method != null && METHODS.contains(method) ? method : "other";
-    MCP_DURATION.withTags(TagSet.of("method", m)).record(Math.max(0, nanos));
+    MCP_BY_METHOD.computeIfAbsent(m, k -> MCP_DURATION.withTags(TagSet.of("method", k)))
+        .record(Math.max(0, nanos));
   }
 
+  /** The instruments of one (server, tool, key, outcome): looked up once, not built per call. */
+  private record ToolCallSeries(Counter calls, Histogram duration,
+      Counter refusals) {}
+
+  private record ToolCallLabels(String server, String tool, String key, String outcome) {}
+
+  private static final Map<String, Histogram> MCP_BY_METHOD = new ConcurrentHashMap<>();
+  private static final Map<ToolCallLabels, ToolCallSeries> TOOL_SERIES = new ConcurrentHashMap<>();
+
   /**
-   * One finished tools/call, from the same record the audit log gets: counts, latency and
-   * governance refusals.
+   * One finished tools/call, from the same figures the audit log gets: counts, latency and
+   * governance refusals. {@code server} is null for an unknown tool, whose name (whatever the
+   * client sent) is never a label value.
    */
-  public static void toolCall(AuditRecord r) {
-    String server = orNone(r.server());
-    // An unknown tool's name is whatever the client sent: never a label value.
-    String tool = r.server() == null ? NONE : orNone(r.tool());
-    String outcome = orNone(r.outcome());
-    TOOL_CALLS.withTags(TagSet.builder().add("server", server).add("tool", tool)
-        .add("key", orNone(r.keyName())).add("outcome", outcome).build()).increment();
-    TOOL_DURATION.withTags(TagSet.builder().add("server", server).add("tool", tool)
-        .add("outcome", outcome).build()).record(Math.max(0, r.latencyMicros()) * 1000);
-    if (REFUSAL_KINDS.contains(outcome)) {
-      REFUSALS.withTags(TagSet.of("kind", outcome)).increment();
+  public static void toolCall(String server, String tool, String keyName, String outcome, long latencyMicros) {
+    ToolCallLabels labels = new ToolCallLabels(orNone(server), server == null ? NONE : orNone(tool),
+        orNone(keyName), orNone(outcome));
+    ToolCallSeries series = TOOL_SERIES.computeIfAbsent(labels, l -> new ToolCallSeries(
+        TOOL_CALLS.withTags(TagSet.builder().add("server", l.server()).add("tool", l.tool())
+            .add("key", l.key()).add("outcome", l.outcome()).build()),
+        TOOL_DURATION.withTags(TagSet.builder().add("server", l.server()).add("tool", l.tool())
+            .add("outcome", l.outcome()).build()),
+        REFUSAL_KINDS.contains(l.outcome()) ? REFUSALS.withTags(TagSet.of("kind", l.outcome())) : null));
+    series.calls().increment();
+    series.duration().record(Math.max(0, latencyMicros) * 1000);
+    if (series.refusals() != null) {
+      series.refusals().increment();
     }
   }
 

@@ -6,7 +6,6 @@ import io.bastion.node.JsonFields;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
-import io.bastion.node.call.SessionPort;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.persistence.CborSerializable;
 import io.bastion.protocol.ErrorCodes;
@@ -14,10 +13,7 @@ import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.Methods;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -133,8 +129,6 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     }
   }
 
-  private record Pending(String server, JsonNode upstreamId, String method, Reply target) {}
-
   /**
    * @param pendingTimeout how long a server→client request waits for the client's answer
    *     ({@code bastion.node.max-request-timeout})
@@ -147,29 +141,6 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), idleTimeout, pendingTimeout,
                 MAX_PENDING, upstreams, ctx.getShard()))
             .withStopMessage(Stop.INSTANCE));
-  }
-
-  /** How upstream entities reach sessions: through sharding, wherever the session lives. */
-  public static SessionPort port(ActorSystem<?> system) {
-    ClusterSharding sharding = ClusterSharding.get(system);
-    return new SessionPort() {
-      @Override
-      public void subscribed(String sessionId, String server) {
-        sharding.entityRefFor(ENTITY_TYPE_KEY, sessionId).tell(new Subscribed(server));
-      }
-
-      @Override
-      public void resourceUpdated(String sessionId, String server, ObjectNode notification) {
-        sharding.entityRefFor(ENTITY_TYPE_KEY, sessionId).tell(new ResourceUpdated(server, notification));
-      }
-
-      @Override
-      public void serverRequest(String sessionId, String server, JsonNode upstreamId, String method,
-          JsonNode params, Reply related) {
-        sharding.entityRefFor(ENTITY_TYPE_KEY, sessionId)
-            .tell(new ServerRequest(server, upstreamId, method, params, related));
-      }
-    };
   }
 
   /**
@@ -187,14 +158,12 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private final TimerScheduler<Command> timers;
   private final Function<String, RecipientRef<UpstreamServer.Command>> upstreams;
   private final Duration pendingTimeout;
-  private final int maxPending;
   private SessionInfo info = SessionInfo.NOT_FOUND;
   private ActorRef<RequestStream.Event> stream;
-  private final Map<String, Pending> pending = new LinkedHashMap<>();
+  private final PendingRequests pending;
   /** Upstreams that hold resource subscriptions of this session. */
   private final Set<String> subscribedAt = new LinkedHashSet<>();
   private final LocalSessions local;
-  private long nextServerRequest = 1;
 
   private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
       Duration idleTimeout, Duration pendingTimeout, int maxPending,
@@ -206,7 +175,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     this.timers = timers;
     this.upstreams = upstreams;
     this.pendingTimeout = pendingTimeout;
-    this.maxPending = maxPending;
+    this.pending = new PendingRequests(maxPending);
     this.local = LocalSessions.get(ctx.getSystem());
     ctx.setReceiveTimeout(idleTimeout, IdleTimeout.INSTANCE);
   }
@@ -309,14 +278,13 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
           "Bastion cannot forward " + r.method() + ": " + why);
       return info.found() ? this : passivate();
     }
-    if (pending.size() >= maxPending) {
+    if (pending.full()) {
       // A misbehaving upstream must not grow the session without bound.
       answerUpstream(r.server(), r.upstreamId(), ErrorCodes.GATEWAY_ERROR, "Bastion cannot forward "
-          + r.method() + ": the session already has " + maxPending + " unanswered server-to-client requests");
+          + r.method() + ": the session already has " + pending.size() + " unanswered server-to-client requests");
       return this;
     }
-    String downstreamId = "bastion-s2c-" + (nextServerRequest++);
-    pending.put(downstreamId, new Pending(r.server(), r.upstreamId(), r.method(), target));
+    String downstreamId = pending.add(r.server(), r.upstreamId(), r.method(), target);
     timers.startSingleTimer(pendingKey(downstreamId), new PendingExpired(downstreamId), pendingTimeout);
     target.message(JsonRpc.request(Json.NODES.textNode(downstreamId), r.method(), r.params()));
     return this;
@@ -327,7 +295,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onResolve(ResolveClientResponse r) {
-    Pending p = r.downstreamId().isTextual() ? pending.remove(r.downstreamId().asText()) : null;
+    PendingRequests.Pending p = pending.take(r.downstreamId());
     if (p != null) {
       timers.cancel(pendingKey(r.downstreamId().asText()));
     }
@@ -341,7 +309,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
    * dropped by the edge).
    */
   private Behavior<Command> onPendingExpired(PendingExpired e) {
-    Pending p = pending.remove(e.downstreamId());
+    PendingRequests.Pending p = pending.take(e.downstreamId());
     if (p != null) {
       getContext().getLog().debug("Session [{}]: {} [{}] unanswered after {}", sessionId, p.method(),
           e.downstreamId(), pendingTimeout);
@@ -387,11 +355,9 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       upstreams.apply(server).tell(new UpstreamServer.SessionEnded(sessionId));
     }
     subscribedAt.clear();
-    List<Map.Entry<String, Pending>> open = new ArrayList<>(pending.entrySet());
-    pending.clear();
-    for (Map.Entry<String, Pending> e : open) {
+    for (Map.Entry<String, PendingRequests.Pending> e : pending.drain()) {
       timers.cancel(pendingKey(e.getKey()));
-      Pending p = e.getValue();
+      PendingRequests.Pending p = e.getValue();
       answerUpstream(p.server(), p.upstreamId(), ErrorCodes.INTERNAL_ERROR,
           "Bastion cannot complete " + p.method() + ": " + why + " before the client answered");
     }
