@@ -154,7 +154,7 @@ public final class BastionNode {
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
               .bind(new BastionRoutes(mcp, admin, guard,
-                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).route())
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).handler(system))
               .exceptionally(err -> {
                 throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
               }))
