@@ -66,6 +66,7 @@ public final class BenchmarkMain {
     int maxInFlight = 128;
     int memorySessions = 2000;
     List<String> bastionJvmOpts = new ArrayList<>();
+    List<String> mockJvmOpts = new ArrayList<>();
     Path out;
 
     /** A few seconds per scenario at tiny rates, for CI. */
@@ -132,6 +133,7 @@ public final class BenchmarkMain {
           case "--max-in-flight" -> o.maxInFlight = Integer.parseInt(args[++i]);
           case "--memory-sessions" -> o.memorySessions = Integer.parseInt(args[++i]);
           case "--bastion-jvm-opts" -> o.bastionJvmOpts = List.of(args[++i].trim().split("\\s+"));
+          case "--mock-jvm-opts" -> o.mockJvmOpts = List.of(args[++i].trim().split("\\s+"));
           case "--out" -> o.out = Path.of(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
@@ -234,7 +236,9 @@ public final class BenchmarkMain {
           mockUrl = m.url();
         } else {
           String[] url = new String[1];
-          Procs.Child m = Procs.start("mock", Procs.javaCmd(List.of("-Xmx256m"), MockUpstream.class.getName(),
+          List<String> jvm = new ArrayList<>(MOCK_JVM);
+          jvm.addAll(o.mockJvmOpts);
+          Procs.Child m = Procs.start("mock", Procs.javaCmd(jvm, MockUpstream.class.getName(),
               "--threads", "1"), work.resolve("mock.log"), Pattern.compile("listening on (\\S+)"),
               Duration.ofSeconds(30), url);
           closers.add(m);
@@ -434,6 +438,12 @@ public final class BenchmarkMain {
   }
 
   record Target(String name, URI uri, String tool, ProcCpu.Watch watch) {}
+
+  /**
+   * JVM flags of the HTTP mock's own JVM: one GC thread, and a heap committed and touched up front
+   * so the kernel does not zero fresh pages during the measured runs (seen in {@code perf}).
+   */
+  static final List<String> MOCK_JVM = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:+AlwaysPreTouch");
 
   /** Column labels of the CPU figures. */
   static final String BASTION = "Bastion";

@@ -130,8 +130,13 @@ public final class LoadDriver implements AutoCloseable {
         .connectTimeout(Duration.ofSeconds(5)).build();
   }
 
-  /** Epoll if the native transport loads here, else NIO; {@code threads} daemon event loops. */
+  /**
+   * Epoll if the native transport loads here, else NIO; {@code threads} daemon event loops. Turns
+   * Netty's buffer leak detector off: it records a stack trace for every 128th buffer, a cost the
+   * harness must not add to its figures.
+   */
   static EventLoopGroup eventLoopGroup(int threads, String name) {
+    io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
     IoHandlerFactory f = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     return new MultiThreadIoEventLoopGroup(threads, MockUpstream.daemon(name), f);
   }
