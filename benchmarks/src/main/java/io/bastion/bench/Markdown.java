@@ -95,6 +95,12 @@ final class Markdown {
           the one-key search is the highest constant rate with no errors and p99 < 50 ms (target ≥ 5,000/s).
         - (4): extra p50 = non-owner p50 − owner p50, the cost of the hop to the node that runs the upstream
           (target ≤ 300 µs).
+        - "<process> µs/call": CPU time (user + system, all threads, JIT and GC included) that process used per
+          call completed in the measured window, from /proc/<pid>/stat. Less sensitive to a busy box than
+          latency: compare Bastion's figure with nginx's, the mock's and the driver's. "all" × rate = cores used.
+          In (7) and (4) the two rows share one measurement (per call of both streams).
+        - "warm-up": unrecorded load before the window; "settled" when the subject's CPU per call was stable
+          between two slices, "max" if it never was within the maximum.
         """);
     return b.toString();
   }
@@ -237,6 +243,16 @@ final class Markdown {
           nginxAdds, ratio(bastionAdds, nginxAdds)));
     }
     b.append(".\n\n");
+    Double bc = x.usage().cpu().cpuMicros().get(BenchmarkMain.BASTION);
+    Double nc = n == null ? null : n.usage().cpu().cpuMicros().get(BenchmarkMain.NGINX);
+    if (bc != null) {
+      b.append(String.format(Locale.ROOT, "CPU per call: Bastion **%.0f µs**", bc));
+      if (nc != null) {
+        b.append(String.format(Locale.ROOT, ", nginx %.0f µs: **%s** nginx's (target ≤ 2×; and ≤ 150 µs at 2,000 calls/s)",
+            nc, ratio(bc, nc)));
+      }
+      b.append(".\n\n");
+    }
   }
 
   /** The CPU columns of a table: every process label of its rows, in order of appearance. */
