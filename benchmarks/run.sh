@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Bastion benchmarks side by side and writes benchmarks/results/<date>-<commit>.md.
-#   benchmarks/run.sh            the full measurement (~10 minutes on 2 cores)
+#   benchmarks/run.sh            the full measurement (~10–20 minutes on 2 cores)
 #   benchmarks/run.sh --smoke    every scenario for ~2 s at tiny rates (CI; numbers meaningless)
 # Other options: see benchmarks/README.md (e.g. --scenarios direct,nginx,bastion --rate 2000).
 # Optional comparisons: `apt-get install -y nginx` and `(cd benchmarks/tools && npm ci)`; without

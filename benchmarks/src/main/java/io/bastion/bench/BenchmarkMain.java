@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * BenchmarkMain [--smoke] [--scenarios direct,nginx,bastion,stdio,init,governance,cluster,memory]
- *               [--in-process] [--rate R] [--gov-rate R] [--cluster-rate R] [--warmup S] [--duration S] [--no-search]
+ *               [--in-process] [--rate R] [--gov-rate R] [--cluster-rate R] [--duration S] [--no-search]
+ *               [--warmup S | --warmup-min S --warmup-max S --warmup-slice S]
  *               [--sessions N] [--memory-sessions N] [--bastion-jvm-opts "..."] [--out FILE]
  * </pre>
  */
@@ -50,9 +51,13 @@ public final class BenchmarkMain {
     // same total as scenario (3), so neither is measured deep in a queue on 2 cores.
     double govRate = 150;
     double clusterRate = 150;
-    // 15 s: a freshly started JVM needs a few thousand calls before the JIT settles (sequential
-    // tools/call through Bastion: p50 ~6 ms after 300 calls, ~2 ms after 3,000 on this box).
-    Duration warmup = Duration.ofSeconds(15);
+    // A freshly started JVM needs a few thousand calls before the JIT settles (sequential
+    // tools/call through Bastion: p50 ~6 ms after 300 calls, ~2 ms after 3,000 on this box), so
+    // each run warms up until the subject's CPU per call is stable from one slice to the next.
+    Duration warmupMin = Duration.ofSeconds(5);
+    Duration warmupMax = Duration.ofSeconds(60);
+    Duration warmupSlice = Duration.ofMillis(2500);
+    double warmupTolerance = 0.10;
     Duration duration = Duration.ofSeconds(10);
     Duration stepWarmup = Duration.ofMillis(1500);
     Duration stepDuration = Duration.ofSeconds(3);
@@ -61,6 +66,7 @@ public final class BenchmarkMain {
     int maxInFlight = 128;
     int memorySessions = 2000;
     List<String> bastionJvmOpts = new ArrayList<>();
+    List<String> mockJvmOpts = new ArrayList<>();
     Path out;
 
     /** A few seconds per scenario at tiny rates, for CI. */
@@ -77,11 +83,17 @@ public final class BenchmarkMain {
       initRate = 20;
       govRate = 50;
       clusterRate = 50;
-      warmup = Duration.ofMillis(500);
+      warmupMin = Duration.ofMillis(500);
+      warmupMax = Duration.ofMillis(1500);
+      warmupSlice = Duration.ofMillis(500);
       duration = Duration.ofSeconds(2);
       search = false;
       sessions = 2;
       memorySessions = 50;
+    }
+
+    LoadDriver.Warmup warmup() {
+      return new LoadDriver.Warmup(warmupMin, warmupMax, warmupSlice, warmupTolerance);
     }
 
     public Options scenarios(String... names) {
@@ -111,16 +123,23 @@ public final class BenchmarkMain {
           case "--init-rate" -> o.initRate = Double.parseDouble(args[++i]);
           case "--gov-rate" -> o.govRate = Double.parseDouble(args[++i]);
           case "--cluster-rate" -> o.clusterRate = Double.parseDouble(args[++i]);
-          case "--warmup" -> o.warmup = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
+          case "--warmup" -> o.warmupMin = o.warmupMax = seconds(args[++i]);
+          case "--warmup-min" -> o.warmupMin = seconds(args[++i]);
+          case "--warmup-max" -> o.warmupMax = seconds(args[++i]);
+          case "--warmup-slice" -> o.warmupSlice = seconds(args[++i]);
           case "--duration" -> o.duration = Duration.ofMillis((long) (Double.parseDouble(args[++i]) * 1000));
           case "--no-search" -> o.search = false;
           case "--sessions" -> o.sessions = Integer.parseInt(args[++i]);
           case "--max-in-flight" -> o.maxInFlight = Integer.parseInt(args[++i]);
           case "--memory-sessions" -> o.memorySessions = Integer.parseInt(args[++i]);
           case "--bastion-jvm-opts" -> o.bastionJvmOpts = List.of(args[++i].trim().split("\\s+"));
+          case "--mock-jvm-opts" -> o.mockJvmOpts = List.of(args[++i].trim().split("\\s+"));
           case "--out" -> o.out = Path.of(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
+      }
+      if (o.warmupMax.compareTo(o.warmupMin) < 0) {
+        o.warmupMax = o.warmupMin;
       }
       for (String s : o.scenarios) {
         if (!ALL.contains(s)) {
@@ -128,6 +147,10 @@ public final class BenchmarkMain {
         }
       }
       return o;
+    }
+
+    private static Duration seconds(String s) {
+      return Duration.ofMillis((long) (Double.parseDouble(s) * 1000));
     }
   }
 
@@ -205,23 +228,30 @@ public final class BenchmarkMain {
 
       // The mock upstream: its own JVM unless in-process.
       String mockUrl = null;
+      long mockPid = -1;
       if (wantsMock) {
         if (o.inProcess) {
-          MockUpstream m = MockUpstream.startHttp(0, 0, 64, 4);
+          MockUpstream m = MockUpstream.startHttp(0, 0, 64, 1);
           closers.add(m);
           mockUrl = m.url();
         } else {
           String[] url = new String[1];
-          closers.add(Procs.start("mock", Procs.javaCmd(List.of("-Xmx256m", "-Dsun.net.httpserver.nodelay=true"), MockUpstream.class.getName(),
-                  "--threads", "4"), work.resolve("mock.log"),
-              Pattern.compile("listening on (\\S+)"), Duration.ofSeconds(30), url));
+          List<String> jvm = new ArrayList<>(MOCK_JVM);
+          jvm.addAll(o.mockJvmOpts);
+          Procs.Child m = Procs.start("mock", Procs.javaCmd(jvm, MockUpstream.class.getName(),
+              "--threads", "1"), work.resolve("mock.log"), Pattern.compile("listening on (\\S+)"),
+              Duration.ofSeconds(30), url);
+          closers.add(m);
+          mockPid = m.pid();
           mockUrl = url[0];
         }
       }
+      ProcCpu.Proc mockProc = ProcCpu.Proc.of(MOCK, mockPid);
       URI mock = mockUrl == null ? null : URI.create(mockUrl);
 
       // nginx in front of the mock.
       URI nginx = null;
+      long nginxPid = -1;
       String nginxSkip = null;
       if (o.scenarios.contains("nginx")) {
         if (Procs.which("nginx") == null) {
@@ -232,8 +262,10 @@ public final class BenchmarkMain {
           Files.createDirectories(prefix.resolve("logs"));
           Path conf = prefix.resolve("nginx.conf");
           Files.writeString(conf, nginxConf(port, mock.getPort(), prefix));
-          closers.add(Procs.start("nginx", List.of(Procs.which("nginx"), "-p", prefix.toString(), "-c",
-              conf.toString(), "-g", "daemon off;"), work.resolve("nginx.log"), null, null, null));
+          Procs.Child n = Procs.start("nginx", List.of(Procs.which("nginx"), "-p", prefix.toString(), "-c",
+              conf.toString(), "-g", "daemon off;"), work.resolve("nginx.log"), null, null, null);
+          closers.add(n);
+          nginxPid = n.pid();
           nginx = URI.create("http://127.0.0.1:" + port + "/mcp");
           waitOpen(http, nginx, Duration.ofSeconds(15));
         }
@@ -278,34 +310,33 @@ public final class BenchmarkMain {
 
       // (1)-(3): the same tools/call at the same constant rate.
       List<Target> targets = new ArrayList<>();
+      ProcCpu.Proc bastionProc = ProcCpu.Proc.bastion(BASTION, bastionPid);
       if (o.scenarios.contains("direct")) {
-        targets.add(new Target("(1) direct → mock", mock, "echo"));
+        targets.add(new Target("(1) direct → mock", mock, "echo", watch(o, List.of(mockProc), MOCK)));
       }
       if (o.scenarios.contains("nginx")) {
         if (nginx == null) {
           report.rows.add(new Row(CALL, "(2) nginx proxy_pass → mock", null, nginxSkip));
         } else {
-          targets.add(new Target("(2) nginx proxy_pass → mock", nginx, "echo"));
+          targets.add(new Target("(2) nginx proxy_pass → mock", nginx, "echo",
+              watch(o, List.of(ProcCpu.Proc.tree(NGINX, nginxPid), mockProc), NGINX)));
         }
       }
       if (o.scenarios.contains("bastion")) {
-        targets.add(new Target("(3) Bastion → mock", bastion, "mock__echo"));
+        targets.add(new Target("(3) Bastion → mock", bastion, "mock__echo",
+            watch(o, List.of(bastionProc, mockProc), BASTION)));
       }
-      // Pre-warm every target (driver, mock, nginx, Bastion JIT) before anything is recorded, so the
-      // first scenario does not pay for everyone's cold start.
+      // Each run warms up until its subject's CPU per call has settled (driver, mock, nginx and
+      // Bastion JIT), so no scenario pays for another's cold start.
       for (Target t : targets) {
         LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, o.sessions, timeout), timeout);
-        driver.run(call, Math.min(o.rate, 200), Duration.ZERO, o.smoke ? Duration.ofMillis(300) : Duration.ofSeconds(5));
-      }
-      for (Target t : targets) {
-        LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, o.sessions, timeout), timeout);
-        report.rows.add(new Row(CALL, t.name, driver.run(call, o.rate, o.warmup, o.duration), null));
+        report.rows.add(new Row(CALL, t.name, driver.run(call, o.rate, o.warmup(), o.duration, t.watch), null));
       }
       if (o.search) {
-        double[] rates = {100, 250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000};
         for (Target t : targets) {
           LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, o.sessions, timeout), timeout);
-          List<LoadDriver.Result> steps = driver.searchMax(call, rates, o.stepWarmup, o.stepDuration, P99_LIMIT_US);
+          List<LoadDriver.Result> steps = driver.searchMax(call, SEARCH_RATES, o.stepWarmup, o.stepDuration,
+              P99_LIMIT_US, t.watch);
           report.search.add(new Row(CALL, t.name, LoadDriver.best(steps, P99_LIMIT_US), describe(steps)));
         }
       }
@@ -313,18 +344,22 @@ public final class BenchmarkMain {
       // (5) stdio upstream: Bastion vs supergateway fronting the same stdio server.
       if (stdio) {
         List<Target> st = new ArrayList<>();
-        st.add(new Target("(5) Bastion → stdio mock", bastion, "stdiomock__echo"));
+        st.add(new Target("(5) Bastion → stdio mock", bastion, "stdiomock__echo",
+            watch(o, List.of(bastionProc, ProcCpu.Proc.children(STDIO_MOCK, bastionPid)), BASTION)));
         Path sg = root.resolve("benchmarks/tools/node_modules/.bin/supergateway");
         if (Files.isExecutable(sg) && Procs.which("node") != null) {
           int port = Procs.freePort();
           String cmd = String.join(" ", Procs.javaCmd(List.of("-Xmx128m", "-XX:+UseSerialGC",
               "-XX:TieredStopAtLevel=1"), MockUpstream.class.getName(), "--stdio"));
-          closers.add(Procs.start("supergateway", List.of(sg.toString(), "--stdio", cmd, "--outputTransport",
+          Procs.Child sgChild = Procs.start("supergateway", List.of(sg.toString(), "--stdio", cmd, "--outputTransport",
                   "streamableHttp", "--stateful", "--port", Integer.toString(port), "--logLevel", "info"),
-              work.resolve("supergateway.log"), null, null, null));
+              work.resolve("supergateway.log"), null, null, null);
+          closers.add(sgChild);
           URI sgUri = URI.create("http://127.0.0.1:" + port + "/mcp");
           waitOpen(http, sgUri, Duration.ofSeconds(30));
-          st.add(new Target("(5) supergateway 4.0.0 → stdio mock", sgUri, "echo"));
+          st.add(new Target("(5) supergateway 4.0.0 → stdio mock", sgUri, "echo", watch(o,
+              List.of(ProcCpu.Proc.of(SUPERGATEWAY, sgChild.pid()), ProcCpu.Proc.children(STDIO_MOCK, sgChild.pid())),
+              SUPERGATEWAY)));
         } else {
           report.rows.add(new Row(STDIO, "(5) supergateway 4.0.0 → stdio mock", null,
               "SKIPPED: supergateway not installed (cd benchmarks/tools && npm ci)"));
@@ -332,15 +367,15 @@ public final class BenchmarkMain {
         for (Target t : st) {
           // one session each: supergateway --stateful starts one stdio child per session
           LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, 1, timeout), timeout);
-          report.rows.add(new Row(STDIO, t.name, driver.run(call, o.stdioRate, o.warmup, o.duration), null));
+          report.rows.add(new Row(STDIO, t.name, driver.run(call, o.stdioRate, o.warmup(), o.duration, t.watch), null));
         }
         report.rows.add(new Row(STDIO, "(5) mcp-proxy 6.7.19 → stdio mock", null,
             "NOT RUN: installed by benchmarks/tools but not wired into the harness yet"));
         if (o.search) {
-          double[] rates = {100, 250, 500, 1000, 2000, 3000, 4000, 5000};
           for (Target t : st) {
             LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, 1, timeout), timeout);
-            List<LoadDriver.Result> steps = driver.searchMax(call, rates, o.stepWarmup, o.stepDuration, P99_LIMIT_US);
+            List<LoadDriver.Result> steps = driver.searchMax(call, SEARCH_RATES, o.stepWarmup, o.stepDuration,
+                P99_LIMIT_US, t.watch);
             report.search.add(new Row(STDIO, t.name, LoadDriver.best(steps, P99_LIMIT_US), describe(steps)));
           }
         }
@@ -349,13 +384,14 @@ public final class BenchmarkMain {
       // (6) initialize: a new session per request.
       if (o.scenarios.contains("init")) {
         report.rows.add(new Row(INIT, "(6) direct → mock initialize", driver.run(Mcp.initialize(mock, timeout),
-            o.initRate, o.warmup, o.duration), null));
+            o.initRate, o.warmup(), o.duration, watch(o, List.of(mockProc), MOCK)), null));
         report.rows.add(new Row(INIT, "(6) Bastion initialize", driver.run(Mcp.initialize(bastion, timeout),
-            o.initRate, o.warmup, o.duration), null));
+            o.initRate, o.warmup(), o.duration, watch(o, List.of(bastionProc, mockProc), BASTION)), null));
       }
 
       // (7) governance and (4) non-owner node: each starts its own node(s) and stops them after.
-      KeyAndClusterScenarios.Ctx ctx = new KeyAndClusterScenarios.Ctx(o, work, driver, mock, report, timeout);
+      KeyAndClusterScenarios.Ctx ctx = new KeyAndClusterScenarios.Ctx(o, work, driver, mock, mockProc, report,
+          timeout);
       if (o.scenarios.contains("governance")) {
         KeyAndClusterScenarios.governance(ctx);
       }
@@ -401,7 +437,32 @@ public final class BenchmarkMain {
     return report;
   }
 
-  record Target(String name, URI uri, String tool) {}
+  record Target(String name, URI uri, String tool, ProcCpu.Watch watch) {}
+
+  /**
+   * JVM flags of the HTTP mock's own JVM: one GC thread, and a heap committed and touched up front
+   * so the kernel does not zero fresh pages during the measured runs (seen in {@code perf}).
+   */
+  static final List<String> MOCK_JVM = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:+AlwaysPreTouch");
+
+  /** Column labels of the CPU figures. */
+  static final String BASTION = "Bastion";
+  static final String NGINX = "nginx";
+  static final String MOCK = "mock";
+  static final String SUPERGATEWAY = "supergateway";
+  static final String STDIO_MOCK = "stdio mock";
+
+  /**
+   * Max-throughput steps: up to and past the issue's 5,000 calls/s through one node; stops at the
+   * first step that misses p99 &lt; 10 ms or has an error.
+   */
+  static final double[] SEARCH_RATES = {100, 250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000,
+      12000, 15000};
+
+  /** The processes of a run, plus the driver; {@code subject} is what the warm-up waits for. */
+  static ProcCpu.Watch watch(Options o, List<ProcCpu.Proc> procs, String... subject) {
+    return o.inProcess ? ProcCpu.Watch.inProcess() : ProcCpu.Watch.of(procs, subject);
+  }
 
   private static List<String> sessions(HttpClient http, URI uri, int n, Duration timeout) throws Exception {
     List<String> out = new ArrayList<>();
@@ -425,7 +486,10 @@ public final class BenchmarkMain {
       if (b.length() > 0) {
         b.append(", ");
       }
-      b.append(String.format(Locale.ROOT, "%.0f→p99 %.1f ms%s", r.rate(), r.p99() / 1000.0,
+      double cpu = r.usage().subjectMicros();
+      b.append(String.format(Locale.ROOT, "%.0f→p99 %.1f ms%s%s", r.rate(), r.p99() / 1000.0,
+          Double.isNaN(cpu) ? "" : String.format(Locale.ROOT, " (%s %.0f µs/call)",
+              String.join("+", r.usage().subject()), cpu),
           r.errors() > 0 ? " (" + r.errors() + " err)" : ""));
     }
     return b.toString();

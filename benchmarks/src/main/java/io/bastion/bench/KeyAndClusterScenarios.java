@@ -43,6 +43,9 @@ final class KeyAndClusterScenarios {
   static final String LIMITED = "(7) key with budget + rate limit";
   static final String OWNER = "(4) entering the owner node";
   static final String NON_OWNER = "(4) entering the non-owner node";
+  /** CPU columns of (4). */
+  static final String OWNER_NODE = "owner node";
+  static final String NON_OWNER_NODE = "non-owner node";
 
   /** p99 limit of the max-throughput-on-one-key search (issue 3 item 6). */
   static final double KEY_P99_LIMIT_US = 50_000;
@@ -58,9 +61,9 @@ final class KeyAndClusterScenarios {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What the scenario needs from the run: options, scratch dir, driver, the mock, the report. */
-  record Ctx(BenchmarkMain.Options o, Path work, LoadDriver driver, URI mock, BenchmarkMain.Report report,
-      Duration timeout) {
+  /** What the scenario needs from the run: options, scratch dir, driver, the mock (and its process), the report. */
+  record Ctx(BenchmarkMain.Options o, Path work, LoadDriver driver, URI mock, ProcCpu.Proc mockProc,
+      BenchmarkMain.Report report, Duration timeout) {
     HttpClient http() {
       return driver.client();
     }
@@ -78,6 +81,8 @@ final class KeyAndClusterScenarios {
     List<AutoCloseable> closers = new ArrayList<>();
     try {
       URI node = startSingle(c, "bastion-governance", yaml, closers);
+      ProcCpu.Watch watch = BenchmarkMain.watch(o, List.of(ProcCpu.Proc.bastion(BenchmarkMain.BASTION, lastPid(closers)),
+          c.mockProc()), BenchmarkMain.BASTION);
       List<String> unlimitedSessions = sessions(c, node, o.sessions, unlimitedKey);
       List<String> limitedSessions = sessions(c, node, o.sessions, limitedKey);
       Mcp.awaitTool(c.http(), node, "mock__echo", unlimitedSessions.get(0), Duration.ofSeconds(60), unlimitedKey);
@@ -85,25 +90,11 @@ final class KeyAndClusterScenarios {
       LoadDriver.Call unlimited = Mcp.toolsCall(node, "mock__echo", unlimitedSessions, c.timeout(), unlimitedKey);
       LoadDriver.Call limited = Mcp.toolsCall(node, "mock__echo", limitedSessions, c.timeout(), limitedKey);
 
-      // JIT warm-up of both paths, then both keys at the same rate at the same time.
-      c.driver().runTogether(List.of(unlimited, limited), Math.min(o.govRate, 200), Duration.ZERO,
-          o.smoke ? Duration.ofMillis(300) : Duration.ofSeconds(5));
-      // The node's CPU time over the measured window only (read when the warm-up ends).
-      CompletableFuture<Long> cpuAtStart = CompletableFuture.supplyAsync(() -> cpuNanos(closers),
-          CompletableFuture.delayedExecutor(o.warmup.toMillis(), TimeUnit.MILLISECONDS));
-      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(unlimited, limited), o.govRate, o.warmup,
-          o.duration);
-      long cpuBefore = cpuAtStart.join();
-      long cpu = cpuNanos(closers) - cpuBefore;
+      // Both keys at the same rate at the same time, after a warm-up until the node's CPU per call settles.
+      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(unlimited, limited), o.govRate, o.warmup(),
+          o.duration, watch);
       c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, UNLIMITED, rs.get(0), null));
       c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, LIMITED, rs.get(1), null));
-      long calls = rs.get(0).calls() + rs.get(1).calls();
-      if (cpuBefore >= 0 && cpu > 0 && calls > 0) {
-        c.report().govNotes.add(String.format(java.util.Locale.ROOT,
-            "Bastion JVM CPU while both keys were measured: %.0f µs per call (%.2f s of CPU for %d calls;"
-                + " JIT and GC threads included, so a cold node reads high)",
-            cpu / 1000.0 / calls, cpu / 1e9, calls));
-      }
 
       // Max constant rate on the limited key alone with no errors and p99 < 50 ms; the unlimited key
       // alone for reference (what the node and the box manage without the budget entity).
@@ -116,7 +107,7 @@ final class KeyAndClusterScenarios {
             : List.of(Map.entry(LIMITED, limited), Map.entry(UNLIMITED + " (reference)", unlimited));
         for (var t : keys) {
           List<LoadDriver.Result> steps = c.driver().searchMax(t.getValue(), rates, stepWarmup, stepDuration,
-              KEY_P99_LIMIT_US);
+              KEY_P99_LIMIT_US, watch);
           c.report().keySearch.add(new BenchmarkMain.Row(BenchmarkMain.GOV, t.getKey(),
               LoadDriver.best(steps, KEY_P99_LIMIT_US), BenchmarkMain.describe(steps)));
         }
@@ -314,7 +305,9 @@ final class KeyAndClusterScenarios {
       Files.writeString(yaml, clusterYaml(c.mock(), db));
       String seed = "127.0.0.1:" + cp1;
       URI n1 = startClusterNode(c, "bastion-node1", yaml, cp1, seed, closers);
+      long pid1 = lastPid(closers);
       URI n2 = startClusterNode(c, "bastion-node2", yaml, cp2, seed, closers);
+      long pid2 = lastPid(closers);
       String owner = awaitClusterReady(c.http(), n1, n2, Duration.ofSeconds(90));
       URI ownerNode;
       URI otherNode;
@@ -336,10 +329,12 @@ final class KeyAndClusterScenarios {
       LoadDriver.Call viaOwner = Mcp.toolsCall(ownerNode, "mock__echo", ownerSessions, c.timeout());
       LoadDriver.Call viaOther = Mcp.toolsCall(otherNode, "mock__echo", otherSessions, c.timeout());
 
-      c.driver().runTogether(List.of(viaOwner, viaOther), Math.min(o.clusterRate, 200), Duration.ZERO,
-          o.smoke ? Duration.ofMillis(300) : Duration.ofSeconds(5));
-      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(viaOwner, viaOther), o.clusterRate, o.warmup,
-          o.duration);
+      ProcCpu.Watch watch = ProcCpu.Watch.of(List.of(
+          ProcCpu.Proc.bastion(OWNER_NODE, ownerNode == n1 ? pid1 : pid2),
+          ProcCpu.Proc.bastion(NON_OWNER_NODE, ownerNode == n1 ? pid2 : pid1), c.mockProc()),
+          OWNER_NODE, NON_OWNER_NODE);
+      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(viaOwner, viaOther), o.clusterRate, o.warmup(),
+          o.duration, watch);
       String after = owner(c.http(), n1);
       String moved = owner.equals(after) ? null : "the upstream moved from " + owner + " to " + after
           + " during the run: the split is not clean";
@@ -460,11 +455,11 @@ final class KeyAndClusterScenarios {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** CPU time used so far by the Bastion JVM started last among {@code closers}, or -1 (in-process). */
-  private static long cpuNanos(List<AutoCloseable> closers) {
+  /** The pid of the node JVM started last among {@code closers}, or -1 (in-process). */
+  private static long lastPid(List<AutoCloseable> closers) {
     for (int i = closers.size() - 1; i >= 0; i--) {
       if (closers.get(i) instanceof Procs.Child child) {
-        return child.process().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+        return child.pid();
       }
     }
     return -1;

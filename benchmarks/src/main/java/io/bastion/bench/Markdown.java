@@ -29,10 +29,14 @@ final class Markdown {
     b.append("- Bastion: ").append(bastionMode).append(", default JVM flags")
         .append(o.bastionJvmOpts.isEmpty() ? "" : " plus " + String.join(" ", o.bastionJvmOpts)).append('\n');
     b.append("- mock upstream: ").append(o.inProcess ? "in the driver's JVM" : "its own JVM")
-        .append(" (JDK HttpServer, 4 threads, 0 ms latency, 64-byte payload)\n");
+        .append(" (Netty, 1 event loop, 0 ms latency, 64-byte payload)\n");
     b.append("- load: constant arrival rate, latency from the intended send time (coordinated omission corrected), ")
-        .append(String.format(Locale.ROOT, "warm-up %.1f s discarded, %.1f s measured, %d sessions round-robin, ≤ %d in flight, JDK HttpClient HTTP/1.1",
-            o.warmup.toMillis() / 1000.0, o.duration.toMillis() / 1000.0, o.sessions, o.maxInFlight)).append('\n');
+        .append(String.format(Locale.ROOT, "%s, %.1f s measured, %d sessions round-robin, ≤ %d connections per stream,"
+                + " Netty HTTP/1.1 keep-alive, one event loop",
+            warmupPolicy(o), o.duration.toMillis() / 1000.0, o.sessions, o.maxInFlight)).append('\n');
+    b.append(String.format(Locale.ROOT, "- CPU per call: utime + stime of each process from /proc/<pid>/stat (all threads;"
+        + " nginx master + workers; a gateway's stdio child in \"stdio mock\"), sampled at the start and end of the measured"
+        + " window, divided by the calls completed in it; clock tick %d ms%n", ProcCpu.TICK_NS / 1_000_000));
     b.append("- **shared box**: other engineers' builds and tests ran on the same 2 cores. Load average (1/5/15 min) at start `")
         .append(loadStart).append("`, at end `").append(loadEnd).append("`. Compare ratios, not absolute figures.\n");
     b.append(String.format(Locale.ROOT, "- run took %.1f min; load generator, mock, nginx and Bastion all share the machine%n%n", minutes));
@@ -50,21 +54,21 @@ final class Markdown {
       b.append("## Max throughput with p99 < 10 ms and no errors\n\n");
       b.append(String.format(Locale.ROOT, "Stepped rates, %.1f s warm-up + %.1f s per step; stops at the first step with p99 ≥ 10 ms or errors.%n%n",
           o.stepWarmup.toMillis() / 1000.0, o.stepDuration.toMillis() / 1000.0));
-      b.append("| scenario | best rate (req/s) | achieved | p50 ms | p99 ms | × direct | × nginx | steps |\n");
-      b.append("|---|---:|---:|---:|---:|---:|---:|---|\n");
+      b.append("| scenario | best rate (req/s) | achieved | p50 ms | p99 ms | × direct | × nginx | CPU µs/call at the best step | steps |\n");
+      b.append("|---|---:|---:|---:|---:|---:|---:|---|---|\n");
       LoadDriver.Result direct = find(r.search, "(1) direct → mock");
       LoadDriver.Result ng = find(r.search, "(2) nginx proxy_pass → mock");
       for (BenchmarkMain.Row row : r.search) {
         LoadDriver.Result x = row.result();
         if (x == null) {
-          b.append("| ").append(row.scenario()).append(" | none met the limit | | | | | | ").append(row.note()).append(" |\n");
+          b.append("| ").append(row.scenario()).append(" | none met the limit | | | | | | | ").append(row.note()).append(" |\n");
           continue;
         }
-        b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %s | %s | %s | %s | %s |%n", row.scenario(), x.rate(),
+        b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %s | %s | %s | %s | %s | %s |%n", row.scenario(), x.rate(),
             x.achievedRps(), ms(x.p50()), ms(x.p99()),
             BenchmarkMain.CALL.equals(row.section()) ? ratio(x.achievedRps(), direct == null ? 0 : direct.achievedRps()) : "",
             BenchmarkMain.CALL.equals(row.section()) ? ratio(x.achievedRps(), ng == null ? 0 : ng.achievedRps()) : "",
-            row.note()));
+            cpuInline(x.usage()), row.note()));
       }
       LoadDriver.Result bs = find(r.search, "(5) Bastion → stdio mock");
       LoadDriver.Result sg = find(r.search, "(5) supergateway 4.0.0 → stdio mock");
@@ -91,6 +95,12 @@ final class Markdown {
           the one-key search is the highest constant rate with no errors and p99 < 50 ms (target ≥ 5,000/s).
         - (4): extra p50 = non-owner p50 − owner p50, the cost of the hop to the node that runs the upstream
           (target ≤ 300 µs).
+        - "<process> µs/call": CPU time (user + system, all threads, JIT and GC included) that process used per
+          call completed in the measured window, from /proc/<pid>/stat. Less sensitive to a busy box than
+          latency: compare Bastion's figure with nginx's, the mock's and the driver's. "all" × rate = cores used.
+          In (7) and (4) the two rows share one measurement (per call of both streams).
+        - "warm-up": unrecorded load before the window; "settled" when the subject's CPU per call was stable
+          between two slices, "max" if it never was within the maximum.
         """);
     return b.toString();
   }
@@ -104,17 +114,37 @@ final class Markdown {
     LoadDriver.Result direct = directName == null ? null : find(rows, directName);
     LoadDriver.Result ng = nginxName == null ? null : find(rows, nginxName);
     b.append(title).append("\n\n");
-    b.append("| scenario | ok | errors | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p50 × direct | p50 × nginx |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    List<String> labels = cpuLabels(rows);
+    boolean ctx = rows.stream().anyMatch(x -> x.result() != null && !x.result().usage().cpu().ctx().isEmpty());
+    b.append("| scenario | ok | errors | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p50 × direct | p50 × nginx |");
+    labels.forEach(l -> b.append(' ').append(l).append(" µs/call |"));
+    b.append(" all µs/call |").append(ctx ? " Bastion ctx sw/call |" : "").append(" warm-up |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|").append("---:|".repeat(labels.size() + 1))
+        .append(ctx ? "---:|" : "").append("---|\n");
+    double worst = 0;
     for (BenchmarkMain.Row row : rows) {
       LoadDriver.Result x = row.result();
       if (x == null) {
-        b.append("| ").append(row.scenario()).append(" | ").append(row.note()).append(" | | | | | | | | | |\n");
+        b.append("| ").append(row.scenario()).append(" | ").append(row.note()).append(" |")
+            .append(" |".repeat(11 + labels.size() + (ctx ? 1 : 0))).append('\n');
         continue;
       }
-      b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %s | %s | %s | %s | %s | %s | %s |%n", row.scenario(),
+      b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %s | %s | %s | %s | %s | %s | %s |", row.scenario(),
           x.ok(), x.errors(), x.achievedRps(), ms(x.p50()), ms(x.p90()), ms(x.p99()), ms(x.p999()), ms(x.max()),
           direct == null ? "" : ratio(x.p50(), direct.p50()), ng == null ? "" : ratio(x.p50(), ng.p50())));
+      b.append(cpuCells(x.usage(), labels, ctx)).append('\n');
+      worst = Math.max(worst, x.usage().cpu().resolutionMicros());
+    }
+    if (rows.stream().anyMatch(x -> x.result() != null)) {
+      b.append(String.format(Locale.ROOT, "%nCPU per call of each process over the measured window (µs; resolution"
+          + " ±%.1f µs per figure or better: one clock tick over the window's calls)%s; warm-up: how long until the"
+          + " CPU per call of %s settled (or the maximum).%n", worst,
+          rows.stream().filter(x -> x.result() != null).map(x -> x.result().usage()).distinct().count()
+              < rows.stream().filter(x -> x.result() != null).count()
+              ? ". **The rows ran at the same time through the same processes: their CPU figures are one"
+                  + " measurement, per call of both streams together**" : "",
+          rows.stream().filter(x -> x.result() != null).map(x -> String.join(" + ", x.result().usage().subject()))
+              .distinct().collect(java.util.stream.Collectors.joining(" / "))));
     }
     for (BenchmarkMain.Row row : rows) {
       if (row.result() != null && row.result().firstError() != null) {
@@ -147,14 +177,15 @@ final class Markdown {
       b.append(String.format(Locale.ROOT, "### Max throughput on one key: no errors and p99 < %.0f ms%n%n",
           KeyAndClusterScenarios.KEY_P99_LIMIT_US / 1000));
       b.append("Each key alone, stepped constant rates; stops at the first step with p99 ≥ 50 ms or any error.\n\n");
-      b.append("| key | best rate (calls/s) | achieved | p50 ms | p99 ms | steps |\n|---|---:|---:|---:|---:|---|\n");
+      b.append("| key | best rate (calls/s) | achieved | p50 ms | p99 ms | CPU µs/call at the best step | steps |\n"
+          + "|---|---:|---:|---:|---:|---|---|\n");
       for (BenchmarkMain.Row row : r.keySearch) {
         LoadDriver.Result x = row.result();
         if (x == null) {
-          b.append("| ").append(row.scenario()).append(" | none met the limit | | | | ").append(row.note()).append(" |\n");
+          b.append("| ").append(row.scenario()).append(" | none met the limit | | | | | ").append(row.note()).append(" |\n");
         } else {
-          b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %s | %s | %s |%n", row.scenario(), x.rate(),
-              x.achievedRps(), ms(x.p50()), ms(x.p99()), row.note()));
+          b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %s | %s | %s | %s |%n", row.scenario(), x.rate(),
+              x.achievedRps(), ms(x.p50()), ms(x.p99()), cpuInline(x.usage()), row.note()));
         }
       }
       LoadDriver.Result best = find(r.keySearch, KeyAndClusterScenarios.LIMITED);
@@ -212,6 +243,69 @@ final class Markdown {
           nginxAdds, ratio(bastionAdds, nginxAdds)));
     }
     b.append(".\n\n");
+    Double bc = x.usage().cpu().cpuMicros().get(BenchmarkMain.BASTION);
+    Double nc = n == null ? null : n.usage().cpu().cpuMicros().get(BenchmarkMain.NGINX);
+    if (bc != null) {
+      b.append(String.format(Locale.ROOT, "CPU per call: Bastion **%.0f µs**", bc));
+      if (nc != null) {
+        b.append(String.format(Locale.ROOT, ", nginx %.0f µs: **%s** nginx's (target ≤ 2×; and ≤ 150 µs at 2,000 calls/s)",
+            nc, ratio(bc, nc)));
+      }
+      b.append(".\n\n");
+    }
+  }
+
+  /** The CPU columns of a table: every process label of its rows, in order of appearance. */
+  private static List<String> cpuLabels(List<BenchmarkMain.Row> rows) {
+    java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+    for (BenchmarkMain.Row row : rows) {
+      if (row.result() != null) {
+        out.addAll(row.result().usage().cpu().cpuMicros().keySet());
+      }
+    }
+    // the driver last, whatever the order the rows had
+    if (out.remove(ProcCpu.DRIVER)) {
+      out.add(ProcCpu.DRIVER);
+    }
+    return List.copyOf(out);
+  }
+
+  private static String cpuCells(LoadDriver.Usage u, List<String> labels, boolean ctx) {
+    StringBuilder b = new StringBuilder();
+    for (String l : labels) {
+      Double v = u.cpu().cpuMicros().get(l);
+      b.append(' ').append(v == null ? "" : String.format(Locale.ROOT, "%.0f", v)).append(" |");
+    }
+    b.append(String.format(Locale.ROOT, " %.0f |", u.cpu().total()));
+    if (ctx) {
+      double c = u.cpu().ctx().values().stream().mapToDouble(Double::doubleValue).sum();
+      b.append(u.cpu().ctx().isEmpty() ? " |" : String.format(Locale.ROOT, " %.1f |", c));
+    }
+    b.append(' ').append(warmup(u)).append(" |");
+    return b.toString();
+  }
+
+  /** "Bastion 95 · mock 20 · driver 15" (µs per call). */
+  static String cpuInline(LoadDriver.Usage u) {
+    StringBuilder b = new StringBuilder();
+    u.cpu().cpuMicros().forEach((l, v) -> b.append(b.length() == 0 ? "" : " · ")
+        .append(String.format(Locale.ROOT, "%s %.0f", l, v)));
+    u.cpu().ctx().forEach((l, v) -> b.append(String.format(Locale.ROOT, " · %s ctx sw %.1f", l, v)));
+    return b.toString();
+  }
+
+  private static String warmup(LoadDriver.Usage u) {
+    return String.format(Locale.ROOT, "%.1f s %s", u.warmupSeconds(), u.warmupEnd());
+  }
+
+  private static String warmupPolicy(BenchmarkMain.Options o) {
+    LoadDriver.Warmup w = o.warmup();
+    if (w.isFixed()) {
+      return String.format(Locale.ROOT, "warm-up %.1f s discarded", w.min().toMillis() / 1000.0);
+    }
+    return String.format(Locale.ROOT, "warm-up discarded, in %.1f s slices until the subject's CPU per call differs"
+            + " by < %.0f %% between two slices (min %.1f s, max %.1f s)", w.slice().toMillis() / 1000.0,
+        w.tolerance() * 100, w.min().toMillis() / 1000.0, w.max().toMillis() / 1000.0);
   }
 
   static LoadDriver.Result find(List<BenchmarkMain.Row> rows, String scenario) {

@@ -1,15 +1,22 @@
 package io.bastion.bench;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
-/** The MCP client side of the benchmarks: sessions and the request bodies. */
+/**
+ * The MCP client side of the benchmarks: sessions (opened with the JDK client, off the measured
+ * path) and the load's requests, pre-rendered as HTTP/1.1 bytes so that building one costs a
+ * buffer copy and the id's digits.
+ */
 final class Mcp {
   private Mcp() {}
 
@@ -33,13 +40,13 @@ final class Mcp {
   /** As {@link #open(HttpClient, URI, Duration)}, presenting virtual key {@code key} (null: none). */
   static String open(HttpClient client, URI uri, Duration timeout, String key)
       throws IOException, InterruptedException {
-    HttpResponse<String> r = client.send(auth(LoadDriver.post(uri, initializeBody(0), timeout), key).build(),
+    HttpResponse<String> r = client.send(auth(post(uri, initializeBody(0), timeout), key).build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200 || !r.body().contains("\"result\"")) {
       throw new IOException("initialize at " + uri + " answered " + r.statusCode() + " " + LoadDriver.abbreviate(r.body()));
     }
     String sid = r.headers().firstValue("Mcp-Session-Id").orElse(null);
-    HttpRequest.Builder n = LoadDriver.post(uri,
+    HttpRequest.Builder n = post(uri,
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", timeout)
         .header("MCP-Protocol-Version", PROTOCOL);
     if (sid != null) {
@@ -59,26 +66,66 @@ final class Mcp {
 
   /** tools/call {@code tool} round-robin over {@code sessions}, presenting virtual key {@code key} (null: none). */
   static LoadDriver.Call toolsCall(URI uri, String tool, List<String> sessions, Duration timeout, String key) {
-    AtomicLong ids = new AtomicLong(1);
-    return i -> {
-      HttpRequest.Builder b = auth(LoadDriver.post(uri, callBody(ids.getAndIncrement(), tool), timeout), key)
-          .header("MCP-Protocol-Version", PROTOCOL);
-      String sid = sessions.get(i % sessions.size());
+    List<byte[]> heads = new ArrayList<>();
+    for (String sid : sessions) {
+      StringBuilder h = new StringBuilder("MCP-Protocol-Version: " + PROTOCOL + "\r\n");
       if (sid != null) {
-        b.header("Mcp-Session-Id", sid);
+        h.append("Mcp-Session-Id: ").append(sid).append("\r\n");
       }
-      return b.build();
-    };
+      if (key != null) {
+        h.append("Authorization: Bearer ").append(key).append("\r\n");
+      }
+      heads.add(head(uri, h.toString()));
+    }
+    String[] body = callBody(0, tool).split("\"id\":0", 2);
+    return rendered(uri, heads, ascii(body[0] + "\"id\":"), ascii(body[1]));
   }
 
   /** A new session per request: the cost of {@code initialize}. */
   static LoadDriver.Call initialize(URI uri, Duration timeout) {
+    String[] body = initializeBody(0).split("\"id\":0", 2);
+    return rendered(uri, List.of(head(uri, "")), ascii(body[0] + "\"id\":"), ascii(body[1]));
+  }
+
+  /**
+   * Request {@code i}: {@code heads[i % n]} (request line and headers up to {@code Content-Length: })
+   * then the length, a blank line and {@code bodyHead + id + bodyTail}; ids count from 1.
+   */
+  private static LoadDriver.Call rendered(URI uri, List<byte[]> heads, byte[] bodyHead, byte[] bodyTail) {
     return new LoadDriver.Call() {
       @Override
-      public HttpRequest request(int i) {
-        return LoadDriver.post(uri, initializeBody(i + 1), timeout).build();
+      public URI uri() {
+        return uri;
+      }
+
+      @Override
+      public ByteBuf render(int i, ByteBufAllocator alloc) {
+        byte[] id = Long.toString(i + 1L).getBytes(StandardCharsets.US_ASCII);
+        byte[] head = heads.get(i % heads.size());
+        int len = bodyHead.length + id.length + bodyTail.length;
+        byte[] cl = Integer.toString(len).getBytes(StandardCharsets.US_ASCII);
+        ByteBuf b = alloc.buffer(head.length + cl.length + 4 + len);
+        return b.writeBytes(head).writeBytes(cl).writeBytes(CRLF2).writeBytes(bodyHead).writeBytes(id)
+            .writeBytes(bodyTail);
       }
     };
+  }
+
+  private static final byte[] CRLF2 = ascii("\r\n\r\n");
+
+  /** Request line and the common headers, up to and including {@code Content-Length: }. */
+  private static byte[] head(URI uri, String extraHeaders) {
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    return ascii("POST " + path + " HTTP/1.1\r\n"
+        + "Host: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
+        + "Content-Type: application/json\r\n"
+        + "Accept: application/json, text/event-stream\r\n"
+        + extraHeaders
+        + "Content-Length: ");
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   /** Polls tools/call until it succeeds (the upstream's catalog may still be loading). */
@@ -92,7 +139,7 @@ final class Mcp {
     long deadline = System.nanoTime() + max.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
-      HttpRequest.Builder b = auth(LoadDriver.post(uri, callBody(1, tool), Duration.ofSeconds(10)), key)
+      HttpRequest.Builder b = auth(post(uri, callBody(1, tool), Duration.ofSeconds(10)), key)
           .header("MCP-Protocol-Version", PROTOCOL);
       if (sid != null) {
         b.header("Mcp-Session-Id", sid);
@@ -105,6 +152,14 @@ final class Mcp {
       Thread.sleep(200);
     }
     throw new IOException("tool " + tool + " at " + uri + " never answered; last: " + last);
+  }
+
+  /** A JSON POST with the MCP {@code Accept} header, for the JDK client. */
+  static HttpRequest.Builder post(URI uri, String body, Duration timeout) {
+    return HttpRequest.newBuilder(uri).timeout(timeout)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
   }
 
   /** Adds {@code Authorization: Bearer <key>} unless {@code key} is null. */

@@ -4,26 +4,46 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.buffer.ByteBufInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A fast MCP server of our own for the benchmarks: one tool, {@code echo}, answering after a
- * configurable latency with a configurable payload size. Streamable HTTP with JSON responses (JDK
- * {@code HttpServer} on 127.0.0.1), or stdio (newline-delimited JSON-RPC on stdin/stdout).
+ * configurable latency with a configurable payload size. Streamable HTTP with JSON responses
+ * (Netty on 127.0.0.1, {@code --threads} event loops, default 1, TCP_NODELAY), or stdio
+ * (newline-delimited JSON-RPC on stdin/stdout).
  *
  * <pre>
  * java -cp … io.bastion.bench.MockUpstream [--port N] [--latency-ms L] [--payload-bytes B] [--threads T]
@@ -36,35 +56,46 @@ public final class MockUpstream implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String PROTOCOL = "2025-06-18";
 
-  private final HttpServer server;
-  private final ExecutorService workers;
+  private final Channel server;
+  private final EventLoopGroup group;
   private final ScheduledExecutorService delays;
   private final long latencyMs;
   private final String payload;
 
-  private MockUpstream(HttpServer server, ExecutorService workers, long latencyMs, int payloadBytes) {
+  private MockUpstream(Channel server, EventLoopGroup group, long latencyMs, int payloadBytes, boolean stdio) {
     this.server = server;
-    this.workers = workers;
+    this.group = group;
     this.latencyMs = latencyMs;
     this.payload = "x".repeat(Math.max(0, payloadBytes));
-    this.delays = latencyMs > 0 ? Executors.newSingleThreadScheduledExecutor(daemon("mock-delay")) : null;
+    // HTTP mode delays on the connection's own event loop; stdio mode needs a timer thread
+    this.delays = stdio && latencyMs > 0 ? Executors.newSingleThreadScheduledExecutor(daemon("mock-delay")) : null;
   }
 
-  /** Starts an HTTP mock on 127.0.0.1 ({@code port} 0 picks a free one). */
+  /** Starts an HTTP mock on 127.0.0.1 ({@code port} 0 picks a free one) with {@code threads} event loops. */
   public static MockUpstream startHttp(int port, long latencyMs, int payloadBytes, int threads) throws IOException {
-    // Without TCP_NODELAY the JDK server's separate header and body writes meet delayed ACKs: +40 ms.
-    System.setProperty("sun.net.httpserver.nodelay", "true");
-    HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
-    ExecutorService pool = Executors.newFixedThreadPool(threads, daemon("mock-http"));
-    MockUpstream m = new MockUpstream(s, pool, latencyMs, payloadBytes);
-    s.createContext("/mcp", m::handle);
-    s.setExecutor(pool);
-    s.start();
-    return m;
+    EventLoopGroup group = LoadDriver.eventLoopGroup(threads, "mock-http");
+    MockUpstream[] self = new MockUpstream[1];
+    try {
+      Channel ch = new ServerBootstrap().group(group).channel(LoadDriver.serverChannelClass())
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel c) {
+              c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), self[0].handler);
+            }
+          })
+          .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).sync().channel();
+      self[0] = new MockUpstream(ch, group, latencyMs, payloadBytes, false);
+      return self[0];
+    } catch (Exception e) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw new IOException("mock upstream could not listen on port " + port, e);
+    }
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return ((InetSocketAddress) server.localAddress()).getPort();
   }
 
   public String url() {
@@ -73,59 +104,79 @@ public final class MockUpstream implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(0);
-    workers.shutdownNow();
+    if (server != null) {
+      server.close();
+    }
+    if (group != null) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
     if (delays != null) {
       delays.shutdownNow();
     }
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    String method = ex.getRequestMethod();
-    if (!"POST".equals(method)) {
-      // No GET stream; DELETE of a session is accepted and ignored.
-      ex.getResponseHeaders().add("Allow", "POST");
-      ex.sendResponseHeaders("DELETE".equals(method) ? 200 : 405, -1);
-      ex.close();
-      return;
+  private final ChannelHandler handler = new Handler();
+
+  /** One request at a time per connection (HTTP/1.1 keep-alive, no pipelining needed). */
+  @ChannelHandler.Sharable
+  private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      boolean keepAlive = HttpUtil.isKeepAlive(req);
+      if (!HttpMethod.POST.equals(req.method())) {
+        // No GET stream; DELETE of a session is accepted and ignored.
+        FullHttpResponse r = response(HttpMethod.DELETE.equals(req.method()) ? HttpResponseStatus.OK
+            : HttpResponseStatus.METHOD_NOT_ALLOWED, null);
+        r.headers().set(HttpHeaderNames.ALLOW, "POST");
+        send(ctx, r, keepAlive);
+        return;
+      }
+      JsonNode msg;
+      try {
+        msg = JSON.readTree((java.io.InputStream) new ByteBufInputStream(req.content()));
+      } catch (IOException e) {
+        send(ctx, response(HttpResponseStatus.BAD_REQUEST, error(null, -32700, "Parse error")), keepAlive);
+        return;
+      }
+      if (msg == null || !msg.has("method") || !msg.has("id")) {
+        // a notification or a response from the client
+        send(ctx, response(HttpResponseStatus.ACCEPTED, null), keepAlive);
+        return;
+      }
+      String m = msg.get("method").asText();
+      FullHttpResponse r = response(HttpResponseStatus.OK, answer(msg));
+      if ("initialize".equals(m)) {
+        r.headers().set("Mcp-Session-Id", UUID.randomUUID().toString());
+      }
+      if (latencyMs > 0 && "tools/call".equals(m)) {
+        ctx.executor().schedule(() -> send(ctx, r, keepAlive), latencyMs, TimeUnit.MILLISECONDS);
+      } else {
+        send(ctx, r, keepAlive);
+      }
     }
-    byte[] body = ex.getRequestBody().readAllBytes();
-    JsonNode msg;
-    try {
-      msg = JSON.readTree(body);
-    } catch (IOException e) {
-      send(ex, 400, error(null, -32700, "Parse error"));
-      return;
-    }
-    if (msg == null || !msg.has("method") || !msg.has("id")) {
-      // a notification or a response from the client
-      ex.sendResponseHeaders(202, -1);
-      ex.close();
-      return;
-    }
-    String m = msg.get("method").asText();
-    if ("initialize".equals(m)) {
-      ex.getResponseHeaders().add("Mcp-Session-Id", UUID.randomUUID().toString());
-    }
-    byte[] answer = answer(msg);
-    if (latencyMs > 0 && "tools/call".equals(m)) {
-      delays.schedule(() -> {
-        try {
-          send(ex, 200, answer);
-        } catch (IOException ignored) {
-          // client went away
-        }
-      }, latencyMs, TimeUnit.MILLISECONDS);
-    } else {
-      send(ex, 200, answer);
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
     }
   }
 
-  private static void send(HttpExchange ex, int status, byte[] body) throws IOException {
-    ex.getResponseHeaders().add("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, body.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(body);
+  private static FullHttpResponse response(HttpResponseStatus status, byte[] json) {
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+        json == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(json));
+    if (json != null) {
+      r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    }
+    HttpUtil.setContentLength(r, json == null ? 0 : json.length);
+    return r;
+  }
+
+  private static void send(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
+    if (keepAlive) {
+      ctx.writeAndFlush(r, ctx.voidPromise());
+    } else {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
   }
 
@@ -197,7 +248,7 @@ public final class MockUpstream implements AutoCloseable {
   static void runStdio(long latencyMs, int payloadBytes) throws IOException {
     PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false,
         StandardCharsets.UTF_8);
-    MockUpstream m = new MockUpstream(null, null, latencyMs, payloadBytes);
+    MockUpstream m = new MockUpstream(null, null, latencyMs, payloadBytes, true);
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
@@ -235,7 +286,7 @@ public final class MockUpstream implements AutoCloseable {
     int port = 0;
     long latency = 0;
     int payload = 64;
-    int threads = 4;
+    int threads = 1;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--stdio" -> stdio = true;

@@ -32,9 +32,12 @@ class SmokeTest {
       assertThat(row.skipped()).as(scenario + " skipped").isFalse();
       assertThat(row.result().errors()).as(scenario + " errors; first: " + row.result().firstError()).isZero();
       assertThat(row.result().ok()).as(scenario + " successful calls").isPositive();
+      // in-process: one CPU column for the whole JVM, sampled over the window (no value asserted)
+      assertThat(row.result().usage().cpu().cpuMicros()).as(scenario + " CPU columns").containsKey(ProcCpu.IN_PROCESS);
     }
     assertThat(out).exists();
     assertThat(report.markdown()).contains("| (1) direct → mock |").contains("| (3) Bastion → mock |")
-        .contains("Limited / unlimited: p50").contains("Max throughput on one key");
+        .contains("Limited / unlimited: p50").contains("Max throughput on one key")
+        .contains(ProcCpu.IN_PROCESS + " µs/call").contains("warm-up");
   }
 }
