@@ -208,9 +208,10 @@ class UpstreamServerTest {
   void requestsWaitWhileConnectingAndAreAnsweredOnceReady() {
     FakeUpstream up = new FakeUpstream().withTools("echo");
     Fixture f = new Fixture("stash", up);
+    // Published once the start is recorded (its event written): nothing else persists while connecting.
+    assertThat(f.awaitStatus(s -> true).state()).isEqualTo(UpstreamStatus.CONNECTING);
     var result = f.kit.runCommand(f.call(IntNode.valueOf(1), "echo", "{\"y\":2}"));
     assertThat(result.hasNoEvents()).isTrue();
-    assertThat(f.awaitStatus(s -> true).state()).isEqualTo(UpstreamStatus.CONNECTING);
     up.started.complete(null);
     RequestStream.Final answer = f.client.expectMessageClass(RequestStream.Final.class);
     assertThat(answer.fault()).isNull();
@@ -267,7 +268,7 @@ class UpstreamServerTest {
   }
 
   @Test
-  void recoversTheCatalogFromEventsAndTakesSnapshots() {
+  void recoversTheCatalogFromEventsAndTakesSnapshots() throws InterruptedException {
     Fixture f = new Fixture("recover");
     f.awaitStatus(s -> true); // its first start is recorded before the journal is replaced
     UpstreamCatalog listed = new UpstreamCatalog("recover", "recover",
@@ -284,7 +285,7 @@ class UpstreamServerTest {
     var snapshots = f.kit.snapshotTestKit().orElseThrow();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (snapshots.persistedInStorage("UpstreamServer|recover").isEmpty() && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
+      Thread.sleep(10);
     }
     var stored = snapshots.persistedInStorage("UpstreamServer|recover");
     assertThat(stored).hasSize(1);
