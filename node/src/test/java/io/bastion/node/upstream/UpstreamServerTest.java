@@ -25,7 +25,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.Cluster;
@@ -269,19 +268,23 @@ class UpstreamServerTest {
 
   @Test
   void recoversTheCatalogFromEventsAndTakesSnapshots() throws InterruptedException {
-    Fixture f = new Fixture("recover");
-    f.awaitStatus(s -> true); // its first start is recorded before the journal is replaced
-    UpstreamCatalog listed = new UpstreamCatalog("recover", "recover",
-        List.of(json("{\"name\":\"a\"}"), json("{\"name\":\"b\"}")), List.of(), List.of(), List.of());
-    // 19 events in the journal, then a restart: its incarnation writes the 20th, and a snapshot.
-    f.kit.initialize(IntStream.range(0, 19)
-        .mapToObj(i -> new UpstreamServer.CatalogListed(i < 18 ? UpstreamCatalog.empty("recover", "recover") : listed, i))
-        .toArray());
-    assertThat(toolNames(f.kit.getState().catalog())).containsExactly("a", "b");
-    // A connecting entity publishes the recovered catalog at once.
-    UpstreamStatus published = f.awaitStatus(s -> s.incarnation() >= 20);
-    assertThat(toolNames(published.catalog())).containsExactly("a", "b");
-    assertThat(published.incarnation()).isEqualTo(20);
+    // The first connection lists a and b; later ones never start, so every restart writes exactly
+    // one event (its incarnation, with the recovered catalog). Each restart waits for the previous
+    // start to be recorded: the journal is written only by the entity itself, one start at a time.
+    // (EventSourcedBehaviorTestKit.initialize is not used: it restarts the entity in between,
+    // whose incarnation event would race with the events it seeds.)
+    Fixture f = new Fixture("recover", started("a", "b"));
+    f.awaitStatus(s -> s.ready() && s.catalog().tools().size() == 2);
+    assertThat(f.events()).hasSize(2);
+    for (long incarnation = 3; incarnation <= 20; incarnation++) {
+      var restarted = f.kit.restart();
+      assertThat(toolNames(restarted.state().catalog())).containsExactly("a", "b");
+      long expected = incarnation;
+      UpstreamStatus published = f.awaitStatus(s -> s.incarnation() == expected);
+      // A connecting entity publishes the recovered catalog at once.
+      assertThat(published.state()).isEqualTo(UpstreamStatus.CONNECTING);
+      assertThat(toolNames(published.catalog())).containsExactly("a", "b");
+    }
     var snapshots = f.kit.snapshotTestKit().orElseThrow();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (snapshots.persistedInStorage("UpstreamServer|recover").isEmpty() && System.nanoTime() < deadline) {
@@ -291,6 +294,8 @@ class UpstreamServerTest {
     assertThat(stored).hasSize(1);
     assertThat(stored.get(0).first().sequenceNr()).isEqualTo(20);
     assertThat(toolNames(((UpstreamServer.State) stored.get(0).second()).catalog())).containsExactly("a", "b");
+    // Recovery from the snapshot: the next start is the 21st.
     assertThat(toolNames(f.kit.restart().state().catalog())).containsExactly("a", "b");
+    assertThat(f.awaitStatus(s -> s.incarnation() == 21).catalog().tools()).hasSize(2);
   }
 }
