@@ -11,7 +11,6 @@ import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.SessionEntity;
-import io.bastion.node.upstream.CatalogEvent;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.node.upstream.UpstreamStatus;
 import io.bastion.node.testkit.McpHttp;
@@ -78,7 +77,7 @@ class ClusterSerializationTest {
         UpstreamServer.Wakeup.INSTANCE,
         UpstreamServer.Stop.INSTANCE,
         new UpstreamServer.State(catalog),
-        new CatalogEvent(catalog, 42L),
+        new UpstreamServer.CatalogListed(catalog, 42L),
         new SessionEntity.Open("2025-11-25", null, null, null, infos),
         new SessionEntity.Open("2025-11-25", McpHttp.json("{\"name\":\"c\"}"), McpHttp.json("{\"sampling\":{}}"), "key", infos),
         new SessionEntity.Validate(infos),

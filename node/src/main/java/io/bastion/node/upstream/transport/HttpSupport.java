@@ -1,16 +1,18 @@
 package io.bastion.node.upstream.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.bastion.config.ServerConfig;
 import io.bastion.config.Urls;
+import io.bastion.node.call.Failures;
+import io.bastion.protocol.Json;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -21,6 +23,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -33,15 +36,29 @@ import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 import org.apache.pekko.http.javadsl.unmarshalling.sse.EventStreamUnmarshalling;
 import org.apache.pekko.http.scaladsl.settings.ServerSentEventSettings;
+import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 
-/** INTERNAL API: what the two HTTP transports share (client settings, headers, errors, JSON). */
+/**
+ * INTERNAL API: what the two HTTP transports share (client settings, headers, errors, JSON).
+ *
+ * <p>Every request of one transport goes through one materialized pool flow: a bounded queue of
+ * (request, promise) pairs into {@code Http.superPool} with this transport's pool settings, whose
+ * responses complete the promises. The flow lives as long as the transport ({@link #shutdown} on
+ * close lets requests already queued finish). Compared with {@code Http.singleRequest} per call,
+ * no per-request pool lookup and no Scala future wrapper; the promise is completed on the pool
+ * flow's thread, so its continuations run inline there, as with {@code Stages.direct} before.
+ */
 final class HttpSupport {
 
-  static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Requests queued for the pool at most, like the pool's own {@code max-open-requests}. */
+  static final int MAX_QUEUED_REQUESTS = 256;
 
   /** Largest SSE event / line accepted from an upstream (tool results can be big). */
   static final int MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024;
@@ -59,6 +76,8 @@ final class HttpSupport {
   final ServerSentEventSettings sse;
   final List<HttpHeader> staticHeaders;
   private final Logger log;
+  private final BoundedSourceQueue<Pair<HttpRequest, CompletableFuture<HttpResponse>>> queue;
+  private final AtomicBoolean shutdown = new AtomicBoolean();
 
   HttpSupport(ActorSystem<?> system, ServerConfig config, Logger log) {
     if (config.url() == null) {
@@ -102,15 +121,39 @@ final class HttpSupport {
       }
     }
     this.staticHeaders = List.copyOf(headers);
+    this.queue = Source.<Pair<HttpRequest, CompletableFuture<HttpResponse>>>queue(MAX_QUEUED_REQUESTS)
+        .via(http.<CompletableFuture<HttpResponse>>superPool(pool, http.defaultClientHttpsContext(),
+            system.classicSystem().log()))
+        .to(Sink.foreach(answered -> {
+          if (answered.first().isSuccess()) {
+            answered.second().complete(answered.first().get());
+          } else {
+            answered.second().completeExceptionally(answered.first().failed().get());
+          }
+        }))
+        .run(mat);
   }
 
+  /** Sends {@code request} through this transport's pool; fails with a message that names the target without secrets. */
   CompletionStage<HttpResponse> request(HttpRequest request) {
     URI target = URI.create(request.getUri().toString());
-    return io.bastion.node.Stages.direct(
-            http.singleRequest(request, http.defaultClientHttpsContext(), pool, system.classicSystem().log()))
-        .exceptionally(e -> {
-          throw new CompletionException(describeConnectFailure(unwrap(e), target));
-        });
+    CompletableFuture<HttpResponse> promise = new CompletableFuture<>();
+    QueueOfferResult offered = queue.offer(Pair.create(request, promise));
+    if (offered != QueueOfferResult.enqueued()) {
+      promise.completeExceptionally(offered == QueueOfferResult.dropped()
+          ? new IOException("more than " + MAX_QUEUED_REQUESTS + " requests waiting for upstream " + config.name())
+          : new IllegalStateException("transport to [" + config.name() + "] is closed"));
+    }
+    return promise.exceptionally(e -> {
+      throw new CompletionException(describeConnectFailure(Failures.root(e), target));
+    });
+  }
+
+  /** No more requests: those already queued still complete, then the pool flow stops. Idempotent. */
+  void shutdown() {
+    if (shutdown.compareAndSet(false, true)) {
+      queue.complete();
+    }
   }
 
   /** The message names the target without its secrets (it ends up in logs and lastError). */
@@ -122,13 +165,6 @@ final class HttpSupport {
       }
     }
     return new IOException("cannot reach " + Urls.redact(target) + ": " + msg, e);
-  }
-
-  static Throwable unwrap(Throwable e) {
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
   }
 
   static boolean isEventStream(HttpResponse response) {
@@ -166,11 +202,31 @@ final class HttpSupport {
         .thenAccept(strict -> deliverBody(strict, sink));
   }
 
+  /** Parses the body once, from its bytes (no String copy; decoded only for a warning). */
   private void deliverBody(HttpEntity.Strict strict, Consumer<ObjectNode> sink) {
-    String body = strict.getData().decodeString(StandardCharsets.UTF_8);
-    if (!body.isBlank()) {
-      parseAndDeliver(body, sink);
+    ByteString data = strict.getData();
+    if (isBlank(data)) {
+      return;
     }
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(data.toArrayUnsafe());
+    } catch (IOException e) {
+      log.warn("Upstream [{}] sent a non-JSON message (ignored): {}", config.name(),
+          excerpt(data.decodeString(StandardCharsets.UTF_8)));
+      return;
+    }
+    deliver(node, sink, () -> data.decodeString(StandardCharsets.UTF_8));
+  }
+
+  private static boolean isBlank(ByteString data) {
+    for (int i = 0; i < data.size(); i++) {
+      byte b = data.apply(i);
+      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The SSE events of a streaming entity (parsed by Pekko HTTP's EventStreamUnmarshalling). */
@@ -186,11 +242,16 @@ final class HttpSupport {
   void parseAndDeliver(String json, Consumer<ObjectNode> sink) {
     JsonNode node;
     try {
-      node = MAPPER.readTree(json);
+      node = Json.MAPPER.readTree(json);
     } catch (IOException e) {
       log.warn("Upstream [{}] sent a non-JSON message (ignored): {}", config.name(), excerpt(json));
       return;
     }
+    deliver(node, sink, () -> json);
+  }
+
+  /** Hands a parsed message (or each object of a batch) to {@code sink}. */
+  private void deliver(JsonNode node, Consumer<ObjectNode> sink, java.util.function.Supplier<String> text) {
     if (node instanceof ObjectNode obj) {
       safely(sink, obj);
     } else if (node != null && node.isArray()) {
@@ -200,7 +261,7 @@ final class HttpSupport {
         }
       }
     } else {
-      log.warn("Upstream [{}] sent a non-object JSON message (ignored): {}", config.name(), excerpt(json));
+      log.warn("Upstream [{}] sent a non-object JSON message (ignored): {}", config.name(), excerpt(text.get()));
     }
   }
 
@@ -214,7 +275,7 @@ final class HttpSupport {
 
   byte[] toJson(ObjectNode message) {
     try {
-      return MAPPER.writeValueAsBytes(message);
+      return Json.MAPPER.writeValueAsBytes(message);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot serialize message", e);
     }

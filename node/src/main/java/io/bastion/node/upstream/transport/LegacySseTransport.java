@@ -3,6 +3,7 @@ package io.bastion.node.upstream.transport;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
 import io.bastion.config.Urls;
+import io.bastion.node.call.Failures;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -76,10 +77,10 @@ public final class LegacySseTransport implements UpstreamTransport {
     http.request(HttpRequest.GET(config.url().toString()).addHeaders(headers))
         .whenComplete((response, err) -> {
           if (err != null) {
-            fail(HttpSupport.unwrap(err));
+            fail(Failures.root(err));
           } else if (!response.status().isSuccess()) {
             http.failWithStatus(response, "GET " + Urls.redact(config.url()))
-                .whenComplete((x, statusErr) -> fail(HttpSupport.unwrap(statusErr)));
+                .whenComplete((x, statusErr) -> fail(Failures.root(statusErr)));
           } else if (!HttpSupport.isEventStream(response)) {
             response.discardEntityBytes(http.mat);
             fail(new IOException("GET " + Urls.redact(config.url()) + " answered " + response.entity().getContentType()
@@ -119,7 +120,7 @@ public final class LegacySseTransport implements UpstreamTransport {
             signalClosed(null);
           } else {
             signalClosed(new IOException("SSE stream from " + Urls.redact(config.url()) + " ended"
-                + (err == null ? "" : ": " + HttpSupport.unwrap(err)), err));
+                + (err == null ? "" : ": " + Failures.root(err)), err));
           }
         });
   }
@@ -191,6 +192,7 @@ public final class LegacySseTransport implements UpstreamTransport {
         streamDone.complete(null);
       }
     }
+    http.shutdown();
     return streamDone.copy();
   }
 

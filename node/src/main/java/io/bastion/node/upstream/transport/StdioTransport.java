@@ -2,9 +2,9 @@ package io.bastion.node.upstream.transport;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
+import io.bastion.protocol.Json;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -29,8 +29,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,9 +50,6 @@ public final class StdioTransport implements UpstreamTransport {
   public static final Duration DEFAULT_STARTUP_WINDOW = Duration.ofMillis(300);
 
   private static final Logger log = LoggerFactory.getLogger(StdioTransport.class);
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final Pattern CANNOT_RUN =
-      Pattern.compile("Cannot run program \"([^\"]*)\".*error=(\\d+).*", Pattern.DOTALL);
   private static final int STDERR_TAIL_LINES = 20;
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
@@ -125,7 +120,7 @@ public final class StdioTransport implements UpstreamTransport {
     try {
       p = pb.start();
     } catch (IOException e) {
-      return failStart(new IOException(describeStartFailure(command.get(0), e), e));
+      return failStart(new IOException(ProcessTree.describeStartFailure(command.get(0), e), e));
     }
     process = p;
     stdin = p.getOutputStream();
@@ -152,22 +147,6 @@ public final class StdioTransport implements UpstreamTransport {
     return startFuture;
   }
 
-  static String describeStartFailure(String program, IOException e) {
-    String msg = String.valueOf(e.getMessage());
-    Matcher m = CANNOT_RUN.matcher(msg);
-    if (m.matches()) {
-      switch (m.group(2)) {
-        case "2":
-          return "command not found: " + m.group(1);
-        case "13":
-          return "command not executable (permission denied): " + m.group(1);
-        default:
-          return "cannot run " + m.group(1) + ": " + msg;
-      }
-    }
-    return "cannot run " + program + ": " + msg;
-  }
-
   @Override
   public CompletionStage<Void> send(ObjectNode message) {
     ExecutorService w = writer;
@@ -180,7 +159,7 @@ public final class StdioTransport implements UpstreamTransport {
     }
     byte[] line;
     try {
-      byte[] json = MAPPER.writeValueAsBytes(message);
+      byte[] json = Json.MAPPER.writeValueAsBytes(message);
       line = new byte[json.length + 1];
       System.arraycopy(json, 0, line, 0, json.length);
       line[json.length] = '\n';
@@ -219,15 +198,9 @@ public final class StdioTransport implements UpstreamTransport {
   private void shutdown(Process p) {
     try {
       Set<ProcessHandle> family = new LinkedHashSet<>();
-      collectDescendants(p, family);
+      ProcessTree.collectDescendants(p, family);
       ExecutorService w = writer;
-      Runnable closeStdin = () -> {
-        try {
-          stdin.close();
-        } catch (IOException ignored) {
-          // the child may already be gone
-        }
-      };
+      Runnable closeStdin = this::closeStdin;
       Future<?> closedStdin;
       try {
         closedStdin = w.submit(closeStdin);
@@ -241,7 +214,7 @@ public final class StdioTransport implements UpstreamTransport {
       if (!closedStdin.isDone()) {
         w.shutdownNow(); // writer stuck on a full pipe: the signal below will unblock it
       }
-      collectDescendants(p, family);
+      ProcessTree.collectDescendants(p, family);
       // Signal descendants before the parent: while the parent lives it reaps them, so none is
       // left as a zombie waiting for init.
       family.forEach(ProcessHandle::destroy);
@@ -251,12 +224,12 @@ public final class StdioTransport implements UpstreamTransport {
       }
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
       exited = p.waitFor(graceMs, TimeUnit.MILLISECONDS);
-      awaitAll(family, deadline);
-      collectDescendants(p, family);
+      ProcessTree.awaitAll(family, deadline);
+      ProcessTree.collectDescendants(p, family);
       if (!exited || family.stream().anyMatch(ProcessHandle::isAlive)) {
         log.warn("Upstream [{}] ignored SIGTERM for {} ms: SIGKILL", config.name(), graceMs);
         family.forEach(ProcessHandle::destroyForcibly);
-        awaitAll(family, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs));
+        ProcessTree.awaitAll(family, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs));
         p.destroyForcibly();
         p.waitFor(graceMs, TimeUnit.MILLISECONDS);
       }
@@ -276,25 +249,11 @@ public final class StdioTransport implements UpstreamTransport {
     }
   }
 
-  private static void awaitAll(Set<ProcessHandle> handles, long deadlineNanos) throws InterruptedException {
-    for (ProcessHandle h : handles) {
-      long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) {
-        return;
-      }
-      try {
-        h.onExit().get(left, TimeUnit.NANOSECONDS);
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        return;
-      }
-    }
-  }
-
-  private static void collectDescendants(Process p, Set<ProcessHandle> into) {
+  private void closeStdin() {
     try {
-      p.descendants().forEach(into::add);
-    } catch (RuntimeException ignored) {
-      // process already gone
+      stdin.close();
+    } catch (IOException ignored) {
+      // the child may already be gone
     }
   }
 
@@ -315,21 +274,19 @@ public final class StdioTransport implements UpstreamTransport {
   private void handleLine(String line) {
     JsonNode node;
     try {
-      node = MAPPER.readTree(line);
+      node = Json.MAPPER.readTree(line);
     } catch (JsonProcessingException e) {
       log.warn("Upstream [{}] wrote a non-JSON line on stdout (ignored): {}", config.name(), excerpt(line));
       return;
     }
-    if (node instanceof ObjectNode obj) {
-      deliver(obj);
-    } else if (node != null && node.isArray()) {
-      for (JsonNode element : node) {
-        if (element instanceof ObjectNode obj) {
-          deliver(obj);
-        }
-      }
-    } else {
+    if (node == null || !(node.isObject() || node.isArray())) {
       log.warn("Upstream [{}] wrote a non-object JSON line on stdout (ignored): {}", config.name(), excerpt(line));
+      return;
+    }
+    for (JsonNode message : node.isArray() ? node : List.of(node)) {
+      if (message instanceof ObjectNode obj) {
+        deliver(obj);
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
 import io.bastion.config.Urls;
+import io.bastion.node.call.Failures;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -198,7 +199,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
     if (err != null) {
       killSwitch.shutdown();
       signalClosed(new java.io.IOException("the response stream of request " + requestId
-          + " broke and could not be resumed: " + String.valueOf(HttpSupport.unwrap(err).getMessage()), err));
+          + " broke and could not be resumed: " + String.valueOf(Failures.root(err).getMessage()), err));
       return;
     }
     ObjectNode error = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
@@ -387,6 +388,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
           });
     }
     deleted.whenComplete((ok, err) -> {
+      http.shutdown();
       signalClosed(null);
       mine.complete(null);
     });

@@ -24,9 +24,12 @@
  *       HTTP's {@code EventStreamUnmarshalling} (events up to 64 MiB) and consume them as streams,
  *       never buffering a stream whole. Events of type {@code message} (or untyped) carry JSON-RPC;
  *       empty priming events are skipped.
- *   <li><b>HTTP client.</b> Pekko HTTP {@code singleRequest} on a pool with idle timeouts off (the
- *       GET stream and long tool calls may be silent for long) and 32 connections per host; the
- *       owner enforces request timeouts. Every SSE stream passes one {@code SharedKillSwitch}, so
+ *   <li><b>HTTP client.</b> One Pekko HTTP {@code superPool} flow per transport, fed by a bounded
+ *       queue of (request, promise) pairs (256, like the pool's {@code max-open-requests}; beyond
+ *       that a request fails at once), on a pool whose idle timeout is the longest request plus a
+ *       margin (the GET stream and long tool calls may be silent for long) and 32 connections per
+ *       host; the owner enforces request timeouts. Bodies are parsed once, from their bytes, with
+ *       the one mapper {@code io.bastion.protocol.Json.MAPPER}. Every SSE stream passes one {@code SharedKillSwitch}, so
  *       {@code close()} cancels all of them. Connection failures read "connection refused: url".
  *   <li><b>Streamable HTTP sessions.</b> The {@code Mcp-Session-Id} of the {@code initialize}
  *       response is echoed on every later request; {@code protocolVersion(v)} (called by the owner

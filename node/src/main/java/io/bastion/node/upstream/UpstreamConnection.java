@@ -1,0 +1,339 @@
+package io.bastion.node.upstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.config.ServerConfig;
+import io.bastion.config.Urls;
+import io.bastion.node.Version;
+import io.bastion.node.call.Failures;
+import io.bastion.node.upstream.UpstreamServer.Event;
+import io.bastion.node.upstream.UpstreamServer.State;
+import io.bastion.node.upstream.transport.UpstreamTransport;
+import io.bastion.protocol.ErrorCodes;
+import io.bastion.protocol.Json;
+import io.bastion.protocol.JsonRpc;
+import io.bastion.protocol.Methods;
+import io.bastion.protocol.ProtocolVersions;
+import io.bastion.protocol.UpstreamCatalog;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+
+/**
+ * The connection of one {@link UpstreamServer} and the handlers of its lifecycle: transport start,
+ * MCP handshake, catalog discovery ({@link CatalogDiscovery}), the health loop (ping every
+ * interval) and reconnects paced by {@link Backoff}.
+ *
+ * <p>Runtime state only, owned by the entity and used on its thread. Every transport gets a new
+ * {@code generation}; messages of an older one are ignored.
+ *
+ * <p>States: {@code connecting} (an attempt is in progress; calls are stashed), {@code ready},
+ * {@code backing-off} (it was ready, then failed) and {@code failed} (the attempt itself failed).
+ */
+final class UpstreamConnection {
+
+  private final UpstreamServer entity;
+  private final ServerConfig config;
+  private final TimerScheduler<UpstreamServer.Command> timers;
+  private final UpstreamServer.TransportFactory transports;
+  private final Backoff backoff;
+
+  private UpstreamTransport transport;
+  private int generation;
+  private String status = UpstreamStatus.CONNECTING;
+  private String lastError;
+  private JsonNode serverInfo;
+  private JsonNode capabilities;
+  private boolean pingOutstanding;
+  /** The listing in progress, or null. */
+  private CatalogDiscovery discovery;
+  /** A list_changed arrived during a listing: list again once it is done. */
+  private boolean refreshAgain;
+
+  UpstreamConnection(UpstreamServer entity, TimerScheduler<UpstreamServer.Command> timers,
+      UpstreamServer.TransportFactory transports) {
+    this.entity = entity;
+    this.config = entity.config;
+    this.timers = timers;
+    this.transports = transports;
+    this.backoff = new Backoff(config.backoffMin(), config.backoffMax());
+  }
+
+  String status() {
+    return status;
+  }
+
+  String lastError() {
+    return lastError;
+  }
+
+  JsonNode serverInfo() {
+    return serverInfo;
+  }
+
+  JsonNode capabilities() {
+    return capabilities;
+  }
+
+  Backoff backoff() {
+    return backoff;
+  }
+
+  int generation() {
+    return generation;
+  }
+
+  /** The transport, or null while there is none. */
+  UpstreamTransport transport() {
+    return transport;
+  }
+
+  boolean connecting() {
+    return UpstreamStatus.CONNECTING.equals(status);
+  }
+
+  boolean ready() {
+    return UpstreamStatus.READY.equals(status);
+  }
+
+  /** Ready, with a transport: requests can be sent. */
+  boolean usable() {
+    return ready() && transport != null;
+  }
+
+  private EffectFactories<Event, State> effect() {
+    return entity.effects();
+  }
+
+  /** The first connection of this incarnation, and the health loop. */
+  void start(State s) {
+    entity.publish(s);
+    connect(s);
+    timers.startTimerWithFixedDelay(UpstreamServer.HealthTick.INSTANCE, config.healthInterval());
+  }
+
+  private void connect(State s) {
+    generation++;
+    status = UpstreamStatus.CONNECTING;
+    entity.publish(s);
+    int gen = generation;
+    ActorRef<UpstreamServer.Command> self = entity.ctx.getSelf();
+    try {
+      transport = transports.apply(entity.ctx.getSystem(), config);
+      transport.start(new UpstreamTransport.Listener() {
+        @Override
+        public void onMessage(ObjectNode message, JsonNode relatedRequestId) {
+          self.tell(new UpstreamServer.Inbound(gen, message, relatedRequestId));
+        }
+
+        @Override
+        public void onClosed(Throwable cause) {
+          self.tell(new UpstreamServer.TransportClosed(gen, cause));
+        }
+      }).whenComplete((ok, err) -> self.tell(err == null
+          ? new UpstreamServer.Started(gen) : new UpstreamServer.StartFailed(gen, err)));
+    } catch (RuntimeException e) {
+      self.tell(new UpstreamServer.StartFailed(gen, e));
+    }
+  }
+
+  Effect<Event, State> onStarted(State s, UpstreamServer.Started started) {
+    if (started.generation() != generation) {
+      return effect().none();
+    }
+    ObjectNode params = Json.object().put("protocolVersion", ProtocolVersions.LATEST);
+    // Advertise only what Bastion can honour by forwarding to its clients; a session whose client
+    // lacks the capability gets the request refused by its session.
+    ObjectNode caps = params.putObject("capabilities");
+    caps.putObject("roots").put("listChanged", true);
+    caps.putObject("sampling");
+    caps.putObject("elicitation");
+    params.putObject("clientInfo").put("name", "bastion").put("version", Version.VERSION);
+    entity.traffic.sendInternal(Methods.INITIALIZE, params, config.requestTimeout(), this::onInitializeAnswer);
+    return effect().none();
+  }
+
+  private Effect<Event, State> onInitializeAnswer(State s, ObjectNode answer) {
+    if (answer.has("error")) {
+      return lost(s, "initialize failed: " + errorText(answer), false);
+    }
+    JsonNode result = answer.path("result");
+    String version = result.path("protocolVersion").asText(null);
+    if (!ProtocolVersions.isSupported(version)) {
+      return lost(s, "upstream answered initialize with unsupported protocol version " + version, false);
+    }
+    serverInfo = result.get("serverInfo");
+    capabilities = result.get("capabilities");
+    transport.protocolVersion(version);
+    transport.send(JsonRpc.notification(Methods.NOTIFICATION_INITIALIZED, null));
+    entity.traffic.resubscribe();
+    return discover(s, true);
+  }
+
+  Effect<Event, State> onStartFailed(State s, UpstreamServer.StartFailed f) {
+    if (f.generation() != generation) {
+      return effect().none();
+    }
+    return lost(s, describe(f.cause()), false);
+  }
+
+  Effect<Event, State> onTransportClosed(State s, UpstreamServer.TransportClosed c) {
+    if (c.generation() != generation) {
+      return effect().none();
+    }
+    String why = c.cause() == null ? "connection closed" : describe(c.cause());
+    return lost(s, "upstream disconnected: " + why, ready());
+  }
+
+  /**
+   * The connection is unusable: fail everything in flight, publish the state and schedule the
+   * next attempt with capped exponential backoff and jitter. Stashed calls are released and now
+   * fail fast.
+   */
+  Effect<Event, State> lost(State s, String reason, boolean wasReady) {
+    reason = Urls.scrub(reason, config.url());
+    close(reason);
+    generation++;
+    lastError = reason;
+    status = wasReady ? UpstreamStatus.BACKING_OFF : UpstreamStatus.FAILED;
+    long delay = backoff.failed();
+    entity.ctx.getLog().warn("Upstream [{}] {}; retrying in [{}] ms (attempt [{}])",
+        config.name(), reason, delay, backoff.attempts());
+    entity.traffic.failAll("upstream " + config.name() + " is unavailable: " + reason);
+    entity.publish(s);
+    timers.startSingleTimer("reconnect", new UpstreamServer.Reconnect(generation), Duration.ofMillis(delay));
+    return effect().unstashAll();
+  }
+
+  Effect<Event, State> onReconnect(State s, UpstreamServer.Reconnect r) {
+    if (r.generation() == generation && !ready()) {
+      connect(s);
+    }
+    return effect().none();
+  }
+
+  /** Closes the transport, if any (in the background; a failure is only logged). */
+  void close(String reason) {
+    if (transport != null) {
+      UpstreamTransport t = transport;
+      transport = null;
+      pingOutstanding = false;
+      discovery = null;
+      t.close().whenComplete((ok, err) -> {
+        if (err != null) {
+          entity.ctx.getSystem().log().debug("closing upstream [{}] ({}) failed: {}", config.name(), reason,
+              err.toString());
+        }
+      });
+    }
+  }
+
+  Effect<Event, State> onHealthTick(State s, UpstreamServer.HealthTick t) {
+    if (ready() && !pingOutstanding) {
+      pingOutstanding = true;
+      entity.traffic.sendInternal(Methods.PING, null, config.pingTimeout(), (st, answer) -> {
+        pingOutstanding = false;
+        if (answer.has("error") && answer.path("error").path("code").asInt() != ErrorCodes.METHOD_NOT_FOUND) {
+          return lost(st, "health ping failed: " + errorText(answer), true);
+        }
+        return effect().none();
+      });
+    }
+    return effect().none();
+  }
+
+  /** A message of the upstream: a catalog change is handled here, everything else by the traffic. */
+  Effect<Event, State> onInbound(State s, UpstreamServer.Inbound in) {
+    if (in.generation() != generation) {
+      return effect().none();
+    }
+    ObjectNode msg = in.message();
+    JsonNode method = msg.get("method");
+    if (method != null && msg.has("id")) {
+      entity.traffic.serverRequest(msg, method.asText(), in.related());
+      return effect().none();
+    }
+    if (method != null) {
+      switch (method.asText()) {
+        case Methods.NOTIFICATION_TOOLS_LIST_CHANGED, Methods.NOTIFICATION_PROMPTS_LIST_CHANGED,
+            Methods.NOTIFICATION_RESOURCES_LIST_CHANGED -> refresh(s);
+        default -> entity.traffic.notification(msg, method.asText(), in.related());
+      }
+      return effect().none();
+    }
+    return entity.traffic.response(s, msg);
+  }
+
+  // ---------------------------------------------------------------- catalog discovery
+
+  /** Lists everything the upstream declares, then persists the catalog if it changed. */
+  private Effect<Event, State> discover(State s, boolean initial) {
+    discovery = new CatalogDiscovery(config.name(), config.toolPrefix(), capabilities, initial);
+    return listNext(s, discovery);
+  }
+
+  private Effect<Event, State> listNext(State s, CatalogDiscovery d) {
+    CatalogDiscovery.Request next = d.next();
+    if (next == null) {
+      return listed(s, d.catalog(), d.initial());
+    }
+    entity.traffic.sendInternal(next.method(), next.params(), config.requestTimeout(), (st, answer) -> {
+      String failure = d.accept(answer);
+      return failure != null ? lost(st, failure, ready()) : listNext(st, d);
+    });
+    return effect().none();
+  }
+
+  private Effect<Event, State> listed(State s, UpstreamCatalog listed, boolean initial) {
+    discovery = null;
+    boolean wasReady = ready();
+    if (initial) {
+      status = UpstreamStatus.READY;
+      backoff.reset();
+      lastError = null;
+      entity.ctx.getLog().info("Upstream [{}] ready: [{}] tools, [{}] resources, [{}] prompts",
+          config.name(), listed.tools().size(), listed.resources().size(), listed.prompts().size());
+    }
+    Effect<Event, State> effect;
+    if (!listed.equals(entity.currentCatalog(s))) {
+      effect = effect().persist(new UpstreamServer.CatalogListed(listed, System.currentTimeMillis()))
+          .thenRun(entity::publish)
+          .thenUnstashAll();
+    } else {
+      entity.publish(s);
+      effect = effect().unstashAll();
+    }
+    if (refreshAgain && !initial) {
+      refreshAgain = false;
+      discover(s, false);
+    } else if (!wasReady && !initial) {
+      entity.publish(s);
+    }
+    return effect;
+  }
+
+  private void refresh(State s) {
+    if (!ready()) {
+      return;
+    }
+    if (discovery != null) {
+      refreshAgain = true;
+    } else {
+      discover(s, false);
+    }
+  }
+
+  static String errorText(ObjectNode answer) {
+    JsonNode e = answer.path("error");
+    return e.path("message").asText("error") + " (" + e.path("code").asInt() + ")";
+  }
+
+  /** The root cause's message, without secrets of the upstream's URL. */
+  String describe(Throwable t) {
+    Throwable root = Failures.root(t);
+    return Urls.scrub(root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage(),
+        config.url());
+  }
+}
