@@ -12,6 +12,8 @@ import io.bastion.node.http.ToolCallObserver;
 import io.bastion.node.metrics.Metrics;
 import io.bastion.node.session.RequestStream;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.persistence.audit.AuditLog;
+import io.bastion.persistence.audit.AuditRecord;
 import io.bastion.protocol.ErrorCodes;
 import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;

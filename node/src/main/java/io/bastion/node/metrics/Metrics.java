@@ -2,7 +2,7 @@ package io.bastion.node.metrics;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.bastion.node.governance.AuditRecord;
+import io.bastion.persistence.audit.AuditRecord;
 import io.bastion.protocol.Methods;
 import java.time.Duration;
 import java.util.Set;

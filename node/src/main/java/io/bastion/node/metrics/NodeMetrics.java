@@ -1,9 +1,9 @@
 package io.bastion.node.metrics;
 
-import io.bastion.node.governance.AuditLog;
 import io.bastion.node.http.StreamRegistry;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamStatus;
+import io.bastion.persistence.audit.AuditLog;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

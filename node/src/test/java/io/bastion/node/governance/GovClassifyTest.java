@@ -3,6 +3,7 @@ package io.bastion.node.governance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.persistence.audit.AuditRecord;
 import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
 import org.junit.jupiter.api.Test;
