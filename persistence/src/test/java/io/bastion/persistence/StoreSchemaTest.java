@@ -97,6 +97,23 @@ class StoreSchemaTest {
   }
 
   @Test
+  void anOlderNodeStillStartsOnAStoreANewerOneMigrated() throws Exception {
+    StoreDatabase db = TestStores.h2(dir);
+    StoreSchema.migrate(db);
+    // What a newer release would leave behind: a V4 this code does not know.
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO \"" + StoreSchema.HISTORY_TABLE + "\" (\"installed_rank\", \"version\", "
+          + "\"description\", \"type\", \"script\", \"checksum\", \"installed_by\", \"execution_time\", "
+          + "\"success\") VALUES (4, '4', 'from the future', 'SQL', 'V4__from_the_future.sql', 1, 'sa', 1, TRUE)");
+    }
+
+    MigrateResult result = StoreSchema.migrate(db);
+
+    assertThat(result.migrationsExecuted).isZero();
+    assertThat(result.initialSchemaVersion).isEqualTo("4");
+  }
+
+  @Test
   void refusesAnUnknownDatabase() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new StoreDatabase("jdbc:mysql://h/db", "u", "p"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("jdbc:h2:");
