@@ -20,7 +20,7 @@ import io.bastion.node.http.ReplyRouter;
 import io.bastion.node.http.SessionStreams;
 import io.bastion.node.metrics.Metrics;
 import io.bastion.node.metrics.NodeMetrics;
-import io.bastion.node.governance.AuditLog;
+import io.bastion.persistence.audit.AuditLog;
 import io.bastion.node.session.LocalSessions;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.session.ShardedSessionPort;

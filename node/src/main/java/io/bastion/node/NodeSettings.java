@@ -3,7 +3,10 @@ package io.bastion.node;
 import com.typesafe.config.Config;
 import java.time.Duration;
 
-/** Typed {@code bastion.node.*} settings (see the node's reference.conf), read once at start. */
+/**
+ * Typed {@code bastion.node.*} settings (see bastion-node.conf, included by the node's reference.conf),
+ * read once at start.
+ */
 public record NodeSettings(
     Duration askTimeout,
     int listPageSize,

@@ -1,37 +1,108 @@
 package io.bastion.persistence;
 
+import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.pattern.Patterns;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Creates the journal and snapshot tables if they are missing, using the schema scripts that
- * Pekko Persistence JDBC ships for H2 and PostgreSQL. Several nodes may start at once against one
- * PostgreSQL: a concurrent {@code CREATE TABLE IF NOT EXISTS} can still fail on the catalog's
- * unique index, so the creation is retried a few times.
+ * Brings the store's schema to the current version with Flyway: the Pekko Persistence JDBC journal
+ * and snapshot tables and the audit table, from the versioned scripts in
+ * {@code db/migration/<vendor>/} of this module (vendor from the JDBC URL: {@code h2} or
+ * {@code postgresql}). Flyway records what it applied in {@value #HISTORY_TABLE}.
+ *
+ * <p>A store created before the migrations existed (tables made by persistence-jdbc's
+ * {@code SchemaUtils} and the node's inline audit DDL, no history table) is adopted: Flyway
+ * baselines it at version 0 and then runs every migration, which are written with
+ * {@code IF NOT EXISTS} so that they complete whatever the old store already has.
+ *
+ * <p>Several nodes may start at once against one PostgreSQL: Flyway serialises them with an
+ * advisory lock and each finds the work done by the first. Any failure is retried a bounded number
+ * of times ({@code bastion.persistence.schema.attempts}, {@code retry-delay}), which also covers a
+ * database that is still starting. Migrations run on Pekko's blocking-IO dispatcher, never on the
+ * default dispatcher. See docs/persistence.md.
  */
 public final class StoreSchema {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreSchema.class);
+
+  /** Flyway's history table; Bastion's own name so it cannot clash with another application's. */
+  public static final String HISTORY_TABLE = "bastion_schema_history";
+
   private StoreSchema() {}
 
+  /**
+   * Migrates the store configured in {@code system} ({@link StoreDatabase#CONFIG_PATH}) on the
+   * blocking-IO dispatcher, retrying as configured; fails with the last error.
+   */
   public static CompletionStage<Done> ensure(ActorSystem<?> system) {
-    return attempt(system, 5);
+    Config root = system.settings().config();
+    StoreDatabase db;
+    try {
+      db = StoreDatabase.fromConfig(root);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    int attempts = Math.max(1, root.getInt("bastion.persistence.schema.attempts"));
+    Duration delay = root.getDuration("bastion.persistence.schema.retry-delay");
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    return attempt(system, db, blocking, attempts, delay);
   }
 
-  private static CompletionStage<Done> attempt(ActorSystem<?> system, int left) {
-    return SchemaUtils.createIfNotExists(system).handle((done, err) -> {
+  private static CompletionStage<Done> attempt(ActorSystem<?> system, StoreDatabase db, Executor blocking,
+      int left, Duration delay) {
+    return CompletableFuture.supplyAsync(() -> {
+      migrate(db);
+      return Done.getInstance();
+    }, blocking).handle((done, err) -> {
       if (err == null) {
-        return CompletableFuture.completedFuture(Done.getInstance());
+        return CompletableFuture.completedFuture(done);
       }
       if (left <= 1) {
         return CompletableFuture.<Done>failedFuture(err);
       }
-      system.log().info("Schema creation raced or failed ({}); retrying", err.getMessage());
-      return Patterns.after(Duration.ofMillis(300), system.classicSystem().scheduler(),
-          system.executionContext(), () -> attempt(system, left - 1));
+      LOG.info("Store migration failed ({}); retrying in {} ms ({} attempts left)",
+          err.getCause() != null ? err.getCause().getMessage() : err.getMessage(), delay.toMillis(), left - 1);
+      return Patterns.after(delay, system.classicSystem().scheduler(), system.executionContext(),
+          () -> attempt(system, db, blocking, left - 1, delay));
     }).thenCompose(x -> x);
+  }
+
+  /**
+   * Migrates {@code db} now, on the calling thread (blocking: never call it on an actor's
+   * dispatcher). Returns Flyway's result; throws Flyway's exception on failure.
+   */
+  public static MigrateResult migrate(StoreDatabase db) {
+    MigrateResult result = flyway(db).migrate();
+    if (result.migrationsExecuted > 0) {
+      LOG.info("Store schema migrated from version {} to {} ({} migrations) on {}",
+          result.initialSchemaVersion == null ? "(none)" : result.initialSchemaVersion,
+          result.targetSchemaVersion, result.migrationsExecuted, db);
+    } else {
+      LOG.debug("Store schema up to date (version {}) on {}", result.initialSchemaVersion, db);
+    }
+    return result;
+  }
+
+  /** The Flyway instance Bastion uses for {@code db} (also for inspection: {@code info()}, tests). */
+  public static Flyway flyway(StoreDatabase db) {
+    return Flyway.configure(StoreSchema.class.getClassLoader())
+        .dataSource(db.url(), db.user(), db.password())
+        .locations("classpath:db/migration/" + db.vendor().folder())
+        .table(HISTORY_TABLE)
+        // A store from before the migrations (tables, no history table): record baseline 0 and run
+        // every migration over it; they are written to be idempotent (IF NOT EXISTS).
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
+        .baselineDescription("store created before Flyway (SchemaUtils and inline DDL)")
+        .load();
   }
 }

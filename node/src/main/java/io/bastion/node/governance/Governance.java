@@ -13,6 +13,8 @@ import io.bastion.node.call.SessionInfo;
 import io.bastion.node.call.ToolCallGate;
 import io.bastion.node.call.ToolCallObserver;
 import io.bastion.node.metrics.Metrics;
+import io.bastion.persistence.audit.AuditLog;
+import io.bastion.persistence.audit.AuditRecord;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

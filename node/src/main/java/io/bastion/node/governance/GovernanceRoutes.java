@@ -5,6 +5,7 @@ import io.bastion.protocol.Json;
 import java.nio.charset.StandardCharsets;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bastion.node.http.AdminGuard;
+import io.bastion.persistence.audit.AuditLog;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpMethods;

@@ -1,4 +1,4 @@
-package io.bastion.node.governance;
+package io.bastion.persistence.audit;
 
 /**
  * One tool call as recorded in {@code bastion_audit}. {@code outcome} is one of {@code ok},
