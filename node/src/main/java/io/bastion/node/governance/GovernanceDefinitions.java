@@ -349,7 +349,7 @@ public final class GovernanceDefinitions {
     }
     boolean created = render(kind, name).isEmpty();
     Entry entry = new Entry(def, keyHash, false);
-    return GovernanceRegistry.ref(system).<Overlay>ask(
+    return GovernanceRegistry.ref(system).<Overlay>askWithStatus(
             reply -> new GovernanceRegistry.Put(kind.id(), name, entry, reply), askTimeout)
         .thenApply(o -> {
           apply(o);
@@ -381,7 +381,7 @@ public final class GovernanceDefinitions {
           + (kind == CUSTOMERS ? "teams " : "keys ") + String.join(", ", users))));
     }
     boolean inConfig = names(base, kind).contains(name);
-    return GovernanceRegistry.ref(system).<Overlay>ask(reply -> inConfig
+    return GovernanceRegistry.ref(system).<Overlay>askWithStatus(reply -> inConfig
             ? new GovernanceRegistry.Put(kind.id(), name, new Entry(null, null, true), reply)
             : new GovernanceRegistry.Remove(kind.id(), name, reply), askTimeout)
         .thenApply(o -> {
