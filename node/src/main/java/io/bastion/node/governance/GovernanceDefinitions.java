@@ -30,11 +30,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.ddata.LWWRegister;
-import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
-import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 
 /**
  * The keys, teams, customers and tool groups in force on this node: the config file overlaid with
@@ -86,15 +81,7 @@ public final class GovernanceDefinitions {
    */
   public CompletionStage<Void> start(Duration patience) {
     GovernanceRegistry.init(system);
-    system.systemActorOf(Behaviors.<Replicator.SubscribeResponse<LWWRegister<Overlay>>>setup(ctx -> {
-      DistributedData.get(system).replicator().tell(new Replicator.Subscribe<>(GovernanceRegistry.KEY, ctx.getSelf()));
-      return Behaviors.receiveMessage(msg -> {
-        if (msg instanceof Replicator.Changed<LWWRegister<Overlay>> changed) {
-          apply(changed.get(GovernanceRegistry.KEY).getValue());
-        }
-        return Behaviors.same();
-      });
-    }), "bastion-governance-definitions", Props.empty());
+    GovernanceRegistry.subscribe(system, this::apply);
     long deadline = System.nanoTime() + patience.toNanos();
     return readOverlay(deadline);
   }

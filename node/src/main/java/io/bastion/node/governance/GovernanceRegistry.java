@@ -10,7 +10,9 @@ import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWRegister;
 import org.apache.pekko.cluster.ddata.LWWRegisterKey;
@@ -141,6 +143,19 @@ public final class GovernanceRegistry extends
     SelfUniqueAddress self = DistributedData.get(system).selfUniqueAddress();
     return s -> replicator.tell(new Replicator.Update<>(KEY, LWWRegister.create(self, Overlay.EMPTY, CLOCK),
         new Replicator.WriteAll(Duration.ofSeconds(2)), system.ignoreRef(), r -> r.withValue(self, s, CLOCK)));
+  }
+
+  /** Hands every overlay the register receives (from any node) to {@code onChange}, on this node. */
+  static void subscribe(ActorSystem<?> system, Consumer<Overlay> onChange) {
+    system.systemActorOf(Behaviors.<Replicator.SubscribeResponse<LWWRegister<Overlay>>>setup(ctx -> {
+      DistributedData.get(system).replicator().tell(new Replicator.Subscribe<>(KEY, ctx.getSelf()));
+      return Behaviors.receiveMessage(msg -> {
+        if (msg instanceof Replicator.Changed<LWWRegister<Overlay>> changed) {
+          onChange.accept(changed.get(KEY).getValue());
+        }
+        return Behaviors.same();
+      });
+    }), "bastion-governance-definitions", Props.empty());
   }
 
   private final Consumer<Overlay> publish;
