@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
  * <p>Expected to pass only after the concurrent work is merged (issue 9): on 210a354 the
  * governance ↔ metrics cycle (Metrics reads governance.AuditRecord, which moves to persistence),
  * metrics → governance, and the files over {@value #MAX_LINES} lines (UpstreamServer,
- * SessionEntity, StdioTransport, GovernanceDefinitions) fail these rules.
+ * SessionEntity, StdioTransport) fail these rules.
  */
 class ArchitectureTest {
   static final int MAX_LINES = 400;

@@ -2,6 +2,7 @@ package io.bastion.node.testkit;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.bastion.node.NodeConfig;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 
 /**
@@ -42,14 +43,14 @@ public final class TestConfigs {
   }
 
   /**
-   * Overrides for a node in this JVM (applied over {@code NodeConfig.ephemeralRemoting()}):
-   * several cluster MBeans in one JVM, and no JVM exit on shutdown.
+   * What every node started in this JVM runs with, under the test's own overrides: Artery on an
+   * ephemeral port ({@code NodeConfig.ephemeralRemoting()}), no JVM exit, INFO logging.
    */
   public static Config node() {
-    return ConfigFactory.parseString("""
+    return NodeConfig.ephemeralRemoting().withFallback(ConfigFactory.parseString("""
         pekko.coordinated-shutdown.exit-jvm = off
         pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
-        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-        """);
+        pekko.loglevel = INFO
+        """));
   }
 }
