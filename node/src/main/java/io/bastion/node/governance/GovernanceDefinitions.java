@@ -30,11 +30,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.ddata.LWWRegister;
-import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
-import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 
 /**
  * The keys, teams, customers and tool groups in force on this node: the config file overlaid with
@@ -86,15 +81,7 @@ public final class GovernanceDefinitions {
    */
   public CompletionStage<Void> start(Duration patience) {
     GovernanceRegistry.init(system);
-    system.systemActorOf(Behaviors.<Replicator.SubscribeResponse<LWWRegister<Overlay>>>setup(ctx -> {
-      DistributedData.get(system).replicator().tell(new Replicator.Subscribe<>(GovernanceRegistry.KEY, ctx.getSelf()));
-      return Behaviors.receiveMessage(msg -> {
-        if (msg instanceof Replicator.Changed<LWWRegister<Overlay>> changed) {
-          apply(changed.get(GovernanceRegistry.KEY).getValue());
-        }
-        return Behaviors.same();
-      });
-    }), "bastion-governance-definitions", Props.empty());
+    GovernanceRegistry.subscribe(system, this::apply);
     long deadline = System.nanoTime() + patience.toNanos();
     return readOverlay(deadline);
   }
@@ -349,7 +336,7 @@ public final class GovernanceDefinitions {
     }
     boolean created = render(kind, name).isEmpty();
     Entry entry = new Entry(def, keyHash, false);
-    return GovernanceRegistry.ref(system).<Overlay>ask(
+    return GovernanceRegistry.ref(system).<Overlay>askWithStatus(
             reply -> new GovernanceRegistry.Put(kind.id(), name, entry, reply), askTimeout)
         .thenApply(o -> {
           apply(o);
@@ -381,7 +368,7 @@ public final class GovernanceDefinitions {
           + (kind == CUSTOMERS ? "teams " : "keys ") + String.join(", ", users))));
     }
     boolean inConfig = names(base, kind).contains(name);
-    return GovernanceRegistry.ref(system).<Overlay>ask(reply -> inConfig
+    return GovernanceRegistry.ref(system).<Overlay>askWithStatus(reply -> inConfig
             ? new GovernanceRegistry.Put(kind.id(), name, new Entry(null, null, true), reply)
             : new GovernanceRegistry.Remove(kind.id(), name, reply), askTimeout)
         .thenApply(o -> {

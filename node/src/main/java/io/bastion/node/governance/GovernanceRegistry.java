@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.persistence.CborSerializable;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWRegister;
@@ -20,12 +23,13 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
-import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
-import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
@@ -38,9 +42,16 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * GovernanceDefinitions} subscribes to it and rebuilds its key directory and access policy. The
  * register's clock is the overlay's version (the journal sequence number), so a newer overlay
  * always wins whatever the nodes' wall clocks say.
+ *
+ * <p>Command → event → state: {@link Put} persists {@link Defined}, {@link Remove} persists {@link
+ * Dropped} (or nothing when there is nothing to drop); both answer the new overlay, or a {@code
+ * StatusReply} error for a malformed change (unknown kind, blank name, no entry), which persists
+ * nothing. The state is named {@link Overlay}, not {@code State}, because it is also the replicated
+ * value and the journal's snapshot format: rename nothing without a {@code JacksonMigration} (see
+ * {@code GovernanceRegistryTest}).
  */
-public final class GovernanceRegistry
-    extends EventSourcedBehavior<GovernanceRegistry.Command, GovernanceRegistry.Event, GovernanceRegistry.Overlay> {
+public final class GovernanceRegistry extends
+    EventSourcedBehaviorWithEnforcedReplies<GovernanceRegistry.Command, GovernanceRegistry.Event, GovernanceRegistry.Overlay> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "GovernanceRegistry");
@@ -53,6 +64,7 @@ public final class GovernanceRegistry
   public static final String TEAMS = "teams";
   public static final String CUSTOMERS = "customers";
   public static final String GROUPS = "groups";
+  static final Set<String> KINDS = Set.of(KEYS, TEAMS, CUSTOMERS, GROUPS);
 
   /**
    * One definition set through the API: its JSON (the YAML field names; never a key's value), a
@@ -61,7 +73,7 @@ public final class GovernanceRegistry
    */
   public record Entry(ObjectNode definition, String keyHash, boolean deleted) implements CborSerializable {}
 
-  /** Every API change, per kind and name; {@code version} grows with every change. */
+  /** Every API change, per kind and name; {@code version} grows with every change. Immutable. */
   public record Overlay(long version, Map<String, Map<String, Entry>> kinds) implements CborSerializable {
     static final Overlay EMPTY = new Overlay(0, Map.of());
 
@@ -69,7 +81,19 @@ public final class GovernanceRegistry
       return kinds.getOrDefault(kind, Map.of());
     }
 
-    Overlay with(long version, String kind, String name, Entry e) {
+    boolean has(String kind, String name) {
+      return of(kind).containsKey(name);
+    }
+
+    Overlay defined(Defined e) {
+      return with(version + 1, e.kind(), e.name(), e.entry());
+    }
+
+    Overlay dropped(Dropped e) {
+      return with(version + 1, e.kind(), e.name(), null);
+    }
+
+    private Overlay with(long version, String kind, String name, Entry e) {
       Map<String, Map<String, Entry>> copy = new TreeMap<>(kinds);
       Map<String, Entry> k = new TreeMap<>(of(kind));
       if (e == null) {
@@ -85,10 +109,11 @@ public final class GovernanceRegistry
   public sealed interface Command extends CborSerializable permits Put, Remove, Get {}
 
   /** Sets {@code kind/name} ({@code entry.deleted}: hides it); answers with the new overlay. */
-  public record Put(String kind, String name, Entry entry, ActorRef<Overlay> replyTo) implements Command {}
+  public record Put(String kind, String name, Entry entry, ActorRef<StatusReply<Overlay>> replyTo)
+      implements Command {}
 
   /** Drops the API's entry for {@code kind/name} (the config's definition, if any, applies again). */
-  public record Remove(String kind, String name, ActorRef<Overlay> replyTo) implements Command {}
+  public record Remove(String kind, String name, ActorRef<StatusReply<Overlay>> replyTo) implements Command {}
 
   public record Get(ActorRef<Overlay> replyTo) implements Command {}
 
@@ -99,23 +124,46 @@ public final class GovernanceRegistry
   public record Dropped(String kind, String name) implements Event {}
 
   public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY,
-        ctx -> Behaviors.setup(c -> new GovernanceRegistry(c))));
+    Consumer<Overlay> publish = replicated(system);
+    ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(publish)));
   }
 
   public static EntityRef<Command> ref(ActorSystem<?> system) {
     return ClusterSharding.get(system).entityRefFor(ENTITY_TYPE_KEY, ID);
   }
 
-  private final ActorContext<Command> ctx;
-  private final ActorRef<Replicator.Command> replicator;
-  private final SelfUniqueAddress self;
+  /** The registry; {@code publish} gets the overlay after recovery and after every change. */
+  static Behavior<Command> create(Consumer<Overlay> publish) {
+    return new GovernanceRegistry(publish);
+  }
 
-  private GovernanceRegistry(ActorContext<Command> ctx) {
-    super(PersistenceId.of("GovernanceRegistry", ID));
-    this.ctx = ctx;
-    this.replicator = DistributedData.get(ctx.getSystem()).replicator();
-    this.self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+  /** Writes the overlay to the replicated register, to all nodes. */
+  static Consumer<Overlay> replicated(ActorSystem<?> system) {
+    ActorRef<Replicator.Command> replicator = DistributedData.get(system).replicator();
+    SelfUniqueAddress self = DistributedData.get(system).selfUniqueAddress();
+    return s -> replicator.tell(new Replicator.Update<>(KEY, LWWRegister.create(self, Overlay.EMPTY, CLOCK),
+        new Replicator.WriteAll(Duration.ofSeconds(2)), system.ignoreRef(), r -> r.withValue(self, s, CLOCK)));
+  }
+
+  /** Hands every overlay the register receives (from any node) to {@code onChange}, on this node. */
+  static void subscribe(ActorSystem<?> system, Consumer<Overlay> onChange) {
+    system.systemActorOf(Behaviors.<Replicator.SubscribeResponse<LWWRegister<Overlay>>>setup(ctx -> {
+      DistributedData.get(system).replicator().tell(new Replicator.Subscribe<>(KEY, ctx.getSelf()));
+      return Behaviors.receiveMessage(msg -> {
+        if (msg instanceof Replicator.Changed<LWWRegister<Overlay>> changed) {
+          onChange.accept(changed.get(KEY).getValue());
+        }
+        return Behaviors.same();
+      });
+    }), "bastion-governance-definitions", Props.empty());
+  }
+
+  private final Consumer<Overlay> publish;
+
+  private GovernanceRegistry(Consumer<Overlay> publish) {
+    super(PersistenceId.of(ENTITY_TYPE_KEY.name(), ID),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+    this.publish = publish;
   }
 
   @Override
@@ -124,46 +172,53 @@ public final class GovernanceRegistry
   }
 
   @Override
-  public CommandHandler<Command, Event, Overlay> commandHandler() {
-    return newCommandHandlerBuilder().forAnyState()
-        .onCommand(Put.class, (state, c) -> Effect().persist(new Defined(c.kind(), c.name(), c.entry()))
-            .thenRun(s -> publishAndReply(s, c.replyTo())))
-        .onCommand(Remove.class, (state, c) -> {
-          if (!state.of(c.kind()).containsKey(c.name())) {
-            c.replyTo().tell(state);
-            return Effect().none();
-          }
-          return Effect().persist(new Dropped(c.kind(), c.name())).thenRun(s -> publishAndReply(s, c.replyTo()));
-        })
-        .onCommand(Get.class, (state, c) -> {
-          c.replyTo().tell(state);
-          return Effect().none();
-        })
+  public CommandHandlerWithReply<Command, Event, Overlay> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Put.class, this::onPut)
+        .onCommand(Remove.class, this::onRemove)
+        .onCommand(Get.class, (state, c) -> Effect().reply(c.replyTo(), state))
         .build();
   }
 
-  private void publishAndReply(Overlay s, ActorRef<Overlay> replyTo) {
-    publish(s);
-    replyTo.tell(s);
+  private ReplyEffect<Event, Overlay> onPut(Overlay state, Put c) {
+    String problem = c.entry() == null ? "no entry" : invalid(c.kind(), c.name());
+    if (problem != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(problem));
+    }
+    return Effect().persist(new Defined(c.kind(), c.name(), c.entry())).thenRun(publish::accept)
+        .thenReply(c.replyTo(), StatusReply::success);
   }
 
-  private void publish(Overlay s) {
-    replicator.tell(new Replicator.Update<>(KEY, LWWRegister.create(self, Overlay.EMPTY, CLOCK),
-        new Replicator.WriteAll(Duration.ofSeconds(2)), ctx.getSystem().ignoreRef(),
-        r -> r.withValue(self, s, CLOCK)));
+  private ReplyEffect<Event, Overlay> onRemove(Overlay state, Remove c) {
+    String problem = invalid(c.kind(), c.name());
+    if (problem != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(problem));
+    }
+    if (!state.has(c.kind(), c.name())) {
+      return Effect().reply(c.replyTo(), StatusReply.success(state));
+    }
+    return Effect().persist(new Dropped(c.kind(), c.name())).thenRun(publish::accept)
+        .thenReply(c.replyTo(), StatusReply::success);
+  }
+
+  private static String invalid(String kind, String name) {
+    if (!KINDS.contains(kind)) {
+      return "unknown kind [" + kind + "]; one of " + KEYS + ", " + TEAMS + ", " + CUSTOMERS + ", " + GROUPS;
+    }
+    return name == null || name.isBlank() ? "a " + kind + " definition needs a name" : null;
   }
 
   @Override
   public EventHandler<Overlay, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onEvent(Defined.class, (s, e) -> s.with(s.version() + 1, e.kind(), e.name(), e.entry()))
-        .onEvent(Dropped.class, (s, e) -> s.with(s.version() + 1, e.kind(), e.name(), null))
+        .onEvent(Defined.class, Overlay::defined)
+        .onEvent(Dropped.class, Overlay::dropped)
         .build();
   }
 
   @Override
   public SignalHandler<Overlay> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::publish).build();
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), publish::accept).build();
   }
 
   @Override

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * The seed article's {@code virtual_keys} verbatim, against real upstreams: {@code github-mcp} is
  * server-everything over stdio, {@code filesystem} is server-filesystem over stdio.
  */
+@org.junit.jupiter.api.Timeout(value = 3, unit = java.util.concurrent.TimeUnit.MINUTES)
 class GovAccessTest {
   static final String ADMIN = "admin-token-0123456789";
   static BastionTestNode node;

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * {@code /api/v1/...}, in force at once on the node that took the call, on every other node of the
  * cluster within about a second, and after a restart on the same store.
  */
+@org.junit.jupiter.api.Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
 class GovAdminTest {
   static final String ADMIN = "admin-token-abcdef-0123";
 
@@ -86,15 +87,8 @@ class GovAdminTest {
     return expectedStatus == 200 ? c : null;
   }
 
-  static void eventually(Supplier<Boolean> check, Duration within) throws InterruptedException {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (check.get()) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    assertThat(check.get()).as("condition within " + within).isTrue();
+  static void eventually(Supplier<Boolean> check, Duration within) {
+    io.bastion.node.testkit.Eventually.until(within, check::get, "condition");
   }
 
   @Test

@@ -10,7 +10,7 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ConfigLoader;
 import io.bastion.config.StoreConfig;
 import io.bastion.node.BastionNode;
-import io.bastion.node.NodeConfig;
+import io.bastion.node.testkit.Eventually;
 import io.bastion.node.testkit.EverythingServer;
 import io.bastion.protocol.Json;
 import java.net.http.HttpResponse;
@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.Test;
 
 /** Exact budgets and rate limits under concurrency, on one node and on a cluster of two; the audit log. */
+@org.junit.jupiter.api.Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
 class GovLimitsTest {
   static final String ADMIN = "admin-token-0123456789";
 
@@ -75,10 +77,7 @@ class GovLimitsTest {
   }
 
   static Config testOverrides(String extra) {
-    return ConfigFactory.parseString(extra)
-        .withFallback(NodeConfig.ephemeralRemoting())
-        .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off\n"
-            + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off\npekko.loglevel = INFO"));
+    return ConfigFactory.parseString(extra).withFallback(io.bastion.node.testkit.TestConfigs.node());
   }
 
   static BastionNode.Running startNode(Path data, String seeds) {
@@ -95,16 +94,11 @@ class GovLimitsTest {
     return "http://127.0.0.1:" + r.address().getPort();
   }
 
-  static void awaitReady(BastionNode.Running r) throws InterruptedException {
+  static void awaitReady(BastionNode.Running r) {
     io.bastion.node.upstream.UpstreamDirectory d = io.bastion.node.upstream.UpstreamDirectory.get(r.system());
-    for (int i = 0; i < 600; i++) {
-      var s = d.statuses().get("everything");
-      if (s != null && "ready".equalsIgnoreCase(s.state()) && !s.catalog().tools().isEmpty()) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("everything not ready: " + d.statuses());
+    Eventually.poll(Duration.ofSeconds(30), Eventually.EVERY, () -> d.statuses().get("everything"),
+        s -> s != null && "ready".equalsIgnoreCase(s.state()) && !s.catalog().tools().isEmpty(),
+        s -> "everything not ready: " + d.statuses());
   }
 
   /** {@code threads} clients (spread round-robin over {@code bases}), each making {@code calls} echo calls. */
@@ -270,9 +264,11 @@ class GovLimitsTest {
       String seed = Cluster.get(a.system()).selfMember().address().toString();
       b = startNode(data, seed);
       BastionNode.Running bb = b;
-      for (int i = 0; i < 200 && Cluster.get(bb.system()).selfMember().status()
-          != org.apache.pekko.cluster.MemberStatus.up(); i++) {
-        Thread.sleep(50);
+      try {
+        Eventually.until(Duration.ofSeconds(10), () -> Cluster.get(bb.system()).selfMember().status()
+            == org.apache.pekko.cluster.MemberStatus.up(), "second node Up");
+      } catch (AssertionError notYet) {
+        // As before: go on after 10 s and let awaitReady and the calls below decide.
       }
       awaitReady(a);
       awaitReady(b);

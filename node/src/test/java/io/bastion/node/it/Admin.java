@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import io.bastion.node.testkit.Eventually;
 import java.time.Duration;
 import java.util.function.Predicate;
 
@@ -45,25 +46,11 @@ final class Admin {
 
   /** Polls {@code /api/v1/servers} until the entry of {@code name} satisfies {@code until}. */
   static JsonNode awaitServer(BastionTestNode node, String name, Duration timeout, Predicate<JsonNode> until) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    JsonNode last = null;
-    while (System.nanoTime() < deadline) {
-      last = server(node, name);
-      if (until.test(last)) {
-        return last;
-      }
-      pause(100);
-    }
-    throw new AssertionError("server " + name + " did not reach the expected status within " + timeout
-        + "; last: " + last);
+    return Eventually.poll(timeout, Duration.ofMillis(100), () -> server(node, name), until,
+        last -> "server " + name + " did not reach the expected status within " + timeout + "; last: " + last);
   }
 
   static void pause(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    Eventually.pause(Duration.ofMillis(ms));
   }
 }

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * between scrapes, and each tools/call's request id is in the {@code X-Request-Id} header and in
  * its audit row. Kamon runs without Kanela here (the in-process path).
  */
+@org.junit.jupiter.api.Timeout(value = 3, unit = java.util.concurrent.TimeUnit.MINUTES)
 class MetricsEndpointTest {
   private static final String ADMIN = "adm-metrics-test-token";
   private static final String KEY = "vk-metrics-1";

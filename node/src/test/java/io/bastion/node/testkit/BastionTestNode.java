@@ -8,7 +8,6 @@ import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
 import io.bastion.config.StoreConfig;
 import io.bastion.node.BastionNode;
-import io.bastion.node.NodeConfig;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamStatus;
 import java.io.IOException;
@@ -76,11 +75,7 @@ public final class BastionTestNode implements AutoCloseable {
           config.store().type() == StoreConfig.Type.H2
               ? new StoreConfig(StoreConfig.Type.H2, null, null, null, data) : config.store(),
           config.adminToken(), config.warnings(), testCluster(config.cluster()));
-      Config o = overrides
-          .withFallback(NodeConfig.ephemeralRemoting())
-          .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off\n"
-              + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off\n"
-              + "pekko.loglevel = INFO"));
+      Config o = overrides.withFallback(TestConfigs.node());
       BastionNode.Running r = BastionNode.start(c, o).toCompletableFuture().join();
       return new BastionTestNode(r, data, keepData);
     }
@@ -128,23 +123,11 @@ public final class BastionTestNode implements AutoCloseable {
 
   /** Waits until {@code server} is in {@code state} (bounded; fails with the last status seen). */
   public UpstreamStatus awaitState(String server, String state, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    UpstreamStatus last = null;
-    while (System.nanoTime() < deadline) {
-      last = directory().statuses().get(server);
-      if (last != null && state.equals(last.state())) {
-        return last;
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    throw new AssertionError("upstream " + server + " did not reach " + state + " within " + timeout
-        + "; last status: " + last);
+    return Eventually.poll(timeout, Eventually.EVERY, () -> directory().statuses().get(server),
+        last -> last != null && state.equals(last.state()),
+        last -> "upstream " + server + " did not reach " + state + " within " + timeout + "; last status: " + last);
   }
+
 
   public UpstreamStatus awaitReady(String server) {
     return awaitState(server, UpstreamStatus.READY, Duration.ofSeconds(60));

@@ -2,7 +2,6 @@ package io.bastion.node.upstream.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.typesafe.config.ConfigFactory;
 import io.bastion.config.ServerConfig;
 import io.bastion.config.TransportType;
 import io.bastion.node.testkit.EverythingServer;
@@ -18,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import io.bastion.node.testkit.TestConfigs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,8 +29,7 @@ class LegacySseTransportTest extends TransportContract {
 
   @BeforeAll
   static void startSystem() {
-    testKit = ActorTestKit.create("legacy-sse-transport-test",
-        ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+    testKit = ActorTestKit.create("legacy-sse-transport-test", TestConfigs.local());
   }
 
   @AfterAll

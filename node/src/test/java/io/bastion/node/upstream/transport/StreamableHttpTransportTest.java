@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import io.bastion.config.ServerConfig;
 import io.bastion.config.TransportType;
 import io.bastion.node.testkit.EverythingServer;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import io.bastion.node.testkit.TestConfigs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -36,11 +36,8 @@ class StreamableHttpTransportTest extends TransportContract {
 
   @BeforeAll
   static void startSystem() {
-    testKit = ActorTestKit.create("streamable-http-transport-test",
-        ConfigFactory.parseString("pekko.actor.provider = local\n"
-            // node's reference.conf turns exit-jvm on: shutting the test kit down would end the
-            // surefire JVM (exit 0) and silently skip every test class scheduled after this one.
-            + "pekko.coordinated-shutdown.exit-jvm = off").withFallback(ConfigFactory.load()));
+    // TestConfigs turns exit-jvm off: shutting the test kit down would otherwise end the surefire JVM.
+    testKit = ActorTestKit.create("streamable-http-transport-test", TestConfigs.local());
   }
 
   @AfterAll
