@@ -130,12 +130,12 @@ final class UpstreamConnection {
 
         @Override
         public void onClosed(Throwable cause) {
-          self.tell(new UpstreamServer.TransportClosed(gen, cause));
+          self.tell(new UpstreamServer.TransportClosed(gen, cause == null ? null : describe(cause)));
         }
       }).whenComplete((ok, err) -> self.tell(err == null
-          ? new UpstreamServer.Started(gen) : new UpstreamServer.StartFailed(gen, err)));
+          ? new UpstreamServer.Started(gen) : new UpstreamServer.StartFailed(gen, describe(err))));
     } catch (RuntimeException e) {
-      self.tell(new UpstreamServer.StartFailed(gen, e));
+      self.tell(new UpstreamServer.StartFailed(gen, describe(e)));
     }
   }
 
@@ -176,14 +176,14 @@ final class UpstreamConnection {
     if (f.generation() != generation) {
       return effect().none();
     }
-    return lost(s, describe(f.cause()), false);
+    return lost(s, f.cause(), false);
   }
 
   Effect<Event, State> onTransportClosed(State s, UpstreamServer.TransportClosed c) {
     if (c.generation() != generation) {
       return effect().none();
     }
-    String why = c.cause() == null ? "connection closed" : describe(c.cause());
+    String why = c.cause() == null ? "connection closed" : c.cause();
     return lost(s, "upstream disconnected: " + why, ready());
   }
 
@@ -330,7 +330,10 @@ final class UpstreamConnection {
     return e.path("message").asText("error") + " (" + e.path("code").asInt() + ")";
   }
 
-  /** The root cause's message, without secrets of the upstream's URL. */
+  /**
+   * The root cause's message, without secrets of the upstream's URL. Failures reach the entity as
+   * this text (never as a Throwable), so every command stays serializable.
+   */
   String describe(Throwable t) {
     Throwable root = Failures.root(t);
     return Urls.scrub(root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage(),

@@ -104,13 +104,14 @@ public final class UpstreamServer
   /** A message from the upstream over connection {@code generation}. */
   record Inbound(int generation, ObjectNode message, JsonNode related) implements Command {}
 
-  record TransportClosed(int generation, Throwable cause) implements Command {}
+  /** The connection ended; {@code cause} is already described and scrubbed of URL secrets (null: closed cleanly). */
+  record TransportClosed(int generation, String cause) implements Command {}
 
   record Started(int generation) implements Command {}
 
-  record StartFailed(int generation, Throwable cause) implements Command {}
+  record StartFailed(int generation, String cause) implements Command {}
 
-  record SendFailed(int generation, long upstreamId, Throwable cause) implements Command {}
+  record SendFailed(int generation, long upstreamId, String cause) implements Command {}
 
   record TimedOut(long upstreamId) implements Command {}
 

@@ -95,7 +95,7 @@ final class UpstreamTraffic {
     transport().send(JsonRpc.request(LongNode.valueOf(e.id()), e.method(), params))
         .whenComplete((ok, err) -> {
           if (err != null) {
-            self.tell(new UpstreamServer.SendFailed(gen, e.id(), err));
+            self.tell(new UpstreamServer.SendFailed(gen, e.id(), entity.connection.describe(err)));
           }
         });
   }
@@ -106,7 +106,7 @@ final class UpstreamTraffic {
       return none();
     }
     timers.cancel(InFlightTable.timeoutKey(e.id()));
-    String reason = "sending to upstream " + config.name() + " failed: " + entity.connection.describe(f.cause());
+    String reason = "sending to upstream " + config.name() + " failed: " + f.cause();
     if (e.callback() != null) {
       return e.callback().apply(s, JsonRpc.error(null, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
     }

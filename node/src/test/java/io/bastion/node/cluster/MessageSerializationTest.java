@@ -105,31 +105,10 @@ class MessageSerializationTest {
     assertThat(types).allMatch(CborSerializable.class::isAssignableFrom);
   }
 
-  /**
-   * Private messages an actor sends itself from a transport callback: they carry a {@link
-   * Throwable}, which Jackson cannot bring back equal, and they never leave their node (private, so
-   * no other class, let alone another node, can send them). Each entry names why; the list is
-   * checked to stay exact. Better still would be to carry the failure as text and drop them from
-   * this list (UpstreamServer is owned by the upstream work).
-   */
-  private static final Map<String, String> LOCAL_ONLY = Map.of(
-      "io.bastion.node.upstream.UpstreamServer$TransportClosed", "private; carries the transport's Throwable",
-      "io.bastion.node.upstream.UpstreamServer$StartFailed", "private; carries the start failure's Throwable",
-      "io.bastion.node.upstream.UpstreamServer$SendFailed", "private; carries the send failure's Throwable");
-
-  @Test
-  void onlyPrivateMessagesAreLeftOutAndEveryExclusionStillExists() {
-    Map<String, Class<?>> byName = new java.util.HashMap<>();
-    messageTypes().forEach(t -> byName.put(t.getName(), t));
-    assertThat(byName).containsKeys(LOCAL_ONLY.keySet().toArray(String[]::new));
-    LOCAL_ONLY.keySet().forEach(n -> assertThat(Modifier.isPrivate(byName.get(n).getModifiers()))
-        .as("%s is left out of the round trip only while it is private", n).isTrue());
-  }
-
   @TestFactory
   Stream<DynamicTest> everyMessageTypeRoundTripsEqual() {
     Samples samples = new Samples(kit.createTestProbe().ref());
-    return messageTypes().stream().filter(t -> !LOCAL_ONLY.containsKey(t.getName())).map(type -> DynamicTest.dynamicTest(type.getName(), () -> {
+    return messageTypes().stream().map(type -> DynamicTest.dynamicTest(type.getName(), () -> {
       Object sample = samples.of(type, type);
       assertThat(SerializationExtension.get(kit.system()).findSerializerFor(sample))
           .isInstanceOf(JacksonCborSerializer.class);
