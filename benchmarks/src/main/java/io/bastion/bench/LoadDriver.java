@@ -225,7 +225,11 @@ public final class LoadDriver implements AutoCloseable {
       ProcCpu.PerCall p = ProcCpu.perCall(a, b, cb - ca);
       double now = cb > ca ? p.cpu(watch.subject()) : Double.NaN;
       double res = p.resolutionMicros() * watch.subject().size();
-      if (System.nanoTime() >= min && !Double.isNaN(prev) && !Double.isNaN(now)
+      // Settled: the subject's CPU per call is stable across two slices, and its JIT compiler
+      // threads take at most a tenth of it (a C2 still compiling can look stable for a while).
+      double jit = p.jitMicros().values().stream().mapToDouble(Double::doubleValue).sum();
+      boolean jitQuiet = p.jitMicros().isEmpty() || jit <= 0.1 * now;
+      if (System.nanoTime() >= min && !Double.isNaN(prev) && !Double.isNaN(now) && jitQuiet
           && Math.abs(now - prev) <= Math.max(w.tolerance() * Math.max(now, prev), res + prevRes)) {
         how[0] = "settled";
         return System.nanoTime();

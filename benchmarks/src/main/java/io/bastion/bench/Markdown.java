@@ -118,15 +118,16 @@ final class Markdown {
     boolean ctx = rows.stream().anyMatch(x -> x.result() != null && !x.result().usage().cpu().ctx().isEmpty());
     b.append("| scenario | ok | errors | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p50 × direct | p50 × nginx |");
     labels.forEach(l -> b.append(' ').append(l).append(" µs/call |"));
-    b.append(" all µs/call |").append(ctx ? " Bastion ctx sw/call |" : "").append(" warm-up |\n");
+    b.append(" all µs/call |").append(ctx ? " Bastion ctx sw/call | of which Bastion's JIT µs/call |" : "")
+        .append(" warm-up |\n");
     b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|").append("---:|".repeat(labels.size() + 1))
-        .append(ctx ? "---:|" : "").append("---|\n");
+        .append(ctx ? "---:|---:|" : "").append("---|\n");
     double worst = 0;
     for (BenchmarkMain.Row row : rows) {
       LoadDriver.Result x = row.result();
       if (x == null) {
         b.append("| ").append(row.scenario()).append(" | ").append(row.note()).append(" |")
-            .append(" |".repeat(11 + labels.size() + (ctx ? 1 : 0))).append('\n');
+            .append(" |".repeat(11 + labels.size() + (ctx ? 2 : 0))).append('\n');
         continue;
       }
       b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %s | %s | %s | %s | %s | %s | %s |", row.scenario(),
@@ -280,6 +281,8 @@ final class Markdown {
     if (ctx) {
       double c = u.cpu().ctx().values().stream().mapToDouble(Double::doubleValue).sum();
       b.append(u.cpu().ctx().isEmpty() ? " |" : String.format(Locale.ROOT, " %.1f |", c));
+      double j = u.cpu().jitMicros().values().stream().mapToDouble(Double::doubleValue).sum();
+      b.append(u.cpu().jitMicros().isEmpty() ? " |" : String.format(Locale.ROOT, " %.0f |", j));
     }
     b.append(' ').append(warmup(u)).append(" |");
     return b.toString();
@@ -291,6 +294,7 @@ final class Markdown {
     u.cpu().cpuMicros().forEach((l, v) -> b.append(b.length() == 0 ? "" : " · ")
         .append(String.format(Locale.ROOT, "%s %.0f", l, v)));
     u.cpu().ctx().forEach((l, v) -> b.append(String.format(Locale.ROOT, " · %s ctx sw %.1f", l, v)));
+    u.cpu().jitMicros().forEach((l, v) -> b.append(String.format(Locale.ROOT, " · %s JIT %.0f", l, v)));
     return b.toString();
   }
 

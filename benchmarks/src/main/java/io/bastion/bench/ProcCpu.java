@@ -77,7 +77,10 @@ final class ProcCpu {
   static final String DRIVER = "driver";
   static final String IN_PROCESS = "one JVM (in-process)";
 
-  /** CPU nanoseconds and context switches (-1: not counted) per label at one instant. */
+  /**
+   * Per label at one instant: CPU nanoseconds, context switches (-1: not counted) and the CPU
+   * nanoseconds of the JIT compiler threads (-1: not counted; counted where context switches are).
+   */
   record Sample(long nanoTime, Map<String, long[]> byLabel) {}
 
   static Sample sample(Watch w) {
@@ -85,22 +88,27 @@ final class ProcCpu {
     for (Proc p : w.procs()) {
       long cpu = 0;
       long ctx = p.ctx() ? 0 : -1;
+      long jit = p.ctx() ? 0 : -1;
       for (long pid : pids(p)) {
         cpu += cpuNanos(pid);
         if (p.ctx()) {
-          ctx += contextSwitches(pid);
+          long[] t = threadStats(pid);
+          ctx += t[0];
+          jit += t[1];
         }
       }
-      m.put(p.label(), new long[] {cpu, ctx});
+      m.put(p.label(), new long[] {cpu, ctx, jit});
     }
     return new Sample(System.nanoTime(), m);
   }
 
   /**
    * CPU and context switches per call between two samples: {@code calls} completed in between.
-   * {@code cpuMicros} per label (µs per call), {@code ctx} per label where counted.
+   * {@code cpuMicros} per label (µs per call), {@code ctx} per label where counted, {@code jitMicros}
+   * the part of {@code cpuMicros} spent by the JIT compiler threads, where counted.
    */
-  record PerCall(Map<String, Double> cpuMicros, Map<String, Double> ctx, long calls, double seconds) {
+  record PerCall(Map<String, Double> cpuMicros, Map<String, Double> ctx, Map<String, Double> jitMicros,
+      long calls, double seconds) {
     /** Sum over {@code labels} (µs per call); NaN if none of them was sampled. */
     double cpu(List<String> labels) {
       double s = 0;
@@ -128,6 +136,7 @@ final class ProcCpu {
   static PerCall perCall(Sample a, Sample b, long calls) {
     Map<String, Double> cpu = new LinkedHashMap<>();
     Map<String, Double> ctx = new LinkedHashMap<>();
+    Map<String, Double> jit = new LinkedHashMap<>();
     double n = Math.max(1, calls);
     for (var e : b.byLabel().entrySet()) {
       long[] before = a.byLabel().get(e.getKey());
@@ -138,8 +147,11 @@ final class ProcCpu {
       if (e.getValue()[1] >= 0 && before[1] >= 0) {
         ctx.put(e.getKey(), Math.max(0, e.getValue()[1] - before[1]) / n);
       }
+      if (e.getValue()[2] >= 0 && before[2] >= 0) {
+        jit.put(e.getKey(), Math.max(0, e.getValue()[2] - before[2]) / 1000.0 / n);
+      }
     }
-    return new PerCall(cpu, ctx, calls, (b.nanoTime() - a.nanoTime()) / 1e9);
+    return new PerCall(cpu, ctx, jit, calls, (b.nanoTime() - a.nanoTime()) / 1e9);
   }
 
   private static List<Long> pids(Proc p) {
@@ -155,8 +167,13 @@ final class ProcCpu {
 
   /** utime + stime of every thread of {@code pid} in ns; 0 if the process is gone. */
   static long cpuNanos(long pid) {
+    return cpuNanos(Path.of("/proc/" + pid + "/stat"));
+  }
+
+  /** utime + stime of a process or thread {@code stat} file in ns; 0 if it is gone. */
+  static long cpuNanos(Path stat) {
     try {
-      String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String s = Files.readString(stat);
       // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'
       String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
       return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * TICK_NS; // fields 14 and 15 of proc(5)
@@ -165,9 +182,14 @@ final class ProcCpu {
     }
   }
 
-  /** Voluntary + involuntary context switches summed over the live threads of {@code pid}. */
-  static long contextSwitches(long pid) {
+  /**
+   * {voluntary + involuntary context switches, CPU ns of the JIT compiler threads} summed over the
+   * live threads of {@code pid}. HotSpot names its compiler threads "C1 CompilerThread…" and "C2
+   * CompilerThread…": a JVM whose C2 is still compiling reads high, and this says by how much.
+   */
+  static long[] threadStats(long pid) {
     long n = 0;
+    long jit = 0;
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
       for (Path t : tasks) {
         try {
@@ -176,14 +198,18 @@ final class ProcCpu {
               n += Long.parseLong(l.substring(l.indexOf(':') + 1).trim());
             }
           }
+          String comm = Files.readString(t.resolve("comm")).trim();
+          if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+            jit += cpuNanos(t.resolve("stat"));
+          }
         } catch (IOException | RuntimeException ignored) {
           // the thread exited between listing and reading
         }
       }
     } catch (IOException e) {
-      return 0;
+      return new long[] {0, 0};
     }
-    return n;
+    return new long[] {n, jit};
   }
 
   private static long clockTicks() {
