@@ -22,9 +22,12 @@ import java.util.Optional;
  * is either a client's ({@code replyTo} set) or Bastion's own ({@code callback} set, of type
  * {@code K}). Server→client requests and log messages are attributed with {@link #related}.
  *
- * <p>Owned by one {@link UpstreamServer} and used only on its thread: not thread-safe. The
- * timers themselves stay with the entity; this table names them ({@link #timeoutKey}) and says
- * when a request's timeout restarts ({@link #timeoutAfterProgress}).
+ * <p>Each entry has a deadline. The entity does not start a timer per request (at a few thousand
+ * calls per second, scheduling and cancelling them kept the scheduler thread busy); it sweeps the
+ * table on one periodic tick instead ({@link #expire}), and progress moves a deadline ({@link
+ * #extend}, {@link #timeoutAfterProgress}).
+ *
+ * <p>Owned by one {@link UpstreamServer} and used only on its thread: not thread-safe.
  */
 final class InFlightTable<K> {
 
@@ -36,20 +39,26 @@ final class InFlightTable<K> {
     }
   }
 
-  private final Map<Long, Entry<K>> entries = new HashMap<>();
-  private long nextId = 1;
+  /** An entry and its deadline ({@code System.nanoTime()} scale); MAX_VALUE once reported expired. */
+  private static final class Slot<K> {
+    final Entry<K> entry;
+    long deadlineNanos;
 
-  /** The timer key of request {@code id}'s timeout. */
-  static String timeoutKey(long id) {
-    return "timeout-" + id;
+    Slot(Entry<K> entry, long deadlineNanos) {
+      this.entry = entry;
+      this.deadlineNanos = deadlineNanos;
+    }
   }
+
+  private final Map<Long, Slot<K>> entries = new HashMap<>();
+  private long nextId = 1;
 
   /**
    * Adds a client's request. {@code params} (the request's own tree, not shared) get their
    * progress token rewritten to the new upstream id.
    */
   Entry<K> addClient(String sessionId, JsonNode downstreamId, String method, ObjectNode params,
-      Reply replyTo, long nowNanos) {
+      Reply replyTo, long nowNanos, Duration timeout) {
     long id = nextId++;
     JsonNode token = null;
     if (params.path("_meta").isObject() && params.path("_meta").has("progressToken")) {
@@ -58,30 +67,58 @@ final class InFlightTable<K> {
       meta.put("progressToken", id);
     }
     Entry<K> e = new Entry<>(id, method, sessionId, downstreamId, token, replyTo, null, nowNanos);
-    entries.put(id, e);
+    entries.put(id, new Slot<>(e, nowNanos + timeout.toNanos()));
     return e;
   }
 
   /** Adds a request Bastion sends on its own (handshake, listing, ping, subscriptions). */
-  Entry<K> addInternal(String method, K callback, long nowNanos) {
+  Entry<K> addInternal(String method, K callback, long nowNanos, Duration timeout) {
     Entry<K> e = new Entry<>(nextId++, method, null, null, null, null, callback, nowNanos);
-    entries.put(e.id(), e);
+    entries.put(e.id(), new Slot<>(e, nowNanos + timeout.toNanos()));
     return e;
   }
 
   Entry<K> get(long id) {
-    return entries.get(id);
+    Slot<K> s = entries.get(id);
+    return s == null ? null : s.entry;
   }
 
   Entry<K> remove(long id) {
-    return entries.remove(id);
+    Slot<K> s = entries.remove(id);
+    return s == null ? null : s.entry;
+  }
+
+  /** Moves request {@code id}'s deadline to {@code timeout} from {@code nowNanos}. */
+  void extend(long id, long nowNanos, Duration timeout) {
+    Slot<K> s = entries.get(id);
+    if (s != null) {
+      s.deadlineNanos = nowNanos + timeout.toNanos();
+    }
+  }
+
+  /**
+   * The ids of the requests whose deadline has passed, each reported once (they stay in the table
+   * until the entity removes them, so an answer racing the timeout is still matched).
+   */
+  List<Long> expire(long nowNanos) {
+    List<Long> out = null;
+    for (Slot<K> s : entries.values()) {
+      if (s.deadlineNanos != Long.MAX_VALUE && nowNanos - s.deadlineNanos >= 0) {
+        s.deadlineNanos = Long.MAX_VALUE;
+        if (out == null) {
+          out = new ArrayList<>();
+        }
+        out.add(s.entry.id());
+      }
+    }
+    return out == null ? List.of() : out;
   }
 
   /** Removes the client request {@code downstreamId} of {@code sessionId}, if in flight. */
   Entry<K> removeClient(String sessionId, JsonNode downstreamId) {
-    Iterator<Entry<K>> it = entries.values().iterator();
+    Iterator<Slot<K>> it = entries.values().iterator();
     while (it.hasNext()) {
-      Entry<K> e = it.next();
+      Entry<K> e = it.next().entry;
       if (e.fromClient() && sessionId.equals(e.sessionId()) && downstreamId.equals(e.downstreamId())) {
         it.remove();
         return e;
@@ -92,7 +129,8 @@ final class InFlightTable<K> {
 
   /** Empties the table and returns what it held. */
   List<Entry<K>> clear() {
-    List<Entry<K>> all = new ArrayList<>(entries.values());
+    List<Entry<K>> all = new ArrayList<>(entries.size());
+    entries.values().forEach(s -> all.add(s.entry));
     entries.clear();
     return all;
   }
@@ -108,13 +146,14 @@ final class InFlightTable<K> {
    */
   Entry<K> related(JsonNode related) {
     if (related != null && related.canConvertToLong()) {
-      Entry<K> e = entries.get(related.asLong());
+      Entry<K> e = get(related.asLong());
       if (e != null && e.fromClient()) {
         return e;
       }
     }
     Entry<K> latest = null;
-    for (Entry<K> e : entries.values()) {
+    for (Slot<K> s : entries.values()) {
+      Entry<K> e = s.entry;
       if (e.fromClient() && (latest == null || e.id() > latest.id())) {
         latest = e;
       }
@@ -128,7 +167,7 @@ final class InFlightTable<K> {
    */
   Optional<Progress<K>> progress(ObjectNode notification) {
     JsonNode token = notification.path("params").get("progressToken");
-    Entry<K> e = token != null && token.canConvertToLong() ? entries.get(token.asLong()) : null;
+    Entry<K> e = token != null && token.canConvertToLong() ? get(token.asLong()) : null;
     if (e == null || !e.fromClient() || e.downstreamProgressToken() == null) {
       return Optional.empty();
     }

@@ -112,6 +112,7 @@ final class UpstreamConnection {
     entity.publish(s);
     connect(s);
     timers.startTimerWithFixedDelay(UpstreamServer.HealthTick.INSTANCE, config.healthInterval());
+    timers.startTimerWithFixedDelay(UpstreamServer.Sweep.INSTANCE, UpstreamServer.SWEEP_INTERVAL);
   }
 
   private void connect(State s) {

@@ -119,6 +119,12 @@ public final class UpstreamServer
 
   enum HealthTick implements Command { INSTANCE }
 
+  /** The in-flight table's deadline sweep ({@link #SWEEP_INTERVAL}): one timer instead of one per request. */
+  enum Sweep implements Command { INSTANCE }
+
+  /** How often requests past their deadline are looked for: the resolution of request timeouts. */
+  static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
+
   /** Sent to itself once recovered: records a new incarnation, then connects. */
   private enum Incarnate implements Command { INSTANCE }
 
@@ -188,7 +194,7 @@ public final class UpstreamServer
     this.directory = UpstreamDirectory.get(ctx.getSystem());
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
-    this.traffic = new UpstreamTraffic(this, timers, settings, sessions);
+    this.traffic = new UpstreamTraffic(this, settings, sessions);
     this.connection = new UpstreamConnection(this, timers, transports);
   }
 
@@ -251,6 +257,10 @@ public final class UpstreamServer
         .onCommand(TimedOut.class, traffic::onTimedOut)
         .onCommand(Reconnect.class, connection::onReconnect)
         .onCommand(HealthTick.class, connection::onHealthTick)
+        .onCommand(Sweep.class, (st, c) -> {
+          traffic.sweep();
+          return Effect().none();
+        })
         .onCommand(Incarnate.class, (s, i) -> onIncarnate(s))
         .build();
   }

@@ -21,7 +21,6 @@ import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.Methods;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 
 /**
@@ -36,17 +35,14 @@ final class UpstreamTraffic {
 
   private final UpstreamServer entity;
   private final ServerConfig config;
-  private final TimerScheduler<UpstreamServer.Command> timers;
   private final NodeSettings settings;
   private final SessionPort sessions;
   private final InFlightTable<Callback> inFlight = new InFlightTable<>();
   private final SubscriptionBook subscriptions = new SubscriptionBook();
 
-  UpstreamTraffic(UpstreamServer entity, TimerScheduler<UpstreamServer.Command> timers,
-      NodeSettings settings, SessionPort sessions) {
+  UpstreamTraffic(UpstreamServer entity, NodeSettings settings, SessionPort sessions) {
     this.entity = entity;
     this.config = entity.config;
-    this.timers = timers;
     this.settings = settings;
     this.sessions = sessions;
   }
@@ -79,17 +75,27 @@ final class UpstreamTraffic {
     // The forwarded params are this request's own tree (parsed by the edge, or deserialized): no copy.
     ObjectNode params = f.params() == null ? Json.object() : f.params();
     Entry<Callback> e = inFlight.addClient(f.sessionId(), f.downstreamId(), f.method(), params, f.replyTo(),
-        System.nanoTime());
-    send(e, params, requestTimeout());
+        System.nanoTime(), requestTimeout());
+    send(e, params);
   }
 
   /** A request Bastion sends on its own; {@code callback} gets the answer (or a synthesized error). */
   void sendInternal(String method, JsonNode params, Duration timeout, Callback callback) {
-    send(inFlight.addInternal(method, callback, System.nanoTime()), params, timeout);
+    send(inFlight.addInternal(method, callback, System.nanoTime(), timeout), params);
   }
 
-  private void send(Entry<Callback> e, JsonNode params, Duration timeout) {
-    timers.startSingleTimer(InFlightTable.timeoutKey(e.id()), new UpstreamServer.TimedOut(e.id()), timeout);
+  /**
+   * The periodic sweep: every request past its deadline gets a {@link UpstreamServer.TimedOut}
+   * (rare; handled like any command, so Bastion's own requests' callbacks return their effects).
+   */
+  void sweep() {
+    ActorRef<UpstreamServer.Command> self = entity.ctx.getSelf();
+    for (long id : inFlight.expire(System.nanoTime())) {
+      self.tell(new UpstreamServer.TimedOut(id));
+    }
+  }
+
+  private void send(Entry<Callback> e, JsonNode params) {
     int gen = entity.connection.generation();
     ActorRef<UpstreamServer.Command> self = entity.ctx.getSelf();
     transport().send(JsonRpc.request(LongNode.valueOf(e.id()), e.method(), params))
@@ -105,7 +111,6 @@ final class UpstreamTraffic {
     if (e == null) {
       return none();
     }
-    timers.cancel(InFlightTable.timeoutKey(e.id()));
     String reason = "sending to upstream " + config.name() + " failed: " + f.cause();
     if (e.callback() != null) {
       return e.callback().apply(s, JsonRpc.error(null, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
@@ -134,7 +139,6 @@ final class UpstreamTraffic {
   Effect<Event, State> cancel(UpstreamServer.Cancel c) {
     Entry<Callback> e = inFlight.removeClient(c.sessionId(), c.downstreamId());
     if (e != null) {
-      timers.cancel(InFlightTable.timeoutKey(e.id()));
       if (transport() != null) {
         ObjectNode p = Json.object().put("requestId", e.id());
         if (c.reason() != null) {
@@ -159,7 +163,6 @@ final class UpstreamTraffic {
   /** The connection is gone: every client waiting on it is answered; Bastion's own requests are dropped. */
   void failAll(String reason) {
     for (Entry<Callback> e : inFlight.clear()) {
-      timers.cancel(InFlightTable.timeoutKey(e.id()));
       if (e.fromClient()) {
         unavailable(e.replyTo(), e.method(), e.downstreamId(), reason);
       }
@@ -270,7 +273,6 @@ final class UpstreamTraffic {
     if (e == null) {
       return none();
     }
-    timers.cancel(InFlightTable.timeoutKey(e.id()));
     if (e.callback() != null) {
       return e.callback().apply(s, msg);
     }
@@ -286,8 +288,7 @@ final class UpstreamTraffic {
         // Progress shows the request is alive: restart its timeout, within the hard maximum.
         InFlightTable.timeoutAfterProgress(p.entry(), System.nanoTime(), requestTimeout(),
                 settings.maxRequestTimeout())
-            .ifPresent(t -> timers.startSingleTimer(InFlightTable.timeoutKey(p.entry().id()),
-                new UpstreamServer.TimedOut(p.entry().id()), t));
+            .ifPresent(t -> inFlight.extend(p.entry().id(), System.nanoTime(), t));
       });
       case Methods.NOTIFICATION_RESOURCES_UPDATED -> {
         String uri = msg.path("params").path("uri").asText();

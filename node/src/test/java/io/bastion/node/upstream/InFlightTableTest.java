@@ -12,6 +12,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class InFlightTableTest {
+  private static final Duration T = Duration.ofSeconds(30);
 
   /** Client entries are the ones with a reply address; the table never uses it. */
   private static final Reply CLIENT = new Reply(null, 1);
@@ -28,10 +29,10 @@ class InFlightTableTest {
   void everyRequestGetsAFreshIdAndItsProgressTokenBecomesThatId() {
     InFlightTable<String> t = new InFlightTable<>();
     ObjectNode p1 = json("{\"_meta\":{\"progressToken\":\"client-token\"}}");
-    var a = t.addClient("s1", TextNode.valueOf("x"), "tools/call", p1, CLIENT, 0);
-    var b = t.addInternal("ping", "cb", 0);
+    var a = t.addClient("s1", TextNode.valueOf("x"), "tools/call", p1, CLIENT, 0, T);
+    var b = t.addInternal("ping", "cb", 0, T);
     ObjectNode p3 = json("{\"name\":\"t\"}");
-    var c = t.addClient("s2", IntNode.valueOf(1), "tools/call", p3, CLIENT, 0);
+    var c = t.addClient("s2", IntNode.valueOf(1), "tools/call", p3, CLIENT, 0, T);
     assertThat(new long[] {a.id(), b.id(), c.id()}).containsExactly(1, 2, 3);
     assertThat(p1.at("/_meta/progressToken").asLong()).isEqualTo(1);
     assertThat(a.downstreamProgressToken().asText()).isEqualTo("client-token");
@@ -45,7 +46,7 @@ class InFlightTableTest {
   void progressIsMappedBackToTheClientsToken() {
     InFlightTable<String> t = new InFlightTable<>();
     var e = t.addClient("s1", IntNode.valueOf(7), "tools/call",
-        json("{\"_meta\":{\"progressToken\":42}}"), CLIENT, 0);
+        json("{\"_meta\":{\"progressToken\":42}}"), CLIENT, 0, T);
     ObjectNode upstream = json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":"
         + e.id() + ",\"progress\":1}}");
     var p = t.progress(upstream).orElseThrow();
@@ -54,30 +55,43 @@ class InFlightTableTest {
     assertThat(upstream.at("/params/progressToken").asLong()).isEqualTo(e.id()); // not mutated
     assertThat(t.progress(json("{\"params\":{\"progressToken\":999}}"))).isEmpty();
     // A request without a token of its own gets no progress, even if the upstream uses its id.
-    var quiet = t.addClient("s1", IntNode.valueOf(8), "tools/call", Json.object(), CLIENT, 0);
+    var quiet = t.addClient("s1", IntNode.valueOf(8), "tools/call", Json.object(), CLIENT, 0, T);
     assertThat(t.progress(json("{\"params\":{\"progressToken\":" + quiet.id() + "}}"))).isEmpty();
   }
 
   @Test
   void timeoutRestartsOnProgressButNeverPastTheMaximum() {
     InFlightTable<String> t = new InFlightTable<>();
-    var e = t.addInternal("x", "cb", 0);
+    var e = t.addInternal("x", "cb", 0, T);
     Duration req = Duration.ofSeconds(30);
     Duration max = Duration.ofSeconds(100);
     assertThat(InFlightTable.timeoutAfterProgress(e, Duration.ofSeconds(10).toNanos(), req, max)).contains(req);
     assertThat(InFlightTable.timeoutAfterProgress(e, Duration.ofSeconds(90).toNanos(), req, max))
         .contains(Duration.ofSeconds(10));
     assertThat(InFlightTable.timeoutAfterProgress(e, Duration.ofSeconds(101).toNanos(), req, max)).isEmpty();
-    assertThat(InFlightTable.timeoutKey(e.id())).isEqualTo("timeout-1");
+  }
+
+  @Test
+  void expiredRequestsAreReportedOnceAndProgressMovesTheDeadline() {
+    InFlightTable<String> t = new InFlightTable<>();
+    var a = t.addInternal("ping", "cb", 0, Duration.ofSeconds(5));
+    var b = t.addClient("s1", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0, Duration.ofSeconds(30));
+    assertThat(t.expire(Duration.ofSeconds(4).toNanos())).isEmpty();
+    assertThat(t.expire(Duration.ofSeconds(5).toNanos())).containsExactly(a.id());
+    assertThat(t.expire(Duration.ofSeconds(6).toNanos())).as("reported once").isEmpty();
+    assertThat(t.get(a.id())).as("still matched until the entity removes it").isNotNull();
+    t.extend(b.id(), Duration.ofSeconds(25).toNanos(), Duration.ofSeconds(30));
+    assertThat(t.expire(Duration.ofSeconds(40).toNanos())).isEmpty();
+    assertThat(t.expire(Duration.ofSeconds(55).toNanos())).containsExactly(b.id());
   }
 
   @Test
   void relatedMessagesGoToTheCarryingRequestElseTheLatestClientRequest() {
     InFlightTable<String> t = new InFlightTable<>();
     assertThat(t.related(null)).isNull();
-    var a = t.addClient("s1", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0);
-    var b = t.addClient("s2", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0);
-    var internal = t.addInternal("ping", "cb", 0);
+    var a = t.addClient("s1", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0, T);
+    var b = t.addClient("s2", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0, T);
+    var internal = t.addInternal("ping", "cb", 0, T);
     assertThat(t.related(LongNode.valueOf(a.id()))).isSameAs(a);
     assertThat(t.related(null)).isSameAs(b);
     assertThat(t.related(LongNode.valueOf(internal.id()))).isSameAs(b);
@@ -88,8 +102,8 @@ class InFlightTableTest {
   @Test
   void cancelFindsTheClientRequestBySessionAndDownstreamId() {
     InFlightTable<String> t = new InFlightTable<>();
-    var a = t.addClient("s1", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0);
-    t.addClient("s2", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0);
+    var a = t.addClient("s1", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0, T);
+    t.addClient("s2", IntNode.valueOf(1), "tools/call", Json.object(), CLIENT, 0, T);
     assertThat(t.removeClient("s1", IntNode.valueOf(2))).isNull();
     assertThat(t.removeClient("s1", IntNode.valueOf(1))).isSameAs(a);
     assertThat(t.removeClient("s1", IntNode.valueOf(1))).isNull();

@@ -25,7 +25,9 @@ import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.ConnectHttp;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -49,10 +51,11 @@ import org.slf4j.Logger;
  * INTERNAL API: what the two HTTP transports share (client settings, headers, errors, JSON).
  *
  * <p>Every request of one transport goes through one materialized pool flow: a bounded queue of
- * (request, promise) pairs into {@code Http.superPool} with this transport's pool settings, whose
- * responses complete the promises. The flow lives as long as the transport ({@link #shutdown} on
- * close lets requests already queued finish). Compared with {@code Http.singleRequest} per call,
- * no per-request pool lookup and no Scala future wrapper; the promise is completed on the pool
+ * (request, promise) pairs into {@code Http.cachedHostConnectionPool} for the upstream's host, with
+ * this transport's pool settings, whose responses complete the promises. The flow lives as long as the transport ({@link #shutdown} on
+ * close lets requests already queued finish). Compared with {@code Http.singleRequest} (or
+ * {@code superPool}) per call, no per-request pool lookup by host and settings, and no Scala future
+ * wrapper; the URL is parsed once, not per request; the promise is completed on the pool
  * flow's thread, so its continuations run inline there, as with {@code Stages.direct} before.
  */
 final class HttpSupport {
@@ -75,6 +78,8 @@ final class HttpSupport {
   final ConnectionPoolSettings pool;
   final ServerSentEventSettings sse;
   final List<HttpHeader> staticHeaders;
+  /** The configured URL, parsed once (not per request). */
+  final Uri uri;
   private final Logger log;
   private final BoundedSourceQueue<Pair<HttpRequest, CompletableFuture<HttpResponse>>> queue;
   private final AtomicBoolean shutdown = new AtomicBoolean();
@@ -87,6 +92,7 @@ final class HttpSupport {
     this.config = config;
     this.log = log;
     this.http = Http.get(system);
+    this.uri = Uri.create(config.url().toString());
     this.mat = SystemMaterializer.get(system).materializer();
     Config base = system.settings().config();
     // SSE streams (the GET stream, long tool calls) are long-lived and may be silent for minutes,
@@ -122,8 +128,8 @@ final class HttpSupport {
     }
     this.staticHeaders = List.copyOf(headers);
     this.queue = Source.<Pair<HttpRequest, CompletableFuture<HttpResponse>>>queue(MAX_QUEUED_REQUESTS)
-        .via(http.<CompletableFuture<HttpResponse>>superPool(pool, http.defaultClientHttpsContext(),
-            system.classicSystem().log()))
+        .via(http.<CompletableFuture<HttpResponse>>cachedHostConnectionPool(
+            ConnectHttp.toHost(uri), pool, system.classicSystem().log()))
         .to(Sink.foreach(answered -> {
           if (answered.first().isSuccess()) {
             answered.second().complete(answered.first().get());
@@ -136,7 +142,6 @@ final class HttpSupport {
 
   /** Sends {@code request} through this transport's pool; fails with a message that names the target without secrets. */
   CompletionStage<HttpResponse> request(HttpRequest request) {
-    URI target = URI.create(request.getUri().toString());
     CompletableFuture<HttpResponse> promise = new CompletableFuture<>();
     QueueOfferResult offered = queue.offer(Pair.create(request, promise));
     if (offered != QueueOfferResult.enqueued()) {
@@ -145,7 +150,8 @@ final class HttpSupport {
           : new IllegalStateException("transport to [" + config.name() + "] is closed"));
     }
     return promise.exceptionally(e -> {
-      throw new CompletionException(describeConnectFailure(Failures.root(e), target));
+      throw new CompletionException(describeConnectFailure(Failures.root(e),
+          URI.create(request.getUri().toString())));
     });
   }
 

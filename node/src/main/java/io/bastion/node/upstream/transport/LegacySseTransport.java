@@ -18,7 +18,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
@@ -49,6 +51,8 @@ public final class LegacySseTransport implements UpstreamTransport {
 
   private volatile Listener listener;
   private volatile URI endpoint;
+  /** {@link #endpoint}, parsed once for the HTTP client. */
+  private volatile Uri endpointUri;
 
   public LegacySseTransport(ActorSystem<?> system, ServerConfig config) {
     this.config = Objects.requireNonNull(config, "config");
@@ -74,7 +78,7 @@ public final class LegacySseTransport implements UpstreamTransport {
     this.listener = listener;
     List<HttpHeader> headers = new ArrayList<>(http.staticHeaders);
     headers.add(RawHeader.create("Accept", "text/event-stream"));
-    http.request(HttpRequest.GET(config.url().toString()).addHeaders(headers))
+    http.request(HttpRequest.create().withMethod(HttpMethods.GET).withUri(http.uri).addHeaders(headers))
         .whenComplete((response, err) -> {
           if (err != null) {
             fail(Failures.root(err));
@@ -146,6 +150,7 @@ public final class LegacySseTransport implements UpstreamTransport {
               + announced.getHost() + ":" + announced.getPort() + "); refused"));
           return;
         }
+        endpointUri = Uri.create(announced.toString());
         endpoint = announced;
         log.debug("Upstream [{}] endpoint [{}]", config.name(), Urls.redact(endpoint));
         startFuture.complete(null);
@@ -165,13 +170,14 @@ public final class LegacySseTransport implements UpstreamTransport {
   @Override
   public CompletionStage<Void> send(ObjectNode message) {
     URI target = endpoint;
-    if (target == null) {
+    Uri targetUri = endpointUri;
+    if (target == null || targetUri == null) {
       return HttpSupport.failed(new IllegalStateException("transport not started"));
     }
     if (closing.get() || closedSignalled.get()) {
       return HttpSupport.failed(new IllegalStateException("transport to [" + config.name() + "] is closed"));
     }
-    HttpRequest request = HttpRequest.POST(target.toString())
+    HttpRequest request = HttpRequest.create().withMethod(HttpMethods.POST).withUri(targetUri)
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, http.toJson(message)))
         .addHeaders(http.staticHeaders);
     return http.request(request).thenCompose(response -> {

@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
@@ -104,7 +105,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
     String sid = sessionId;
     List<HttpHeader> headers = headers(sid, null);
     headers.add(RawHeader.create("Accept", ACCEPT_POST));
-    HttpRequest request = HttpRequest.POST(config.url().toString())
+    HttpRequest request = HttpRequest.create().withMethod(HttpMethods.POST).withUri(http.uri)
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, http.toJson(message)))
         .addHeaders(headers);
     return http.request(request).thenCompose(response -> {
@@ -216,7 +217,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
     }
     List<HttpHeader> headers = headers(sessionId, lastEventId);
     headers.add(RawHeader.create("Accept", "text/event-stream"));
-    http.request(HttpRequest.GET(config.url().toString()).addHeaders(headers))
+    http.request(HttpRequest.create().withMethod(HttpMethods.GET).withUri(http.uri).addHeaders(headers))
         .whenComplete((response, err) -> {
           if (err != null) {
             log.warn("Upstream [{}]: resuming request [{}] failed: {}", config.name(), requestId, err.toString());
@@ -259,7 +260,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
     String sid = sessionId;
     List<HttpHeader> headers = headers(sid, lastServerEventId);
     headers.add(RawHeader.create("Accept", "text/event-stream"));
-    http.request(HttpRequest.GET(config.url().toString()).addHeaders(headers))
+    http.request(HttpRequest.create().withMethod(HttpMethods.GET).withUri(http.uri).addHeaders(headers))
         .whenComplete((response, err) -> {
           if (err != null) {
             log.debug("Upstream [{}]: GET stream failed: {}", config.name(), err.toString());
@@ -370,7 +371,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
     String sid = sessionId;
     CompletionStage<Void> deleted = CompletableFuture.completedFuture(null);
     if (sid != null && !expired && listener != null) {
-      HttpRequest delete = HttpRequest.DELETE(config.url().toString()).addHeaders(headers(sid, null));
+      HttpRequest delete = HttpRequest.create().withMethod(HttpMethods.DELETE).withUri(http.uri).addHeaders(headers(sid, null));
       deleted = http.request(delete)
           .toCompletableFuture()
           .orTimeout(DELETE_TIMEOUT_MS, TimeUnit.MILLISECONDS)
