@@ -80,14 +80,9 @@ public final class LegacySseEndpoint {
 
   private CompletionStage<HttpResponse> onMessage(JsonRpc.Message msg, String sessionId, SessionInfo info,
       String group, String requestId, long started, long bytesIn) {
-    if (msg instanceof JsonRpc.Notification n) {
-      dispatcher.notification(n, sessionId);
-      return CompletableFuture.completedFuture(EdgeResponses.accepted());
+    if (!(msg instanceof JsonRpc.Request r)) {
+      return dispatcher.accept(msg, sessionId).thenApply(x -> EdgeResponses.accepted());
     }
-    if (msg instanceof JsonRpc.Response r) {
-      return dispatcher.clientResponse(r, sessionId).thenApply(x -> EdgeResponses.accepted());
-    }
-    JsonRpc.Request r = (JsonRpc.Request) msg;
     ActorRef<RequestStream.Event> stream = info.stream();
     if (Methods.INITIALIZE.equals(r.method())) {
       // Legacy clients read answers only from their SSE stream, with the request's id.

@@ -25,6 +25,7 @@ import io.bastion.protocol.ProtocolVersions;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -111,19 +112,31 @@ public final class McpDispatcher {
       }
     } catch (JsonRpcException e) {
       reply.fail(Fault.ofClientCode(e.code()), req.id(), req.method(), e.getMessage(), e.data());
+    } catch (RuntimeException e) {
+      // A bug of Bastion's, not the client's: the client gets an answer and the exchange ends now,
+      // instead of waiting for the edge's time limit.
+      system.log().error("Unexpected failure handling " + req.method(), e);
+      reply.fail(Fault.GATEWAY_INTERNAL, req.id(), req.method(), "Internal error");
     }
   }
 
-  /** A notification from the client: only {@code notifications/cancelled} needs anything done. */
-  public void notification(JsonRpc.Notification n, String sessionId) {
-    if (Methods.NOTIFICATION_CANCELLED.equals(n.method())) {
+  /**
+   * A notification or a response from the client (both answered 202 by the transports): only
+   * {@code notifications/cancelled} and answers to server→client requests need anything done.
+   */
+  public CompletionStage<Void> accept(JsonRpc.Message msg, String sessionId) {
+    if (msg instanceof JsonRpc.Response r) {
+      return clientResponse(r, sessionId);
+    }
+    if (msg instanceof JsonRpc.Notification n && Methods.NOTIFICATION_CANCELLED.equals(n.method())) {
       cancel(sessionId, n);
     }
     // initialized, roots/list_changed, progress from the client: nothing to do
+    return CompletableFuture.completedFuture(null);
   }
 
   /** The client answered a server→client request: its session says which upstream request it answers. */
-  public CompletionStage<Void> clientResponse(JsonRpc.Response r, String sessionId) {
+  private CompletionStage<Void> clientResponse(JsonRpc.Response r, String sessionId) {
     return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId).<SessionEntity.PendingAnswer>ask(
             reply -> new SessionEntity.ResolveClientResponse(r.id(), reply), settings.askTimeout())
         .thenAccept(p -> {

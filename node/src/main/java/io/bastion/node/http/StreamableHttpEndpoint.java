@@ -98,14 +98,9 @@ public final class StreamableHttpEndpoint {
 
   private CompletionStage<HttpResponse> onMessage(JsonRpc.Message msg, String sessionId, SessionInfo info,
       String group, String requestId, long started, long bytesIn) {
-    if (msg instanceof JsonRpc.Notification n) {
-      dispatcher.notification(n, sessionId);
-      return CompletableFuture.completedFuture(EdgeResponses.accepted());
+    if (!(msg instanceof JsonRpc.Request r)) {
+      return dispatcher.accept(msg, sessionId).thenApply(x -> EdgeResponses.accepted());
     }
-    if (msg instanceof JsonRpc.Response r) {
-      return dispatcher.clientResponse(r, sessionId).thenApply(x -> EdgeResponses.accepted());
-    }
-    JsonRpc.Request r = (JsonRpc.Request) msg;
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     ReplyRouter.Pending exchange = router.openPost(r.id(), r.method(), started, response);
     dispatcher.dispatch(r, sessionId, info, group, exchange, requestId, bytesIn);
