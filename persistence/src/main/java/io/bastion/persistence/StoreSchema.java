@@ -1,10 +1,15 @@
 package io.bastion.persistence;
 
 import com.typesafe.config.Config;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -25,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * baselines it at version 0 and then runs every migration, which are written with
  * {@code IF NOT EXISTS} so that they complete whatever the old store already has.
  *
- * <p>Several nodes may start at once against one PostgreSQL: Flyway serialises them with an
- * advisory lock and each finds the work done by the first. Any failure is retried a bounded number
+ * <p>Several nodes may start at once against one PostgreSQL: an advisory lock of Bastion's own,
+ * held around the whole migration, serialises them and each finds the work done by the first. Any failure is retried a bounded number
  * of times ({@code bastion.persistence.schema.attempts}, {@code retry-delay}), which also covers a
  * database that is still starting. Migrations run on Pekko's blocking-IO dispatcher, never on the
  * default dispatcher. See docs/persistence.md.
@@ -81,7 +86,7 @@ public final class StoreSchema {
    * dispatcher). Returns Flyway's result; throws Flyway's exception on failure.
    */
   public static MigrateResult migrate(StoreDatabase db) {
-    MigrateResult result = flyway(db).migrate();
+    MigrateResult result = exclusively(db, () -> flyway(db).migrate());
     if (result.migrationsExecuted > 0) {
       LOG.info("Store schema migrated from version {} to {} ({} migrations) on {}",
           result.initialSchemaVersion == null ? "(none)" : result.initialSchemaVersion,
@@ -90,6 +95,36 @@ public final class StoreSchema {
       LOG.debug("Store schema up to date (version {}) on {}", result.initialSchemaVersion, db);
     }
     return result;
+  }
+
+  /** Key of the PostgreSQL advisory lock that serialises Bastion's migrations across nodes. */
+  static final long LOCK_KEY = 0x42617374696f6eL; // "Bastion"
+
+  /**
+   * Runs {@code migration} while no other Bastion migrates the same store. Flyway takes its own
+   * lock only once its history table exists, so nodes starting together on a store from before
+   * the migrations raced to baseline it ("Unable to baseline schema history table … as it already
+   * exists, and is empty"). On PostgreSQL a session-level advisory lock, held on a connection of
+   * its own for the whole migration, serialises the nodes (closing the connection releases it,
+   * however the migration ends); an H2 file belongs to one process, where a JVM lock does.
+   */
+  private static MigrateResult exclusively(StoreDatabase db, Supplier<MigrateResult> migration) {
+    if (db.vendor() != StoreDatabase.Vendor.POSTGRESQL) {
+      synchronized (StoreSchema.class) {
+        return migration.get();
+      }
+    }
+    try (Connection c = DriverManager.getConnection(db.url(), db.user(), db.password());
+        Statement st = c.createStatement()) {
+      st.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
+      try {
+        return migration.get();
+      } finally {
+        st.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot lock the store for migration: " + e.getMessage(), e);
+    }
   }
 
   /** The Flyway instance Bastion uses for {@code db} (also for inspection: {@code info()}, tests). */
