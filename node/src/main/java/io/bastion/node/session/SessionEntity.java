@@ -40,8 +40,15 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * was opened with, where the client's GET stream lives, the server→client requests waiting
  * for the client's answer (each until the node's max request timeout, at most {@link
  * #MAX_PENDING}), and which upstreams hold resource subscriptions of this session (told {@link
- * UpstreamServer.SessionEnded} when the session ends, however it ends). Not persisted: when the owner node is lost the client gets 404 and
- * re-initializes, as the spec says. Idle sessions passivate after the configured idle timeout.
+ * UpstreamServer.SessionEnded} when the session ends, however it ends). Not persisted: when the
+ * owner node is lost the client gets 404 and re-initializes, as the spec says. Idle sessions
+ * passivate after the configured idle timeout.
+ *
+ * <p>Its state goes to this node's {@link LocalSessions} on every change ({@code setInfo}). Style: the protocol is nested here as in the other entities, but this one is an {@code
+ * AbstractBehavior}, not an event-sourced behavior: it persists nothing, so there are no events, no
+ * event handler and no {@code EventSourcedBehaviorTestKit}; {@code SessionEntityTest} drives it with
+ * probes instead, and the bounded book of server→client requests is {@link PendingRequests}, with
+ * its own test.
  */
 public final class SessionEntity extends AbstractBehavior<SessionEntity.Command> {
 
@@ -143,9 +150,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
             .withStopMessage(Stop.INSTANCE));
   }
 
-  /**
-   * @param upstreams how to reach an upstream's entity by server name (sharding; a probe in tests)
-   */
+  /** {@code upstreams}: how to reach an upstream's entity by server name (sharding; a probe in tests). */
   public static Behavior<Command> create(String sessionId, Duration idleTimeout, Duration pendingTimeout,
       int maxPending, Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
       ActorRef<ClusterSharding.ShardCommand> shard) {
