@@ -1,7 +1,6 @@
 package io.bastion.node.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.BastionConfig;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.NodeSettings;
