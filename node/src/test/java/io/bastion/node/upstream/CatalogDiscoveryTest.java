@@ -1,39 +1,32 @@
 package io.bastion.node.upstream;
 
+import io.bastion.node.testkit.McpHttp;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.bastion.protocol.Json;
 import io.bastion.protocol.Methods;
 import io.bastion.protocol.UpstreamCatalog;
 import org.junit.jupiter.api.Test;
 
 class CatalogDiscoveryTest {
 
-  private static ObjectNode json(String s) {
-    try {
-      return (ObjectNode) Json.MAPPER.readTree(s);
-    } catch (Exception e) {
-      throw new IllegalArgumentException(e);
-    }
-  }
 
   @Test
   void listsEveryPageOfEveryDeclaredKindInOrder() {
-    CatalogDiscovery d = new CatalogDiscovery("s", "p", json("{\"tools\":{},\"resources\":{},\"prompts\":{}}"), true);
+    CatalogDiscovery d = new CatalogDiscovery("s", "p", McpHttp.json("{\"tools\":{},\"resources\":{},\"prompts\":{}}"), true);
     assertThat(d.next().method()).isEqualTo(Methods.TOOLS_LIST);
     assertThat(d.next().params().has("cursor")).isFalse();
-    assertThat(d.accept(json("{\"result\":{\"tools\":[{\"name\":\"a\"}],\"nextCursor\":\"c2\"}}"))).isNull();
+    assertThat(d.accept(McpHttp.json("{\"result\":{\"tools\":[{\"name\":\"a\"}],\"nextCursor\":\"c2\"}}"))).isNull();
     assertThat(d.next().method()).isEqualTo(Methods.TOOLS_LIST);
     assertThat(d.next().params().get("cursor").asText()).isEqualTo("c2");
-    assertThat(d.accept(json("{\"result\":{\"tools\":[{\"name\":\"b\"}]}}"))).isNull();
+    assertThat(d.accept(McpHttp.json("{\"result\":{\"tools\":[{\"name\":\"b\"}]}}"))).isNull();
     assertThat(d.next().method()).isEqualTo(Methods.RESOURCES_LIST);
     assertThat(d.next().params().has("cursor")).isFalse();
-    assertThat(d.accept(json("{\"result\":{\"resources\":[{\"uri\":\"r\"}],\"nextCursor\":\"\"}}"))).isNull();
+    assertThat(d.accept(McpHttp.json("{\"result\":{\"resources\":[{\"uri\":\"r\"}],\"nextCursor\":\"\"}}"))).isNull();
     assertThat(d.next().method()).isEqualTo(Methods.RESOURCES_TEMPLATES_LIST);
-    assertThat(d.accept(json("{\"result\":{\"resourceTemplates\":[{\"uriTemplate\":\"t\"}]}}"))).isNull();
+    assertThat(d.accept(McpHttp.json("{\"result\":{\"resourceTemplates\":[{\"uriTemplate\":\"t\"}]}}"))).isNull();
     assertThat(d.next().method()).isEqualTo(Methods.PROMPTS_LIST);
-    assertThat(d.accept(json("{\"result\":{\"prompts\":[{\"name\":\"q\"}]}}"))).isNull();
+    assertThat(d.accept(McpHttp.json("{\"result\":{\"prompts\":[{\"name\":\"q\"}]}}"))).isNull();
     assertThat(d.next()).isNull();
     UpstreamCatalog c = d.catalog();
     assertThat(c.server()).isEqualTo("s");
@@ -48,16 +41,16 @@ class CatalogDiscoveryTest {
   @Test
   void asksOnlyForDeclaredCapabilities() {
     assertThat(new CatalogDiscovery("s", "", null, false).next()).isNull();
-    CatalogDiscovery d = new CatalogDiscovery("s", "", json("{\"prompts\":{}}"), false);
+    CatalogDiscovery d = new CatalogDiscovery("s", "", McpHttp.json("{\"prompts\":{}}"), false);
     assertThat(d.next().method()).isEqualTo(Methods.PROMPTS_LIST);
   }
 
   @Test
   void anUnknownMethodIsAnEmptyListAndOtherErrorsFail() {
-    CatalogDiscovery d = new CatalogDiscovery("s", "", json("{\"tools\":{},\"resources\":{}}"), true);
-    assertThat(d.accept(json("{\"error\":{\"code\":-32601,\"message\":\"nope\"}}"))).isNull();
+    CatalogDiscovery d = new CatalogDiscovery("s", "", McpHttp.json("{\"tools\":{},\"resources\":{}}"), true);
+    assertThat(d.accept(McpHttp.json("{\"error\":{\"code\":-32601,\"message\":\"nope\"}}"))).isNull();
     assertThat(d.next().method()).isEqualTo(Methods.RESOURCES_LIST);
-    assertThat(d.accept(json("{\"error\":{\"code\":-32603,\"message\":\"boom\"}}")))
+    assertThat(d.accept(McpHttp.json("{\"error\":{\"code\":-32603,\"message\":\"boom\"}}")))
         .isEqualTo("resources/list failed: boom (-32603)");
   }
 }

@@ -3,12 +3,9 @@ package io.bastion.node.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.NodeSettings;
-import io.bastion.node.call.Reply;
-import io.bastion.node.call.SessionPort;
 import io.bastion.persistence.StoreSchema;
 import io.bastion.protocol.Json;
 import io.bastion.protocol.UpstreamCatalog;
@@ -36,17 +33,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class CatalogEventMigrationTest {
 
-  private static final SessionPort NO_SESSIONS = new SessionPort() {
-    @Override
-    public void subscribed(String sessionId, String server) {}
-
-    @Override
-    public void resourceUpdated(String sessionId, String server, ObjectNode notification) {}
-
-    @Override
-    public void serverRequest(String sessionId, String server, JsonNode upstreamId, String method,
-        JsonNode params, Reply related) {}
-  };
 
   private static UpstreamCatalog catalog(String server, String... tools) {
     return new UpstreamCatalog(server, server,
@@ -83,7 +69,7 @@ class CatalogEventMigrationTest {
       FakeUpstream up = new FakeUpstream().withTools("a");
       up.started.complete(null);
       ActorRef<UpstreamServer.Command> first =
-          kit.spawn(UpstreamServer.create(config, settings, NO_SESSIONS, (s, c) -> up));
+          kit.spawn(UpstreamServer.create(config, settings, FakeUpstream.NO_SESSIONS, (s, c) -> up));
       UpstreamStatus ready = await(kit, UpstreamStatus::ready);
       kit.stop(first);
       int rewritten;
@@ -97,7 +83,7 @@ class CatalogEventMigrationTest {
       assertThat(rewritten).isEqualTo(2);
 
       // A new start recovers the catalog from the old events (it publishes it while connecting).
-      kit.spawn(UpstreamServer.create(config, settings, NO_SESSIONS, (s, c) -> new FakeUpstream()));
+      kit.spawn(UpstreamServer.create(config, settings, FakeUpstream.NO_SESSIONS, (s, c) -> new FakeUpstream()));
       UpstreamStatus recovered = await(kit, s -> s.incarnation() > ready.incarnation());
       assertThat(recovered.state()).isEqualTo(UpstreamStatus.CONNECTING);
       assertThat(recovered.catalog().tools()).extracting(t -> t.get("name").asText()).containsExactly("a");

@@ -24,6 +24,20 @@ import java.util.concurrent.TimeUnit;
  */
 final class FakeUpstream implements UpstreamTransport {
 
+  /** For entity tests that involve no client session. */
+  static final io.bastion.node.call.SessionPort NO_SESSIONS = new io.bastion.node.call.SessionPort() {
+    @Override
+    public void subscribed(String sessionId, String server) {}
+
+    @Override
+    public void resourceUpdated(String sessionId, String server,
+        com.fasterxml.jackson.databind.node.ObjectNode notification) {}
+
+    @Override
+    public void serverRequest(String sessionId, String server, com.fasterxml.jackson.databind.JsonNode upstreamId,
+        String method, com.fasterxml.jackson.databind.JsonNode params, io.bastion.node.call.Reply related) {}
+  };
+
   /** What the entity sent, in order. */
   final BlockingQueue<ObjectNode> sent = new LinkedBlockingQueue<>();
   /** Completes {@link #start}; tests may leave it open (connecting) or fail it. */

@@ -1,5 +1,7 @@
 package io.bastion.node.upstream;
 
+import io.bastion.node.testkit.McpHttp;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.IntNode;
@@ -17,21 +19,14 @@ class InFlightTableTest {
   /** Client entries are the ones with a reply address; the table never uses it. */
   private static final Reply CLIENT = new Reply(null, 1);
 
-  private static ObjectNode json(String s) {
-    try {
-      return (ObjectNode) Json.MAPPER.readTree(s);
-    } catch (Exception e) {
-      throw new IllegalArgumentException(e);
-    }
-  }
 
   @Test
   void everyRequestGetsAFreshIdAndItsProgressTokenBecomesThatId() {
     InFlightTable<String> t = new InFlightTable<>();
-    ObjectNode p1 = json("{\"_meta\":{\"progressToken\":\"client-token\"}}");
+    ObjectNode p1 = McpHttp.json("{\"_meta\":{\"progressToken\":\"client-token\"}}");
     var a = t.addClient("s1", TextNode.valueOf("x"), "tools/call", p1, CLIENT, 0, T);
     var b = t.addInternal("ping", "cb", 0, T);
-    ObjectNode p3 = json("{\"name\":\"t\"}");
+    ObjectNode p3 = McpHttp.json("{\"name\":\"t\"}");
     var c = t.addClient("s2", IntNode.valueOf(1), "tools/call", p3, CLIENT, 0, T);
     assertThat(new long[] {a.id(), b.id(), c.id()}).containsExactly(1, 2, 3);
     assertThat(p1.at("/_meta/progressToken").asLong()).isEqualTo(1);
@@ -46,17 +41,17 @@ class InFlightTableTest {
   void progressIsMappedBackToTheClientsToken() {
     InFlightTable<String> t = new InFlightTable<>();
     var e = t.addClient("s1", IntNode.valueOf(7), "tools/call",
-        json("{\"_meta\":{\"progressToken\":42}}"), CLIENT, 0, T);
-    ObjectNode upstream = json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":"
+        McpHttp.json("{\"_meta\":{\"progressToken\":42}}"), CLIENT, 0, T);
+    ObjectNode upstream = McpHttp.json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":"
         + e.id() + ",\"progress\":1}}");
     var p = t.progress(upstream).orElseThrow();
     assertThat(p.entry()).isSameAs(e);
     assertThat(p.notification().at("/params/progressToken").asInt()).isEqualTo(42);
     assertThat(upstream.at("/params/progressToken").asLong()).isEqualTo(e.id()); // not mutated
-    assertThat(t.progress(json("{\"params\":{\"progressToken\":999}}"))).isEmpty();
+    assertThat(t.progress(McpHttp.json("{\"params\":{\"progressToken\":999}}"))).isEmpty();
     // A request without a token of its own gets no progress, even if the upstream uses its id.
     var quiet = t.addClient("s1", IntNode.valueOf(8), "tools/call", Json.object(), CLIENT, 0, T);
-    assertThat(t.progress(json("{\"params\":{\"progressToken\":" + quiet.id() + "}}"))).isEmpty();
+    assertThat(t.progress(McpHttp.json("{\"params\":{\"progressToken\":" + quiet.id() + "}}"))).isEmpty();
   }
 
   @Test
@@ -114,12 +109,12 @@ class InFlightTableTest {
 
   @Test
   void answersAreReaddressedToTheClientsId() {
-    ObjectNode ok = InFlightTable.downstreamAnswer(json("{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"a\":1}}"),
+    ObjectNode ok = InFlightTable.downstreamAnswer(McpHttp.json("{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"a\":1}}"),
         TextNode.valueOf("c"));
     assertThat(ok.toString()).isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":\"c\",\"result\":{\"a\":1}}");
-    ObjectNode err = InFlightTable.downstreamAnswer(json("{\"id\":5,\"error\":{\"code\":-1}}"), IntNode.valueOf(3));
+    ObjectNode err = InFlightTable.downstreamAnswer(McpHttp.json("{\"id\":5,\"error\":{\"code\":-1}}"), IntNode.valueOf(3));
     assertThat(err.toString()).isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-1}}");
-    ObjectNode empty = InFlightTable.downstreamAnswer(json("{\"id\":5}"), IntNode.valueOf(3));
+    ObjectNode empty = InFlightTable.downstreamAnswer(McpHttp.json("{\"id\":5}"), IntNode.valueOf(3));
     assertThat(empty.get("result").isEmpty()).isTrue();
   }
 }

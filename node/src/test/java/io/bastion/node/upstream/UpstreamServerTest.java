@@ -13,7 +13,6 @@ import io.bastion.node.NodeSettings;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
-import io.bastion.node.call.SessionPort;
 import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.Methods;
@@ -66,18 +65,6 @@ class UpstreamServerTest {
     testKit.shutdownTestKit();
   }
 
-  /** Sessions are not part of these tests. */
-  private static final SessionPort NO_SESSIONS = new SessionPort() {
-    @Override
-    public void subscribed(String sessionId, String server) {}
-
-    @Override
-    public void resourceUpdated(String sessionId, String server, ObjectNode notification) {}
-
-    @Override
-    public void serverRequest(String sessionId, String server, JsonNode upstreamId, String method,
-        JsonNode params, Reply related) {}
-  };
 
   /** One entity under test, and the fake upstreams its connections get (in order). */
   private static final class Fixture {
@@ -97,7 +84,7 @@ class UpstreamServerTest {
         return next != null ? next : new FakeUpstream(); // never starts: connecting
       };
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-          UpstreamServer.create(config, settings, NO_SESSIONS, factory));
+          UpstreamServer.create(config, settings, FakeUpstream.NO_SESSIONS, factory));
     }
 
     UpstreamStatus awaitStatus(Predicate<UpstreamStatus> p) {
