@@ -222,6 +222,7 @@ final class UpstreamConnection {
       transport = null;
       pingOutstanding = false;
       discovery = null;
+      refreshAgain = false;
       t.close().whenComplete((ok, err) -> {
         if (err != null) {
           entity.ctx.getSystem().log().debug("closing upstream [{}] ({}) failed: {}", config.name(), reason,
@@ -306,7 +307,9 @@ final class UpstreamConnection {
       entity.publish(s);
       effect = effect().unstashAll();
     }
-    if (refreshAgain && !initial) {
+    if (refreshAgain) {
+      // A list_changed arrived while listing (servers often register tools right after
+      // `initialized`, during the first listing): that listing may predate the change.
       refreshAgain = false;
       discover(s, false);
     } else if (!wasReady && !initial) {
@@ -316,12 +319,9 @@ final class UpstreamConnection {
   }
 
   private void refresh(State s) {
-    if (!ready()) {
-      return;
-    }
     if (discovery != null) {
       refreshAgain = true;
-    } else {
+    } else if (ready()) {
       discover(s, false);
     }
   }

@@ -44,6 +44,8 @@ final class FakeUpstream implements UpstreamTransport {
   final CompletableFuture<Void> started = new CompletableFuture<>();
   volatile ArrayNode tools = Json.MAPPER.createArrayNode();
   volatile boolean closed;
+  /** Run once, right after the next {@code tools/list} is answered (the upstream changes its mind). */
+  volatile Runnable afterToolsList;
   private volatile Listener listener;
 
   FakeUpstream withTools(String... names) {
@@ -90,6 +92,11 @@ final class FakeUpstream implements UpstreamTransport {
       default -> { }
     }
     say(JsonRpc.result(id, result), id);
+    Runnable after = afterToolsList;
+    if (after != null && Methods.TOOLS_LIST.equals(method)) {
+      afterToolsList = null;
+      after.run();
+    }
     return CompletableFuture.completedFuture(null);
   }
 

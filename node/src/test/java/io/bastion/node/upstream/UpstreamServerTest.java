@@ -237,6 +237,21 @@ class UpstreamServerTest {
   }
 
   @Test
+  void aListChangeDuringTheFirstListingIsListedAgain() {
+    // server-everything registers tools right after `initialized` and says list_changed while
+    // Bastion is still on its first listing: that listing is stale and must be repeated.
+    FakeUpstream up = new FakeUpstream().withTools("echo");
+    up.afterToolsList = () -> {
+      up.withTools("echo", "late");
+      up.say(JsonRpc.notification(Methods.NOTIFICATION_TOOLS_LIST_CHANGED, null), null);
+    };
+    up.started.complete(null);
+    Fixture f = new Fixture("late", up);
+    f.awaitStatus(s -> s.ready() && s.catalog().tools().size() == 2);
+    assertThat(toolNames(f.kit.getState().catalog())).containsExactly("echo", "late");
+  }
+
+  @Test
   void aListChangeIsPersistedOnlyWhenTheCatalogDiffers() throws Exception {
     FakeUpstream up = started("echo");
     Fixture f = new Fixture("relist", up);
