@@ -86,6 +86,7 @@ class ConfigSchemaTest {
     assertKeys(defs.get("server"), Keys.SERVER);
     assertKeys(defs.get("server").at("/properties/backoff"), Keys.BACKOFF);
     assertKeys(defs.get("server").at("/properties/pricing"), Keys.PRICING);
+    assertKeys(defs.get("server").at("/properties/auth"), Keys.OAUTH);
     assertKeys(defs.get("virtualKey"), Keys.VIRTUAL_KEY);
     assertKeys(defs.get("virtualKey").at("/properties/mcp_clients/items"), Keys.MCP_CLIENT);
     assertKeys(props.at("/teams/items"), Keys.TEAM);
