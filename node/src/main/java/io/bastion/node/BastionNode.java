@@ -16,6 +16,8 @@ import io.bastion.node.http.BastionRoutes;
 import io.bastion.node.http.EdgeSettings;
 import io.bastion.node.http.McpDispatcher;
 import io.bastion.node.http.McpEdge;
+import io.bastion.node.http.OAuthRoutes;
+import io.bastion.node.upstream.oauth.UpstreamOAuth;
 import io.bastion.node.http.ReplyRouter;
 import io.bastion.node.http.SessionStreams;
 import io.bastion.node.metrics.Metrics;
@@ -154,11 +156,18 @@ public final class BastionNode {
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
               .bind(new BastionRoutes(mcp, admin, guard,
-                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).handler(system))
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(),
+                  new OAuthRoutes(system, guard, n -> config.server(n).isPresent()).route()).handler(system))
               .exceptionally(err -> {
                 throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
               }))
-          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
+          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system))
+          .thenApply(b -> {
+            // Upstream OAuth's redirect URI: the public URL, else this node's bound address.
+            UpstreamOAuth.get(system).defaultCallbackBase(gw.publicUrl() != null ? gw.publicUrl()
+                : java.net.URI.create("http://" + b.localAddress().getHostString() + ":" + b.localAddress().getPort()));
+            return b;
+          });
     });
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))

@@ -8,6 +8,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.SessionPort;
 import io.bastion.node.metrics.Metrics;
+import io.bastion.node.upstream.oauth.StoredAuth;
 import io.bastion.node.upstream.transport.UpstreamTransport;
 import io.bastion.node.upstream.transport.UpstreamTransports;
 import io.bastion.persistence.CborSerializable;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -24,6 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -125,6 +128,32 @@ public final class UpstreamServer
   /** How often requests past their deadline are looked for: the resolution of request timeouts. */
   static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
 
+  /**
+   * The operator's browser came back to {@code /oauth/callback} (on any node) with {@code state}
+   * naming this server: exchange the code, store the tokens, connect. {@code error}: the
+   * authorization server's error code instead of a code. Answered with a short text for the page.
+   */
+  public record CompleteAuthorization(String state, String code, String iss, String error,
+      ActorRef<StatusReply<String>> replyTo) implements Command {}
+
+  /**
+   * Admin API: forget this OAuth upstream's tokens and start a new authorization. {@code revoke}:
+   * also ask the authorization server to revoke them (keeping the client registration); else the
+   * registration and discovered metadata are dropped too (re-discovered, re-registered).
+   */
+  public record Reauthorize(boolean revoke, ActorRef<StatusReply<String>> replyTo) implements Command {}
+
+  /** An OAuth step finished (see {@link UpstreamAuth}); {@code failure} null means {@code auth} is the new state. */
+  record AuthStep(int generation, StoredAuth auth, String failure, boolean permanent, boolean background)
+      implements Command {}
+
+  /** The code of a {@link CompleteAuthorization} was redeemed (or not). */
+  record CodeExchanged(String state, StoredAuth auth, String failure, boolean permanent,
+      ActorRef<StatusReply<String>> replyTo) implements Command {}
+
+  /** The access token is about to expire: refresh it in the background. */
+  enum RefreshDue implements Command { INSTANCE }
+
   /** Sent to itself once recovered: records a new incarnation, then connects. */
   private enum Incarnate implements Command { INSTANCE }
 
@@ -136,10 +165,27 @@ public final class UpstreamServer
    */
   public record CatalogListed(UpstreamCatalog catalog, long atMillis) implements Event {}
 
-  /** Persisted state: the last catalog the upstream listed. */
-  public record State(UpstreamCatalog catalog) implements CborSerializable {
+  /**
+   * The OAuth client state changed (tokens issued or refreshed, an authorization started, tokens
+   * dropped); {@code auth} replaces the old one (null: none). Secrets in it are sealed.
+   */
+  public record AuthChanged(StoredAuth auth, long atMillis) implements Event {}
+
+  /**
+   * Persisted state: the last catalog the upstream listed, and for an OAuth upstream its sealed
+   * OAuth client state (null otherwise; snapshots from before OAuth read as null).
+   */
+  public record State(UpstreamCatalog catalog, StoredAuth auth) implements CborSerializable {
+    public State(UpstreamCatalog catalog) {
+      this(catalog, null);
+    }
+
     State applied(CatalogListed e) {
-      return new State(e.catalog());
+      return new State(e.catalog(), auth);
+    }
+
+    State applied(AuthChanged e) {
+      return new State(catalog, e.auth());
     }
   }
 
@@ -163,10 +209,10 @@ public final class UpstreamServer
   }
 
   public static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions) {
-    return create(config, settings, sessions, UpstreamTransports::create);
+    return create(config, settings, sessions, null);
   }
 
-  /** With another transport factory (a fake one in unit tests). */
+  /** With another transport factory (a fake one in unit tests; null: the real ones, with OAuth tokens). */
   static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions,
       TransportFactory transports) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
@@ -179,6 +225,7 @@ public final class UpstreamServer
   private final String owner;
   final UpstreamConnection connection;
   final UpstreamTraffic traffic;
+  final UpstreamAuth auth;
   private final kamon.metric.Gauge inFlightGauge;
   private int reportedInFlight = -1;
   /** This start of the entity; see {@link UpstreamStatus#version()}. 0 until recorded. */
@@ -195,7 +242,9 @@ public final class UpstreamServer
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
     this.traffic = new UpstreamTraffic(this, settings, sessions);
-    this.connection = new UpstreamConnection(this, timers, transports);
+    this.auth = new UpstreamAuth(this, timers);
+    this.connection = new UpstreamConnection(this, timers,
+        transports != null ? transports : (sys, cfg) -> UpstreamTransports.create(sys, cfg, auth.bearer()));
   }
 
   @Override
@@ -210,7 +259,10 @@ public final class UpstreamServer
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onEvent(CatalogListed.class, State::applied).build();
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(CatalogListed.class, State::applied)
+        .onEvent(AuthChanged.class, State::applied)
+        .build();
   }
 
   @Override
@@ -262,6 +314,11 @@ public final class UpstreamServer
           return Effect().none();
         })
         .onCommand(Incarnate.class, (s, i) -> onIncarnate(s))
+        .onCommand(CompleteAuthorization.class, auth::onCompleteAuthorization)
+        .onCommand(CodeExchanged.class, auth::onCodeExchanged)
+        .onCommand(Reauthorize.class, auth::onReauthorize)
+        .onCommand(AuthStep.class, auth::onAuthStep)
+        .onCommand(RefreshDue.class, (s, r) -> auth.onRefreshDue(s))
         .build();
   }
 
@@ -318,6 +375,8 @@ public final class UpstreamServer
     directory.publish(new UpstreamStatus(config.name(), connection.status(), connection.lastError(), owner,
         connection.backoff().attempts(), connection.backoff().recent(), connection.serverInfo(),
         connection.capabilities(), currentCatalog(s), System.currentTimeMillis(),
-        UpstreamStatus.version(incarnation, ++publishSequence)));
+        UpstreamStatus.version(incarnation, ++publishSequence),
+        UpstreamStatus.NEEDS_AUTHORIZATION.equals(connection.status()) && s.auth() != null
+            ? s.auth().authorizationUrl() : null));
   }
 }

@@ -84,7 +84,15 @@ final class HttpSupport {
   private final BoundedSourceQueue<Pair<HttpRequest, CompletableFuture<HttpResponse>>> queue;
   private final AtomicBoolean shutdown = new AtomicBoolean();
 
+  /** The current OAuth access token, read per request (null: none); see {@link #headers()}. */
+  private final java.util.function.Supplier<String> bearer;
+
   HttpSupport(ActorSystem<?> system, ServerConfig config, Logger log) {
+    this(system, config, log, null);
+  }
+
+  HttpSupport(ActorSystem<?> system, ServerConfig config, Logger log, java.util.function.Supplier<String> bearer) {
+    this.bearer = bearer;
     if (config.url() == null) {
       throw new IllegalArgumentException("upstream [" + config.name() + "] has no url");
     }
@@ -138,6 +146,26 @@ final class HttpSupport {
           }
         }))
         .run(mat);
+  }
+
+  /**
+   * The configured headers plus, for an OAuth upstream, {@code Authorization: Bearer} with the
+   * token current at this moment (so a refreshed token is used from the next request on, without
+   * reconnecting). A configured Authorization header is replaced by the OAuth one.
+   */
+  List<HttpHeader> headers() {
+    String token = bearer == null ? null : bearer.get();
+    if (token == null) {
+      return new ArrayList<>(staticHeaders);
+    }
+    List<HttpHeader> headers = new ArrayList<>(staticHeaders.size() + 1);
+    for (HttpHeader h : staticHeaders) {
+      if (!h.is("authorization")) {
+        headers.add(h);
+      }
+    }
+    headers.add(RawHeader.create("Authorization", "Bearer " + token));
+    return headers;
   }
 
   /** Sends {@code request} through this transport's pool; fails with a message that names the target without secrets. */

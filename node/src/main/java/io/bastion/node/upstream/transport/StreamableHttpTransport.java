@@ -63,8 +63,14 @@ public final class StreamableHttpTransport implements UpstreamTransport {
   private volatile Duration serverRetry = MIN_RECONNECT;
 
   public StreamableHttpTransport(ActorSystem<?> system, ServerConfig config) {
+    this(system, config, null);
+  }
+
+  /** {@code bearer}: the current OAuth access token for each request (null: no OAuth). */
+  public StreamableHttpTransport(ActorSystem<?> system, ServerConfig config,
+      java.util.function.Supplier<String> bearer) {
     this.config = Objects.requireNonNull(config, "config");
-    this.http = new HttpSupport(system, config, log);
+    this.http = new HttpSupport(system, config, log, bearer);
     this.killSwitch = KillSwitches.shared("bastion-upstream-" + config.name());
   }
 
@@ -322,7 +328,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
   }
 
   private List<HttpHeader> headers(String sid, String lastEventId) {
-    List<HttpHeader> headers = new ArrayList<>(http.staticHeaders);
+    List<HttpHeader> headers = http.headers();
     if (sid != null) {
       headers.add(RawHeader.create("Mcp-Session-Id", sid));
     }
