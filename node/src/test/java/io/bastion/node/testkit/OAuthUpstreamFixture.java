@@ -436,6 +436,14 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
    * Returns the callback page's status and text. Records the code as a secret.
    */
   public HttpURLs.Response authorizeLikeABrowser(String authorizationUrl) throws IOException {
+    return authorizeLikeABrowser(authorizationUrl, null);
+  }
+
+  /**
+   * The same, but the redirect reaches Bastion at {@code callbackBase} instead of the redirect
+   * URI's host (as a load balancer in front of a cluster would send it to any node).
+   */
+  public HttpURLs.Response authorizeLikeABrowser(String authorizationUrl, String callbackBase) throws IOException {
     HttpURLs.Response r = HttpURLs.get(authorizationUrl);
     if (r.status() / 100 != 3) {
       throw new IOException("authorization endpoint answered " + r.status() + ": " + r.body());
@@ -444,6 +452,10 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
     Map<String, String> q = form(URI.create(location).getRawQuery());
     if (q.containsKey("code")) {
       secrets.add(q.get("code"));
+    }
+    if (callbackBase != null) {
+      URI l = URI.create(location);
+      location = callbackBase + l.getRawPath() + "?" + l.getRawQuery();
     }
     return HttpURLs.get(location);
   }
