@@ -128,31 +128,24 @@ public final class UpstreamServer
   /** How often requests past their deadline are looked for: the resolution of request timeouts. */
   static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
 
-  /**
-   * The operator's browser came back to {@code /oauth/callback} (on any node) with {@code state}
-   * naming this server: exchange the code, store the tokens, connect. {@code error}: the
-   * authorization server's error code instead of a code. Answered with a short text for the page.
-   */
+  /** OAuth: the browser came back to {@code /oauth/callback} (any node); see {@link UpstreamAuth}. */
   public record CompleteAuthorization(String state, String code, String iss, String error,
       ActorRef<StatusReply<String>> replyTo) implements Command {}
 
-  /**
-   * Admin API: forget this OAuth upstream's tokens and start a new authorization. {@code revoke}:
-   * also ask the authorization server to revoke them (keeping the client registration); else the
-   * registration and discovered metadata are dropped too (re-discovered, re-registered).
-   */
+  /** OAuth admin API: drop the tokens (revoke: at the server too) and authorize again. */
   public record Reauthorize(boolean revoke, ActorRef<StatusReply<String>> replyTo) implements Command {}
 
-  /** An OAuth step finished (see {@link UpstreamAuth}); {@code failure} null means {@code auth} is the new state. */
+  /** OAuth: a step finished; {@code failure} null means {@code auth} is the new state. */
   record AuthStep(int generation, StoredAuth auth, String failure, boolean permanent, boolean background)
       implements Command {}
 
-  /** The code of a {@link CompleteAuthorization} was redeemed (or not). */
   record CodeExchanged(String state, StoredAuth auth, String failure, boolean permanent,
       ActorRef<StatusReply<String>> replyTo) implements Command {}
 
-  /** The access token is about to expire: refresh it in the background. */
   enum RefreshDue implements Command { INSTANCE }
+
+  /** The hand-off drain time ({@code bastion.node.handoff-drain}) is over: stop now. */
+  enum DrainOver implements Command { INSTANCE }
 
   /** Sent to itself once recovered: records a new incarnation, then connects. */
   private enum Incarnate implements Command { INSTANCE }
@@ -165,16 +158,10 @@ public final class UpstreamServer
    */
   public record CatalogListed(UpstreamCatalog catalog, long atMillis) implements Event {}
 
-  /**
-   * The OAuth client state changed (tokens issued or refreshed, an authorization started, tokens
-   * dropped); {@code auth} replaces the old one (null: none). Secrets in it are sealed.
-   */
+  /** The OAuth client state changed; {@code auth} (secrets sealed) replaces the old one (null: none). */
   public record AuthChanged(StoredAuth auth, long atMillis) implements Event {}
 
-  /**
-   * Persisted state: the last catalog the upstream listed, and for an OAuth upstream its sealed
-   * OAuth client state (null otherwise; snapshots from before OAuth read as null).
-   */
+  /** Persisted state: the last catalog listed, and an OAuth upstream's sealed client state (else null). */
   public record State(UpstreamCatalog catalog, StoredAuth auth) implements CborSerializable {
     public State(UpstreamCatalog catalog) {
       this(catalog, null);
@@ -228,6 +215,10 @@ public final class UpstreamServer
   final UpstreamAuth auth;
   private final kamon.metric.Gauge inFlightGauge;
   private int reportedInFlight = -1;
+  private final TimerScheduler<Command> timers;
+  private final Duration handoffDrain;
+  /** Told to stop (hand-off, shutdown) with requests still running: stops when they are done. */
+  private boolean draining;
   /** This start of the entity; see {@link UpstreamStatus#version()}. 0 until recorded. */
   private long incarnation;
   private long publishSequence;
@@ -238,6 +229,8 @@ public final class UpstreamServer
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.ctx = ctx;
     this.config = config;
+    this.timers = timers;
+    this.handoffDrain = settings.handoffDrain();
     this.directory = UpstreamDirectory.get(ctx.getSystem());
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
@@ -245,6 +238,24 @@ public final class UpstreamServer
     this.auth = new UpstreamAuth(this, timers);
     this.connection = new UpstreamConnection(this, timers,
         transports != null ? transports : (sys, cfg) -> UpstreamTransports.create(sys, cfg, auth.bearer()));
+  }
+
+  /**
+   * Sharding's stop (a hand-off to another node, or this node shutting down): the requests this
+   * entity is running are answered first, within the drain time; regions hold new messages for
+   * the shard meanwhile, and the edge holds calls for an upstream whose owner is leaving.
+   */
+  private Effect<Event, State> onStop() {
+    if (traffic.inFlight() == 0) {
+      return Effect().stop();
+    }
+    if (!draining) {
+      draining = true;
+      ctx.getLog().info("Upstream [{}] stopping: draining [{}] requests (at most {})", config.name(),
+          traffic.inFlight(), handoffDrain);
+      timers.startSingleTimer(DrainOver.INSTANCE, handoffDrain);
+    }
+    return Effect().none();
   }
 
   @Override
@@ -259,10 +270,8 @@ public final class UpstreamServer
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState()
-        .onEvent(CatalogListed.class, State::applied)
-        .onEvent(AuthChanged.class, State::applied)
-        .build();
+    return newEventHandlerBuilder().forAnyState().onEvent(CatalogListed.class, State::applied)
+        .onEvent(AuthChanged.class, State::applied).build();
   }
 
   @Override
@@ -289,6 +298,9 @@ public final class UpstreamServer
           reportedInFlight = n;
           inFlightGauge.update(n);
         }
+        if (draining && n == 0) {
+          ctx.getSelf().tell(Stop.INSTANCE);
+        }
       }
     };
   }
@@ -300,7 +312,11 @@ public final class UpstreamServer
         .onCommand(ClientAnswer.class, a -> traffic.clientAnswer(a))
         .onCommand(SessionEnded.class, e -> traffic.sessionEnded(e))
         .onCommand(Wakeup.class, w -> Effect().none())
-        .onCommand(Stop.class, s -> Effect().stop())
+        .onCommand(Stop.class, s -> onStop())
+        .onCommand(DrainOver.class, d -> {
+          traffic.failAll("upstream " + config.name() + " moved to another node while the request ran");
+          return Effect().stop();
+        })
         .onCommand(Inbound.class, connection::onInbound)
         .onCommand(TransportClosed.class, connection::onTransportClosed)
         .onCommand(Started.class, connection::onStarted)
