@@ -58,6 +58,9 @@ final class UpstreamAuth {
   /** The state of a code being redeemed (a second callback with it is refused). */
   private String exchanging;
   private boolean refreshing;
+  /** Scope step-ups since the entity started (bounded by {@link #MAX_STEP_UPS}). */
+  private int stepUps;
+  static final int MAX_STEP_UPS = 3;
 
   UpstreamAuth(UpstreamServer entity, TimerScheduler<UpstreamServer.Command> timers) {
     this.entity = entity;
@@ -201,6 +204,39 @@ final class UpstreamAuth {
         entity.connection.awaitOperator(after);
       }
     }).thenUnstashAll();
+  }
+
+  /**
+   * The upstream answered 403 {@code insufficient_scope} with the scope it needs: authorize again
+   * for the union of the current and the challenged scopes (MCP authorization, step-up). Bounded:
+   * not when the union adds nothing (the server already had it), and at most
+   * {@link #MAX_STEP_UPS} times per start of the entity.
+   */
+  Effect<Event, State> stepUp(State s, String challenge) {
+    StoredAuth a = s.auth();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("scope=\"([^\"]*)\"").matcher(challenge);
+    if (a == null || !m.find() || stepUps >= MAX_STEP_UPS) {
+      return none();
+    }
+    java.util.LinkedHashSet<String> union = new java.util.LinkedHashSet<>();
+    if (a.scope() != null) {
+      union.addAll(java.util.List.of(a.scope().trim().split("\\s+")));
+    }
+    int before = union.size();
+    union.addAll(java.util.List.of(m.group(1).trim().split("\\s+")));
+    union.remove("");
+    if (union.size() == before) {
+      return none();
+    }
+    stepUps++;
+    String scope = String.join(" ", union);
+    entity.ctx.getLog().info("Upstream [{}] needs scope [{}]: authorizing again (step-up {} of {})",
+        config.name(), scope, stepUps, MAX_STEP_UPS);
+    StoredAuth next = a.withoutTokens().withPending(null, null, null).withScope(scope);
+    return entity.effects().persist(new AuthChanged(next, System.currentTimeMillis())).thenRun(after -> {
+      forget();
+      entity.connection.restart(after);
+    });
   }
 
   /** The browser came back with a code: check the state, redeem the code in the background. */

@@ -56,7 +56,8 @@ import okhttp3.Headers;
  * token with Nimbus: RS256 signature against the authorization server's JWKS, issuer, audience =
  * its own URL, and the {@code mcp:tools} scope; otherwise 401 with {@code WWW-Authenticate: Bearer
  * resource_metadata="…", scope="…"}. It serves RFC 9728 metadata at
- * {@code /.well-known/oauth-protected-resource/mcp} and the tools {@code echo} and {@code whoami}.
+ * {@code /.well-known/oauth-protected-resource/mcp} and the tools {@code echo}, {@code whoami} and {@code admin}; {@code admin} needs the scope
+ * {@code mcp:admin} and answers 403 {@code insufficient_scope} without it (step-up).
  */
 public final class OAuthUpstreamFixture implements AutoCloseable {
 
@@ -69,11 +70,15 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
   private final JWKSource<SecurityContext> jwks;
   private final Set<String> refusedTokens = ConcurrentHashMap.newKeySet();
   private final Set<String> seenTokens = ConcurrentHashMap.newKeySet();
+  /** The scopes of each valid token seen. */
+  private final Map<String, List<String>> tokenScopes = new ConcurrentHashMap<>();
   /** Every secret value the test run handled: tokens, codes, verifiers, client secrets. */
   private final Set<String> secrets = ConcurrentHashMap.newKeySet();
   private final List<String> registeredClients = new CopyOnWriteArrayList<>();
   /** The scope each dynamically registered client registered with: its default scope. */
   private final Map<String, String> registeredScopes = new ConcurrentHashMap<>();
+  /** The scope of each client's latest authorization request (what the operator approved). */
+  private final Map<String, String> authorizedScopes = new ConcurrentHashMap<>();
   private final List<String> grants = new CopyOnWriteArrayList<>();
   private final AtomicBoolean refuseRefresh = new AtomicBoolean();
   private final AtomicBoolean failRefresh = new AtomicBoolean();
@@ -84,7 +89,7 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
   private OAuthUpstreamFixture() throws IOException {
     OAuth2TokenCallback audienceFromResource = new ResourceAudienceCallback();
     as = new MockOAuth2Server(new OAuth2Config(false, null, null, true, new OAuth2TokenProvider(),
-        Set.of(audienceFromResource)), registrationRoute(), metadataRoute(), tokenGuardRoute());
+        Set.of(audienceFromResource)), registrationRoute(), metadataRoute(), tokenGuardRoute(), authorizeWatch());
     as.start(InetAddress.getByName("127.0.0.1"), 0);
     jwks = JWKSourceBuilder.create(as.jwksUrl(ISSUER_ID).url()).build();
     mcp = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
@@ -221,6 +226,29 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
     };
   }
 
+  /** Records the scope of each authorization request; never answers (mock-oauth2-server does). */
+  private Route authorizeWatch() {
+    String path = "/" + ISSUER_ID + "/authorize";
+    return new Route() {
+      @Override
+      public boolean match(OAuth2HttpRequest req) {
+        if ("GET".equals(req.getMethod()) && req.getUrl().encodedPath().equals(path)) {
+          String client = req.getUrl().queryParameter("client_id");
+          String scope = req.getUrl().queryParameter("scope");
+          if (client != null && scope != null) {
+            authorizedScopes.put(client, scope);
+          }
+        }
+        return false;
+      }
+
+      @Override
+      public OAuth2HttpResponse invoke(OAuth2HttpRequest req) {
+        throw new IllegalStateException("never matches");
+      }
+    };
+  }
+
   private static Route route(String method, String path, Function1<OAuth2HttpRequest, OAuth2HttpResponse> f) {
     return new Route() {
       @Override
@@ -285,9 +313,10 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
     @Override
     public Map<String, Object> addClaims(TokenRequest req) {
       // The requested scope; else (a code exchange, whose scope mock-oauth2-server does not carry
-      // over from the authorization request) the client's registered scope, as real servers do.
+      // over) the scope of the client's authorization request, else its registered scope.
+      String client = subject(req);
       String scope = req.getScope() != null ? req.getScope().toString()
-          : registeredScopes.get(subject(req));
+          : authorizedScopes.getOrDefault(client, registeredScopes.get(client));
       return scope == null ? Map.of() : Map.of("scope", scope);
     }
 
@@ -332,6 +361,15 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
         send(ex, 202, "text/plain", "");
         return;
       }
+      String token = ex.getRequestHeaders().getFirst("Authorization").substring(7).trim();
+      if (msg.path("params").path("name").asText().equals("admin")
+          && !tokenScopes.getOrDefault(token, List.of()).contains("mcp:admin")) {
+        ex.getResponseHeaders().add("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\""
+            + SCOPE + " mcp:admin\", resource_metadata=\"http://127.0.0.1:" + mcp.getAddress().getPort()
+            + "/.well-known/oauth-protected-resource/mcp\"");
+        send(ex, 403, "application/json", "{\"error\":\"insufficient_scope\"}");
+        return;
+      }
       send(ex, 200, "application/json", answer(msg).toString());
     }
   }
@@ -356,6 +394,7 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
         return "scope mcp:tools missing";
       }
       seenTokens.add(token);
+      tokenScopes.put(token, List.of(scope.split(" ")));
       return null;
     } catch (Exception e) {
       return "invalid token: " + e.getMessage();
@@ -374,7 +413,7 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
       }
       case "tools/list" -> {
         var tools = result.putArray("tools");
-        for (String name : List.of("echo", "whoami")) {
+        for (String name : List.of("echo", "whoami", "admin")) {
           ObjectNode t = tools.addObject().put("name", name).put("description", name);
           ObjectNode schema = t.putObject("inputSchema").put("type", "object");
           schema.putObject("properties").putObject("message").put("type", "string");

@@ -217,10 +217,13 @@ final class HttpSupport {
   /** Reads (a bounded part of) an error body and fails with {@link UpstreamHttpException}. */
   <T> CompletionStage<T> failWithStatus(HttpResponse response, String what) {
     int status = response.status().intValue();
+    // An OAuth challenge (401/403) tells the owner what to do next (refresh, step up the scope).
+    String challenge = status != 401 && status != 403 ? "" : response.getHeader("WWW-Authenticate")
+        .map(h -> " [WWW-Authenticate: " + excerpt(h.value()) + "]").orElse("");
     return response.entity().toStrict(ERROR_BODY_TIMEOUT_MS, mat)
         .handle((strict, err) -> {
           String body = strict == null ? "" : strict.getData().utf8String();
-          String text = "HTTP " + status + " from " + what + (body.isBlank() ? "" : ": " + excerpt(body));
+          String text = "HTTP " + status + " from " + what + challenge + (body.isBlank() ? "" : ": " + excerpt(body));
           throw new CompletionException(new UpstreamHttpException(status, text));
         });
   }

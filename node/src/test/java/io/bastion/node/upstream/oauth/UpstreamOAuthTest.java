@@ -147,6 +147,40 @@ class UpstreamOAuthTest {
     }
   }
 
+  @Test
+  void aToolThatNeedsMoreScopeStepsUpTheAuthorization() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
+        BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(),
+            ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(waiting.authorizationUrl()).doesNotContain("mcp%3Aadmin");
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+      String session = mcp.initialize(node.mcpUrl(), false);
+
+      // 403 insufficient_scope with scope="... mcp:admin": Bastion asks for the union of scopes.
+      assertThat(callTool(session, 1, "admin")).contains("insufficient_scope");
+      UpstreamStatus stepUp = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(stepUp.authorizationUrl()).contains("mcp%3Aadmin").contains("mcp%3Atools");
+      assertThat(fx.authorizeLikeABrowser(stepUp.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+
+      String later = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callTool(later, 2, "admin")).isEqualTo("authorized");
+      assertThat(fx.registeredClients()).hasSize(1);
+    }
+  }
+
+  private String callTool(String session, long id, String tool) {
+    try (McpHttp.Exchange call = mcp.post(mcpUrl, session, McpHttp.request(id, "tools/call",
+        McpHttp.json("{\"name\":\"guarded__" + tool + "\",\"arguments\":{}}")))) {
+      JsonNode answer = call.response();
+      return answer.path("result").path("content").path(0).path("text").asText(answer.toString());
+    }
+  }
+
   private static JsonNode server(JsonNode servers, String name) {
     for (JsonNode s : servers.path("servers")) {
       if (s.path("name").asText().equals(name)) {
