@@ -135,9 +135,14 @@ final class OAuthDiscovery {
       try {
         AuthorizationServerMetadata md = AuthorizationServerMetadata.parse(json.toString());
         if (!stripSlash(md.getIssuer().getValue()).equals(stripSlash(issuer.toString()))) {
-          log.warn("Authorization server metadata at [{}] names issuer [{}], not [{}]; ignored", candidate,
-              md.getIssuer(), issuer);
-          continue;
+          if (!allowDefaults) {
+            log.warn("Authorization server metadata at [{}] names issuer [{}], not [{}]; ignored", candidate,
+                md.getIssuer(), issuer);
+            continue;
+          }
+          // 2025-03-26: the MCP server's origin hosts its authorization metadata, whatever issuer
+          // it names (there is no RFC 9728 document to name one); that issuer is then the one.
+          log.debug("Authorization server metadata at [{}] names issuer [{}]", candidate, md.getIssuer());
         }
         if (md.getCodeChallengeMethods() != null && !md.getCodeChallengeMethods().isEmpty()
             && md.getCodeChallengeMethods().stream().noneMatch(m -> m.getValue().equals("S256"))) {

@@ -94,7 +94,7 @@ public final class OAuthFlows {
     meta.setRedirectionURI(redirect);
     meta.setGrantTypes(Set.of(GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN));
     meta.setResponseTypes(Set.of(ResponseType.CODE));
-    String wanted = cfg.tokenEndpointAuth() == null ? "none" : cfg.tokenEndpointAuth();
+    String wanted = cfg.tokenEndpointAuth() != null ? cfg.tokenEndpointAuth() : registrationMethod(md);
     meta.setTokenEndpointAuthMethod(ClientAuthenticationMethod.parse(wanted));
     if (a.scope() != null) {
       meta.setScope(Scope.parse(a.scope()));
@@ -284,6 +284,16 @@ public final class OAuthFlows {
       return "client_secret_basic";
     }
     return offered.contains(ClientAuthenticationMethod.CLIENT_SECRET_POST) ? "client_secret_post" : "client_secret_basic";
+  }
+
+  /** What a dynamically registered client asks for: none (a public client, PKCE) unless the server allows only secrets. */
+  static String registrationMethod(AuthorizationServerMetadata md) {
+    List<ClientAuthenticationMethod> offered = md.getTokenEndpointAuthMethods();
+    if (offered == null || offered.isEmpty() || offered.contains(ClientAuthenticationMethod.NONE)) {
+      return "none";
+    }
+    return offered.contains(ClientAuthenticationMethod.CLIENT_SECRET_BASIC) ? "client_secret_basic"
+        : offered.contains(ClientAuthenticationMethod.CLIENT_SECRET_POST) ? "client_secret_post" : "none";
   }
 
   static AuthorizationServerMetadata metadata(StoredAuth a) throws OAuthFailure {
