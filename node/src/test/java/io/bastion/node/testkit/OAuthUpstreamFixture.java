@@ -94,6 +94,8 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
     jwks = JWKSourceBuilder.create(as.jwksUrl(ISSUER_ID).url()).build();
     mcp = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
     mcp.createContext("/mcp", this::handleMcp);
+    mcp.createContext("/sse", this::handleSse);
+    mcp.createContext("/messages", this::handleMessages);
     mcp.createContext("/.well-known/oauth-protected-resource", this::handleResourceMetadata);
     mcp.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
     mcp.start();
@@ -109,6 +111,11 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
 
   public URI mcpUrl() {
     return URI.create("http://127.0.0.1:" + mcp.getAddress().getPort() + "/mcp");
+  }
+
+  /** The legacy HTTP+SSE endpoint of the same server (GET stream, POSTs to the announced endpoint). */
+  public URI sseUrl() {
+    return URI.create("http://127.0.0.1:" + mcp.getAddress().getPort() + "/sse");
   }
 
   public String issuer() {
@@ -329,11 +336,14 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
   // ---------------------------------------------------------------- the protected MCP server
 
   private void handleResourceMetadata(HttpExchange ex) throws IOException {
-    if (!ex.getRequestURI().getPath().equals("/.well-known/oauth-protected-resource/mcp")) {
+    String path = ex.getRequestURI().getPath();
+    URI resource = path.equals("/.well-known/oauth-protected-resource/mcp") ? mcpUrl()
+        : path.equals("/.well-known/oauth-protected-resource/sse") ? sseUrl() : null;
+    if (resource == null) {
       send(ex, 404, "application/json", "{}");
       return;
     }
-    ObjectNode md = JSON.createObjectNode().put("resource", mcpUrl().toString());
+    ObjectNode md = JSON.createObjectNode().put("resource", resource.toString());
     md.putArray("authorization_servers").add(issuer());
     md.putArray("scopes_supported").add("openid").add("mcp:tools");
     md.putArray("bearer_methods_supported").add("header");
@@ -342,14 +352,7 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
 
   private void handleMcp(HttpExchange ex) throws IOException {
     try (ex) {
-      String problem = checkToken(ex.getRequestHeaders().getFirst("Authorization"));
-      if (problem != null) {
-        unauthorized.incrementAndGet();
-        ex.getResponseHeaders().add("WWW-Authenticate", "Bearer error=\"invalid_token\", resource_metadata=\""
-            + "http://127.0.0.1:" + mcp.getAddress().getPort() + "/.well-known/oauth-protected-resource/mcp"
-            + "\", scope=\"" + SCOPE + "\"");
-        send(ex, 401, "application/json", JSON.createObjectNode().put("error", "invalid_token")
-            .put("error_description", problem).toString());
+      if (refused(ex, mcpUrl(), "mcp")) {
         return;
       }
       if (!ex.getRequestMethod().equals("POST")) {
@@ -374,7 +377,62 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
     }
   }
 
-  private String checkToken(String header) {
+  /** Answers 401 with the challenge unless the request carries a valid token for {@code resource}. */
+  private boolean refused(HttpExchange ex, URI resource, String metadataName) throws IOException {
+    String problem = checkToken(ex.getRequestHeaders().getFirst("Authorization"), resource);
+    if (problem == null) {
+      return false;
+    }
+    unauthorized.incrementAndGet();
+    ex.getResponseHeaders().add("WWW-Authenticate", "Bearer error=\"invalid_token\", resource_metadata=\""
+        + "http://127.0.0.1:" + mcp.getAddress().getPort() + "/.well-known/oauth-protected-resource/" + metadataName
+        + "\", scope=\"" + SCOPE + "\"");
+    send(ex, 401, "application/json", JSON.createObjectNode().put("error", "invalid_token")
+        .put("error_description", problem).toString());
+    return true;
+  }
+
+  /** The open legacy SSE stream (one client at a time: Bastion's single connection). */
+  private volatile OutputStream sseStream;
+
+  private void handleSse(HttpExchange ex) throws IOException {
+    if (refused(ex, sseUrl(), "sse")) {
+      ex.close();
+      return;
+    }
+    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+    ex.getResponseHeaders().set("Cache-Control", "no-cache");
+    ex.sendResponseHeaders(200, 0);
+    OutputStream out = ex.getResponseBody();
+    synchronized (this) {
+      sseStream = out;
+      out.write("event: endpoint\ndata: /messages\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    }
+    // The stream stays open until the client goes away (the write fails) or the fixture stops.
+  }
+
+  private void handleMessages(HttpExchange ex) throws IOException {
+    try (ex) {
+      if (refused(ex, sseUrl(), "sse")) {
+        return;
+      }
+      JsonNode msg = JSON.readTree(ex.getRequestBody());
+      send(ex, 202, "text/plain", "");
+      if (msg.has("id") && msg.has("method")) {
+        String event = "event: message\ndata: " + answer(msg) + "\n\n";
+        synchronized (this) {
+          OutputStream out = sseStream;
+          if (out != null) {
+            out.write(event.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+          }
+        }
+      }
+    }
+  }
+
+  private String checkToken(String header, URI resource) {
     if (header == null || !header.startsWith("Bearer ")) {
       return "no bearer token";
     }
@@ -386,7 +444,7 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
     try {
       DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
       p.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.RS256, jwks));
-      p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(mcpUrl().toString(),
+      p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(resource.toString(),
           new JWTClaimsSet.Builder().issuer(issuer()).build(), Set.of("exp", "iat", "sub")));
       JWTClaimsSet claims = p.process(token, null);
       String scope = claims.getStringClaim("scope");

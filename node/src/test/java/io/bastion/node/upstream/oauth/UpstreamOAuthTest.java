@@ -173,6 +173,31 @@ class UpstreamOAuthTest {
     }
   }
 
+  @Test
+  void aLegacySseUpstreamIsAuthorizedTheSameWay() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
+        BastionTestNode node = BastionTestNode.startYaml("""
+            mcp:
+              servers:
+                - name: guarded
+                  type: sse
+                  url: %s
+                  auth: {type: oauth}
+                  backoff: {initial: 200ms, max: 1s}
+            """.formatted(fx.sseUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(waiting.authorizationUrl())
+          .contains("resource=" + java.net.URLEncoder.encode(fx.sseUrl().toString(), "UTF-8"));
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+
+      String session = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(session, 1, "over sse")).isEqualTo("Echo: over sse");
+    }
+  }
+
   private String callTool(String session, long id, String tool) {
     try (McpHttp.Exchange call = mcp.post(mcpUrl, session, McpHttp.request(id, "tools/call",
         McpHttp.json("{\"name\":\"guarded__" + tool + "\",\"arguments\":{}}")))) {
