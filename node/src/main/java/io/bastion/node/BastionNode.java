@@ -129,6 +129,9 @@ public final class BastionNode {
       // Before any entity publishes: this node serves only the servers in its own configuration.
       UpstreamDirectory directory = UpstreamDirectory.get(system);
       directory.configure(names);
+      if (gw.publicUrl() != null) {
+        UpstreamOAuth.get(system).defaultCallbackBase(gw.publicUrl()); // known before any upstream starts
+      }
       UpstreamServer.init(system, config::server, settings, new ShardedSessionPort(system));
       drainBeforeUnbind(system, settings.shutdownDrain());
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
