@@ -5,6 +5,10 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
+import io.bastion.node.auth.OAuthAuthenticator;
+import io.bastion.node.auth.ProtectedResource;
+import io.bastion.node.auth.ProtectedResourceRoutes;
+import io.bastion.node.call.Authenticator;
 import io.bastion.node.governance.Governance;
 import io.bastion.node.governance.GovernanceRoutes;
 import io.bastion.node.governance.KeyAccessPolicy;
@@ -140,7 +144,16 @@ public final class BastionNode {
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
-      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, router);
+      // gateway.oauth: OAuth access tokens beside virtual keys (docs/oauth-downstream.md).
+      ProtectedResource resource = gw.oauth() == null ? null : new ProtectedResource(gw);
+      Authenticator authenticator = keys;
+      if (resource != null) {
+        OAuthAuthenticator oauth = new OAuthAuthenticator(gw.oauth(), keys, resource);
+        CompletableFuture.runAsync(oauth::warmUp,
+            system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking()));
+        authenticator = oauth;
+      }
+      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, authenticator, router);
       AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
       AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
@@ -154,11 +167,18 @@ public final class BastionNode {
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
               .bind(new BastionRoutes(mcp, admin, guard,
-                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).handler(system))
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(),
+                  resource == null ? new ProtectedResourceRoutes(null).none() : new ProtectedResourceRoutes(resource).route())
+                  .handler(system))
               .exceptionally(err -> {
                 throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
               }))
-          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
+          .thenApply(b -> {
+            if (resource != null) {
+              resource.bound(b.localAddress());
+            }
+            return b.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+          });
     });
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))

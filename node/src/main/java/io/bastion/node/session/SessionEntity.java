@@ -65,10 +65,16 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   /** Opens the session (sent once, by the edge that minted the id). */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
-      String keyName, ActorRef<SessionInfo> replyTo) implements Command {
+      String keyName, ActorRef<SessionInfo> replyTo, String subject) implements Command {
     public Open {
       clientInfo = JsonFields.absentAsNull(clientInfo);
       capabilities = JsonFields.absentAsNull(capabilities);
+    }
+
+    /** Opened with a virtual key (no OAuth subject). */
+    public Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities, String keyName,
+        ActorRef<SessionInfo> replyTo) {
+      this(protocolVersion, clientInfo, capabilities, keyName, replyTo, null);
     }
   }
 
@@ -212,7 +218,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onOpen(Open open) {
-    setInfo(new SessionInfo(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null));
+    setInfo(new SessionInfo(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null,
+        open.subject()));
     open.replyTo().tell(info);
     return this;
   }
@@ -226,7 +233,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   private Behavior<Command> onInitialized(Initialized i) {
     if (info.found()) {
-      setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream));
+      setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream,
+          info.subject()));
     }
     return this;
   }
