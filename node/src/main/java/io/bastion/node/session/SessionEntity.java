@@ -64,17 +64,12 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
           PendingExpired {}
 
   /** Opens the session (sent once, by the edge that minted the id). */
+  /** {@code subject}: the OAuth token's subject, or null for a virtual key. */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
       String keyName, ActorRef<SessionInfo> replyTo, String subject) implements Command {
     public Open {
       clientInfo = JsonFields.absentAsNull(clientInfo);
       capabilities = JsonFields.absentAsNull(capabilities);
-    }
-
-    /** Opened with a virtual key (no OAuth subject). */
-    public Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities, String keyName,
-        ActorRef<SessionInfo> replyTo) {
-      this(protocolVersion, clientInfo, capabilities, keyName, replyTo, null);
     }
   }
 
