@@ -149,8 +149,7 @@ public final class BastionNode {
       Authenticator authenticator = keys;
       if (resource != null) {
         OAuthAuthenticator oauth = new OAuthAuthenticator(gw.oauth(), keys, resource);
-        CompletableFuture.runAsync(oauth::warmUp,
-            system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking()));
+        warmUp(system, oauth, Duration.ofSeconds(1));
         authenticator = oauth;
       }
       McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, authenticator, router);
@@ -183,6 +182,18 @@ public final class BastionNode {
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))
         .thenCompose(b -> up.thenApply(x -> b));
+  }
+
+  /** Loads the IdP's signing keys off the request path, retrying with backoff (at most every minute) until they are in. */
+  private static void warmUp(ActorSystem<?> system, OAuthAuthenticator oauth, Duration delay) {
+    var blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
+    CompletableFuture.supplyAsync(oauth::warmUp, blocking).thenAccept(ok -> {
+      if (!ok && !system.whenTerminated().isCompleted()) {
+        system.scheduler().scheduleOnce(delay, () -> warmUp(system, oauth,
+            delay.multipliedBy(2).compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : delay.multipliedBy(2)),
+            system.executionContext());
+      }
+    });
   }
 
   /** Each package's figures, sampled by the metrics leaf. */

@@ -21,7 +21,7 @@ import java.util.List;
  * metadata's {@code issuer} must equal the configured one (RFC 8414 §3.3).
  */
 final class JwksLocation {
-  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   private JwksLocation() {}
 
@@ -31,6 +31,7 @@ final class JwksLocation {
       return config.jwksUrl().toURL();
     }
     List<String> tried = new ArrayList<>();
+    IOException last = null;
     for (URI candidate : candidates(config.issuer())) {
       tried.add(candidate.toString());
       try {
@@ -53,11 +54,17 @@ final class JwksLocation {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted", e);
-      } catch (com.fasterxml.jackson.core.JsonProcessingException | java.net.ConnectException e) {
-        // try the next form
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        // not metadata: try the next form
+      } catch (IOException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("the metadata at")) {
+          throw e;
+        }
+        last = e; // unreachable or too slow: try the next form
       }
     }
     throw new IOException("no authorization server metadata for issuer " + config.issuer() + " at " + tried
+        + (last == null ? "" : " (last failure: " + last.getClass().getSimpleName() + ")")
         + "; set gateway.oauth.jwks_url");
   }
 

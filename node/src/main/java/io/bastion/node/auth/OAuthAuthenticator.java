@@ -52,13 +52,18 @@ public final class OAuthAuthenticator implements Authenticator {
     this.verifier = new TokenVerifier(config);
   }
 
-  /** Locates and fetches the IdP's signing keys ahead of the first token; blocking, so call it off the request path. */
-  public void warmUp() {
+  /**
+   * Locates and fetches the IdP's signing keys ahead of the first token; blocking, so call it off
+   * the request path. True when they are in; on false the caller tries again later.
+   */
+  public boolean warmUp() {
     try {
       verifier.warmUp();
+      LOG.info("OAuth: the signing keys of issuer {} are loaded", config.issuer());
+      return true;
     } catch (TokenVerifier.KeysUnavailable e) {
-      LOG.warn("OAuth: {} (issuer {}); tokens are refused with 503 until it answers", e.getMessage(),
-          config.issuer());
+      LOG.warn("OAuth: {} (issuer {}); trying again in the background", e.getMessage(), config.issuer());
+      return false;
     }
   }
 

@@ -102,6 +102,8 @@ class OAuthResourceServerTest {
     idp.start(InetAddress.getByName("127.0.0.1"), 0);
     // The mock names its issuer after the Host it is asked on: use 127.0.0.1 throughout.
     issuer = idp.issuerUrl(ISSUER_ID).toString().replace("//localhost:", "//127.0.0.1:");
+    // The mock makes an issuer's signing key on its first request: let that happen before the node asks.
+    assertThat(get(issuer + "/.well-known/openid-configuration", null).statusCode()).isEqualTo(200);
     node = BastionTestNode.startYaml("""
         gateway:
           oauth:
