@@ -112,6 +112,7 @@ class OAuthResourceServerTest {
             clock_skew: 30s
             mappings:
               - {claim: sub, value: ci-agent, key: ci-key}
+              - {claim: sub, value: ci-agent-2, key: ci-key}
         mcp:
           servers:
             - name: everything
@@ -121,9 +122,15 @@ class OAuthResourceServerTest {
           - key_name: ci-key
             key: vk-ci-0123456789
             mcp_clients: [{name: everything, allowed_tools: ["echo"]}]
+            tool_groups: [ops]
           - key_name: full
             key: %s
             mcp_clients: [{name: everything, allowed_tools: ["*"]}]
+        tool_groups:
+          - name: ops
+            tools: [{server: everything, tools: [echo]}]
+          - name: other
+            tools: [{server: everything, tools: [get-sum]}]
         audit:
           flush_interval: 100ms
         admin:
@@ -315,6 +322,45 @@ class OAuthResourceServerTest {
   }
 
   @Test
+  void aGroupPathWantsATokenForThatGroupsResource() throws Exception {
+    String forGroup = token("ci-agent", resource + "/ops", "mcp:tools", 600);
+    String forMcp = token("ci-agent", resource, "mcp:tools", 600);
+    secrets.add(forGroup);
+    secrets.add(forMcp);
+
+    assertThat(post(resource + "/ops", "Bearer " + forGroup, null, INITIALIZE).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> wrong = post(resource + "/ops", "Bearer " + forMcp, null, INITIALIZE);
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(wrong.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("error=\"invalid_token\"")
+        .contains("resource_metadata=\"" + node.baseUrl() + "/.well-known/oauth-protected-resource/mcp/ops\"");
+
+    String forOther = token("ci-agent", resource + "/other", "mcp:tools", 600);
+    secrets.add(forOther);
+    HttpResponse<String> notAttached = post(resource + "/other", "Bearer " + forOther, null, INITIALIZE);
+    assertThat(notAttached.statusCode()).isEqualTo(403);
+    assertThat(notAttached.body()).contains("not attached to tool group other");
+  }
+
+  @Test
+  void aSessionIsBoundToTheTokensSubjectNotJustItsKey() throws Exception {
+    String alice = token("ci-agent", resource, "mcp:tools", 600);
+    String bob = token("ci-agent-2", resource, "mcp:tools", 600);
+    secrets.add(alice);
+    secrets.add(bob);
+    HttpResponse<String> opened = post(resource, "Bearer " + alice, null, INITIALIZE);
+    assertThat(opened.statusCode()).isEqualTo(200);
+    String session = opened.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    String list = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}";
+
+    // Same key (both subjects map to ci-key), another subject: the session does not exist for bob.
+    assertThat(post(resource, "Bearer " + bob, session, list).statusCode()).isEqualTo(404);
+    HttpResponse<String> own = post(resource, "Bearer " + alice, session, list);
+    assertThat(own.statusCode()).isEqualTo(200);
+    assertThat(own.body()).contains("everything__echo").doesNotContain("everything__get-sum");
+  }
+
+  @Test
   void aWrongVirtualKeyGetsTheOAuthChallengeToo() throws Exception {
     HttpResponse<String> r = initialize("Bearer vk-not-a-key-0000", Map.of());
     assertThat(r.statusCode()).isEqualTo(401);
@@ -376,6 +422,21 @@ class OAuthResourceServerTest {
     }
     assertThat(r.body()).doesNotContain(token);
     return r;
+  }
+
+  static final String INITIALIZE = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+      + "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+      + "\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}";
+
+  private static HttpResponse<String> post(String url, String authorization, String session, String body)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+        .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+        .header("Authorization", authorization).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (session != null) {
+      b.header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-11-25");
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> initialize(String authorization, Map<String, String> extra) throws Exception {
