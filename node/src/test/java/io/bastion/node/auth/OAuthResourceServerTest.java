@@ -218,6 +218,17 @@ class OAuthResourceServerTest {
   }
 
   @Test
+  void theLegacySseTransportTakesTheSameTokens() throws Exception {
+    String token = token("ci-agent", resource, "mcp:tools", 600);
+    secrets.add(token);
+
+    JsonNode r = TsClient.ok(TsClient.run(node.sseUrl(), "call", "--transport", "sse",
+        "--header", "Authorization: Bearer " + token, "--tool", "everything__echo", "--args", "{\"message\":\"sse\"}"));
+
+    assertThat(TsClient.text(r.path("result"))).contains("sse");
+  }
+
+  @Test
   void virtualKeysStillWorkBesideOAuth() {
     JsonNode r = TsClient.ok(TsClient.run(resource, "list-tools", "--header", "Authorization: Bearer " + FULL_KEY));
     List<String> names = new ArrayList<>();
