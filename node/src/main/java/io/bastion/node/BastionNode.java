@@ -166,9 +166,8 @@ public final class BastionNode {
             throw StartupFailures.registryUnreadable(err, REGISTRY_PATIENCE);
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
-              .bind(new BastionRoutes(mcp, admin, guard,
-                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(),
-                  resource == null ? new ProtectedResourceRoutes(null).none() : new ProtectedResourceRoutes(resource).route())
+              .bind(new BastionRoutes(mcp, admin, guard, extraRoutes(
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(), resource))
                   .handler(system))
               .exceptionally(err -> {
                 throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
@@ -183,6 +182,13 @@ public final class BastionNode {
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))
         .thenCompose(b -> up.thenApply(x -> b));
+  }
+
+  /** The routes after the core ones: the admin API, and the RFC 9728 metadata when OAuth is on. */
+  private static org.apache.pekko.http.javadsl.server.Route[] extraRoutes(
+      org.apache.pekko.http.javadsl.server.Route governance, ProtectedResource resource) {
+    return resource == null ? new org.apache.pekko.http.javadsl.server.Route[] {governance}
+        : new org.apache.pekko.http.javadsl.server.Route[] {governance, new ProtectedResourceRoutes(resource).route()};
   }
 
   /** Loads the IdP's signing keys off the request path, retrying with backoff (at most every minute) until they are in. */

@@ -27,11 +27,6 @@ public final class ProtectedResourceRoutes extends AllDirectives {
         () -> get(() -> extractRequest(req -> complete(answer(req.getUri().path())))));
   }
 
-  /** No route (OAuth off): nothing is served under the well-known path. */
-  public Route none() {
-    return reject();
-  }
-
   HttpResponse answer(String path) {
     String group = resource.groupOfMetadataPath(path);
     if (group == null || resource.resource(null) == null) {

@@ -4,7 +4,6 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
@@ -28,7 +27,6 @@ import java.net.http.HttpClient;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -131,7 +129,7 @@ final class TokenVerifier {
     DefaultJWTProcessor<SecurityContext> p = processor();
     JWSVerificationKeySelector<SecurityContext> selector = (JWSVerificationKeySelector<SecurityContext>) p.getJWSKeySelector();
     try {
-      List<JWK> ignored = selector.getJWKSource().get(new JWKSelector(new com.nimbusds.jose.jwk.JWKMatcher.Builder().build()), null);
+      selector.getJWKSource().get(new JWKSelector(new com.nimbusds.jose.jwk.JWKMatcher.Builder().build()), null);
     } catch (KeySourceException e) {
       throw new KeysUnavailable("the authorization server's keys could not be fetched: " + e.getMessage());
     }
