@@ -91,13 +91,18 @@ final class TokenVerifier {
   }
 
   /**
-   * Resolves the JWKS location and builds the processor once; blocking (the node calls it off the
-   * request path at start, and the first token waits for it when that failed).
+   * The processor, built once. With {@code jwks_url} configured that needs no network. Otherwise
+   * the JWKS location comes from the issuer's metadata, a blocking lookup that only the background
+   * warm-up does ({@code mayDiscover}): a request never waits for it (nor queues behind it while
+   * the IdP is down); it is refused with 503 until the warm-up has succeeded.
    */
-  DefaultJWTProcessor<SecurityContext> processor() throws KeysUnavailable {
+  DefaultJWTProcessor<SecurityContext> processor(boolean mayDiscover) throws KeysUnavailable {
     DefaultJWTProcessor<SecurityContext> p = processor;
     if (p != null) {
       return p;
+    }
+    if (!mayDiscover && config.jwksUrl() == null) {
+      throw new KeysUnavailable("the authorization server's metadata has not been loaded yet");
     }
     synchronized (this) {
       if (processor == null) {
@@ -126,7 +131,7 @@ final class TokenVerifier {
 
   /** Warms the JWKS cache (and the discovery) so the first token need not wait; failures are retried later. */
   void warmUp() throws KeysUnavailable {
-    DefaultJWTProcessor<SecurityContext> p = processor();
+    DefaultJWTProcessor<SecurityContext> p = processor(true);
     JWSVerificationKeySelector<SecurityContext> selector = (JWSVerificationKeySelector<SecurityContext>) p.getJWSKeySelector();
     try {
       selector.getJWKSource().get(new JWKSelector(new com.nimbusds.jose.jwk.JWKMatcher.Builder().build()), null);
@@ -162,7 +167,7 @@ final class TokenVerifier {
           + " are refused (an asymmetric algorithm is required)");
     }
     try {
-      return processor().process(signed, null);
+      return processor(false).process(signed, null);
     } catch (com.nimbusds.jose.jwk.source.RateLimitReachedException e) {
       // The keys were re-fetched for an unknown kid moments ago: this kid is not among them.
       throw new Rejected("the access token's signature does not verify with the issuer's keys");

@@ -138,6 +138,10 @@ class OAuthResourceServerTest {
         """.formatted(issuer, EverythingServer.nodeBinary(), EverythingServer.script(), FULL_KEY, ADMIN),
         Map.of(), com.typesafe.config.ConfigFactory.empty());
     node.awaitReady("everything");
+    // Tokens are answered 503 until the node has loaded the IdP's keys in the background.
+    Eventually.poll(Duration.ofSeconds(60), Eventually.EVERY, () -> List.copyOf(logLines),
+        lines -> lines.stream().anyMatch(l -> l.contains("the signing keys of issuer " + issuer + " are loaded")),
+        lines -> "the node did not load the IdP's keys: " + lines.stream().filter(l -> l.contains("OAuth")).toList());
     resource = node.mcpUrl();
     secrets.add(CLIENT_SECRET);
   }

@@ -118,9 +118,26 @@ class TokenVerifierTest {
   }
 
   @Test
+  void withoutAJwksUrlARequestNeverWaitsForTheDiscovery() throws Exception {
+    // An issuer nobody answers for: only the background warm-up may look its metadata up.
+    TokenVerifier discovering = new TokenVerifier(new ResourceServerConfig(
+        URI.create("http://127.0.0.1:" + jwksServer.getAddress().getPort() + "/nothing-here"), null, null,
+        List.of(), List.of(), null, null, List.of(), null));
+    RSAKey key = new RSAKeyGenerator(2048).keyID("k1").generate();
+    JWTClaimsSet c = new JWTClaimsSet.Builder(claims(600))
+        .issuer("http://127.0.0.1:" + jwksServer.getAddress().getPort() + "/nothing-here").build();
+
+    assertThatThrownBy(() -> discovering.verify(sign(key, c))).isInstanceOf(TokenVerifier.KeysUnavailable.class)
+        .hasMessageContaining("not been loaded yet");
+    assertThatThrownBy(discovering::warmUp).isInstanceOf(TokenVerifier.KeysUnavailable.class)
+        .hasMessageContaining("could not be located");
+  }
+
+  @Test
   void anUnreachableJwksIsAnOutageNotAnInvalidToken() throws Exception {
     RSAKey key = new RSAKeyGenerator(2048).keyID("k1").generate();
     jwksServer.stop(0);
+    verifier.processor(false); // with jwks_url configured, built without any network
     assertThatThrownBy(() -> verifier.verify(sign(key, claims(600))))
         .isInstanceOf(TokenVerifier.KeysUnavailable.class);
   }
