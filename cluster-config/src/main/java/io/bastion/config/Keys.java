@@ -24,7 +24,7 @@ final class Keys {
   static final List<String> OAUTH = List.of("issuer", "jwks_url", "resource", "audiences", "required_scopes",
       "clock_skew", "subject_claim", "mappings", "default_key");
   static final List<String> OAUTH_MAPPING = List.of("claim", "value", "key");
-  static final List<String> STORE = List.of("type", "url", "user", "password", "data_dir");
+  static final List<String> STORE = List.of("type", "url", "user", "password", "data_dir", "limits_on_outage");
   static final List<String> VIRTUAL_KEY = List.of(
       "key_name", "key", "mcp_clients", "team", "tool_groups", "budget", "rate_limit");
   static final List<String> MCP_CLIENT = List.of("name", "allowed_tools");
