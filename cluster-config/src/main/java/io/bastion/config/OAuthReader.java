@@ -1,86 +1,123 @@
 package io.bastion.config;
 
 import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
 
-/** Reads {@code mcp.servers[i].auth} ({@link OAuthConfig}); only http and sse servers get here. */
+/** Reads {@code gateway.oauth} ({@link ResourceServerConfig}). */
 final class OAuthReader {
+
+  private static final Pattern CLAIM = Pattern.compile("[A-Za-z0-9_.:/-]{1,128}");
+  private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]+");
 
   private OAuthReader() {}
 
-  /** The OAuth settings, or null when {@code auth} is not set or has problems (reported). */
-  static OAuthConfig read(ConfigNode auth) {
-    if (!auth.expectMap(Keys.OAUTH)) {
+  /** The block, or null when it is absent or {@code false}-free and invalid (problems reported). */
+  static ResourceServerConfig read(ConfigNode o) {
+    if (!o.expectMap(Keys.OAUTH)) {
       return null;
     }
-    int before = auth.diagnostics().problems().size();
-    String type = auth.get("type").requiredString();
-    if (type != null && !type.equals("oauth")) {
-      auth.get("type").error("expected oauth (the only auth type; static credentials go in headers), got "
-          + ConfigNode.quote(type));
+    int before = o.diagnostics().problems().size();
+    URI issuer = null;
+    if (!o.has("issuer")) {
+      o.get("issuer").error("is required: the authorization server's issuer URL (what tokens carry as iss)");
+    } else {
+      issuer = url(o.get("issuer"), false);
     }
-    OAuthConfig.Grant grant = null;
-    String grantText = auth.get("grant").string();
-    if (grantText != null) {
-      Optional<OAuthConfig.Grant> g = OAuthConfig.Grant.fromYaml(grantText);
-      if (g.isEmpty()) {
-        auth.get("grant").error("expected authorization_code or client_credentials, got " + ConfigNode.quote(grantText));
-      }
-      grant = g.orElse(null);
-    }
-    String clientId = nonBlank(auth.get("client_id"));
-    String clientSecret = nonBlank(auth.get("client_secret"));
-    List<String> scopes = readScopes(auth.get("scopes"));
-    String method = auth.get("token_endpoint_auth").string();
-    if (method != null && !OAuthConfig.TOKEN_ENDPOINT_AUTH_METHODS.contains(method)) {
-      auth.get("token_endpoint_auth").error("expected one of: "
-          + String.join(", ", OAuthConfig.TOKEN_ENDPOINT_AUTH_METHODS) + "; got " + ConfigNode.quote(method));
-      method = null;
-    }
-    URI issuer = ServerReader.readUrl(auth.get("authorization_server"));
-    URI resource = ServerReader.readUrl(auth.get("resource"));
-    String clientName = nonBlank(auth.get("client_name"));
-    if (clientSecret != null && clientId == null) {
-      auth.get("client_secret").error("needs client_id (a secret belongs to a pre-registered client)");
-    }
-    if ("none".equals(method) && clientSecret != null) {
-      auth.get("token_endpoint_auth").error("is none, but client_secret is set; use client_secret_basic"
-          + " or client_secret_post, or drop the secret");
-    }
-    if (grant == OAuthConfig.Grant.CLIENT_CREDENTIALS && (clientId == null || clientSecret == null)) {
-      auth.get("grant").error("client_credentials needs client_id and client_secret");
-    }
-    if (auth.diagnostics().problems().size() > before) {
-      return null;
-    }
-    return new OAuthConfig(grant, clientId, clientSecret, scopes, method, issuer, resource, clientName);
-  }
-
-  private static String nonBlank(ConfigNode node) {
-    String value = node.string();
-    if (value != null && value.isBlank()) {
-      node.error("must not be empty");
-      return null;
-    }
-    return value;
-  }
-
-  /** A list of scope strings, or one space-separated string. */
-  private static List<String> readScopes(ConfigNode node) {
-    if (!node.isSet()) {
-      return List.of();
-    }
-    if (node.isText()) {
-      String text = node.string();
-      return text == null ? List.of() : List.of(text.trim().split("\\s+"));
-    }
-    List<String> scopes = node.stringList();
-    for (int i = 0; i < scopes.size(); i++) {
-      if (scopes.get(i).isBlank() || scopes.get(i).contains(" ")) {
-        node.error("expected scopes without spaces, got " + ConfigNode.quote(scopes.get(i)));
+    URI jwks = url(o.get("jwks_url"), false);
+    URI resource = url(o.get("resource"), true);
+    List<String> audiences = o.get("audiences").stringList();
+    List<String> scopes = o.get("required_scopes").stringList();
+    List<ConfigNode> scopeItems = o.get("required_scopes").elements();
+    for (int i = 0; i < scopes.size() && i < scopeItems.size(); i++) {
+      if (!SCOPE.matcher(scopes.get(i)).matches()) {
+        scopeItems.get(i).error("expected a scope token (printable ASCII, no spaces, quotes or"
+            + " backslashes), got " + ConfigNode.quote(scopes.get(i)));
       }
     }
-    return scopes;
+    Duration skew = o.get("clock_skew").duration(ResourceServerConfig.DEFAULT_CLOCK_SKEW);
+    if (skew != null && skew.compareTo(ResourceServerConfig.MAX_CLOCK_SKEW) > 0) {
+      o.get("clock_skew").error("expected at most 5m (a larger skew keeps expired tokens alive), got "
+          + ConfigNode.quote(o.get("clock_skew").textOrNull() == null ? skew.toString() : o.get("clock_skew").textOrNull()));
+    }
+    String subject = o.get("subject_claim").name(CLAIM, "a claim name like sub or client_id", false);
+    List<ResourceServerConfig.Mapping> mappings = mappings(o.get("mappings"));
+    String defaultKey = o.get("default_key").string();
+    if (defaultKey != null && defaultKey.isBlank()) {
+      o.get("default_key").error("must not be empty (leave it out to refuse tokens no mapping matches)");
+    }
+    if (o.diagnostics().problems().size() > before || issuer == null) {
+      return null;
+    }
+    return new ResourceServerConfig(issuer, jwks, resource, audiences, scopes, skew, subject, mappings,
+        defaultKey);
+  }
+
+  private static List<ResourceServerConfig.Mapping> mappings(ConfigNode node) {
+    List<ResourceServerConfig.Mapping> result = new ArrayList<>();
+    for (ConfigNode m : node.items("a list of {claim, value, key}")) {
+      if (!m.expectMap(Keys.OAUTH_MAPPING)) {
+        continue;
+      }
+      String claim = m.get("claim").name(CLAIM, "a claim name like sub, client_id or groups", true);
+      String value = m.get("value").isSet() ? m.get("value").scalarAsText("a string") : null;
+      if (!m.get("value").isSet()) {
+        m.get("value").error("is required: the claim value that selects the key");
+      }
+      String key = m.get("key").requiredString();
+      if (claim != null && value != null && key != null) {
+        result.add(new ResourceServerConfig.Mapping(claim, value, key));
+      }
+    }
+    return result;
+  }
+
+  /** An http(s) URL; {@code resource} also refuses a query or fragment (RFC 8707 §2). */
+  private static URI url(ConfigNode node, boolean resource) {
+    URI uri = ServerReader.readUrl(node);
+    if (uri == null) {
+      return null;
+    }
+    if (resource && (uri.getRawQuery() != null || uri.getRawFragment() != null)) {
+      node.error("a resource URL must not have a query or fragment (RFC 8707), got "
+          + ConfigNode.quote(uri.toString()));
+      return null;
+    }
+    if (uri.getRawUserInfo() != null) {
+      node.error("must not carry credentials, got " + ConfigNode.quote(uri.getScheme() + "://…@" + uri.getHost()));
+      return null;
+    }
+    if (uri.getScheme().toLowerCase(Locale.ROOT).equals("http") && !loopback(uri.getHost())) {
+      node.warn("plain http outside loopback: tokens and keys cross the network unencrypted; use https");
+    }
+    return uri;
+  }
+
+  private static boolean loopback(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    return h.equals("localhost") || h.startsWith("127.") || h.equals("[::1]") || h.equals("::1");
+  }
+
+  /** Warns about mappings naming keys the file does not define (the admin API may add them later). */
+  static void checkKeys(ConfigNode o, ResourceServerConfig config, Set<String> keyNames) {
+    if (config == null) {
+      return;
+    }
+    List<ConfigNode> items = o.get("mappings").elements();
+    for (int i = 0; i < config.mappings().size() && i < items.size(); i++) {
+      String key = config.mappings().get(i).key();
+      if (!keyNames.contains(key)) {
+        items.get(i).get("key").warn("no virtual key " + ConfigNode.quote(key)
+            + " is defined in this file; tokens mapped to it are refused until the admin API adds it");
+      }
+    }
+    if (config.defaultKey() != null && !keyNames.contains(config.defaultKey())) {
+      o.get("default_key").warn("no virtual key " + ConfigNode.quote(config.defaultKey())
+          + " is defined in this file; unmapped tokens are refused until the admin API adds it");
+    }
   }
 }

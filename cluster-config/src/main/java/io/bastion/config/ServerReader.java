@@ -70,7 +70,7 @@ final class ServerReader {
       }
     }
     Map<String, String> headers = s.get("headers").stringMap();
-    OAuthConfig oauth = OAuthReader.read(s.get("auth"));
+    OAuthConfig oauth = UpstreamOAuthReader.read(s.get("auth"));
 
     Duration requestTimeout = s.get("request_timeout").duration(ServerConfig.DEFAULT_REQUEST_TIMEOUT);
     Duration healthInterval = s.get("health_interval").duration(ServerConfig.DEFAULT_HEALTH_INTERVAL);

@@ -82,11 +82,13 @@ class ConfigSchemaTest {
 
     assertKeys(root, Keys.ROOT);
     assertKeys(props.get("gateway"), Keys.GATEWAY);
+    assertKeys(props.at("/gateway/properties/oauth"), Keys.OAUTH);
+    assertKeys(props.at("/gateway/properties/oauth/properties/mappings/items"), Keys.OAUTH_MAPPING);
     assertKeys(props.get("mcp"), Keys.MCP);
     assertKeys(defs.get("server"), Keys.SERVER);
     assertKeys(defs.get("server").at("/properties/backoff"), Keys.BACKOFF);
     assertKeys(defs.get("server").at("/properties/pricing"), Keys.PRICING);
-    assertKeys(defs.get("server").at("/properties/auth"), Keys.OAUTH);
+    assertKeys(defs.get("server").at("/properties/auth"), Keys.UPSTREAM_OAUTH);
     assertKeys(defs.get("virtualKey"), Keys.VIRTUAL_KEY);
     assertKeys(defs.get("virtualKey").at("/properties/mcp_clients/items"), Keys.MCP_CLIENT);
     assertKeys(props.at("/teams/items"), Keys.TEAM);

@@ -3,100 +3,134 @@ package io.bastion.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
-import java.util.Map;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/** {@code gateway.oauth}: the resource-server block, its defaults and its path-precise errors. */
 class OAuthParsingTest {
 
-  private static String httpServer(String... authLines) {
-    return "mcp:\n  servers:\n    - name: gh\n      type: http\n      url: https://mcp.example.com/mcp\n"
-        + "      auth:\n" + String.join("", java.util.Arrays.stream(authLines).map(l -> "        " + l + "\n").toList());
+  private static final String KEYS = """
+      virtual_keys:
+        - {key_name: ci, key: vk-ci-0123456789}
+        - {key_name: humans, key: vk-humans-0123456789}
+      """;
+
+  @Test
+  void fullBlockIsRead() {
+    BastionConfig c = Yaml.parse("""
+        gateway:
+          public_url: https://bastion.example.com
+          oauth:
+            issuer: https://idp.example.com/realms/agents
+            jwks_url: https://idp.example.com/realms/agents/certs
+            resource: https://bastion.example.com/mcp
+            audiences: ["api://bastion"]
+            required_scopes: [mcp:tools, openid]
+            clock_skew: 30s
+            subject_claim: client_id
+            mappings:
+              - {claim: client_id, value: ci-agent, key: ci}
+              - {claim: groups, value: engineers, key: humans}
+            default_key: humans
+        """ + KEYS);
+
+    ResourceServerConfig o = c.gateway().oauth();
+    assertThat(o).isEqualTo(new ResourceServerConfig(URI.create("https://idp.example.com/realms/agents"),
+        URI.create("https://idp.example.com/realms/agents/certs"), URI.create("https://bastion.example.com/mcp"),
+        List.of("api://bastion"), List.of("mcp:tools", "openid"), Duration.ofSeconds(30), "client_id",
+        List.of(new ResourceServerConfig.Mapping("client_id", "ci-agent", "ci"),
+            new ResourceServerConfig.Mapping("groups", "engineers", "humans")), "humans"));
+    assertThat(c.warnings()).noneMatch(w -> w.startsWith("gateway"));
   }
 
   @Test
-  void minimalOAuthDiscoversEverything() {
-    ServerConfig s = Yaml.parse(httpServer("type: oauth")).server("gh").orElseThrow();
+  void onlyTheIssuerIsRequiredAndTheRestHasDefaults() {
+    ResourceServerConfig o = Yaml.parse("gateway: {oauth: {issuer: \"https://idp.example.com\"}}\n" + KEYS)
+        .gateway().oauth();
 
-    assertThat(s.oauth()).isEqualTo(OAuthConfig.discovered());
-    assertThat(s.oauth().grant()).isEqualTo(OAuthConfig.Grant.AUTHORIZATION_CODE);
-    assertThat(s.oauth().clientName()).isEqualTo("Bastion");
+    assertThat(o.jwksUrl()).isNull();
+    assertThat(o.resource()).isNull();
+    assertThat(o.audiences()).isEmpty();
+    assertThat(o.requiredScopes()).isEmpty();
+    assertThat(o.clockSkew()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(o.subjectClaim()).isEqualTo("sub");
+    assertThat(o.mappings()).isEmpty();
+    assertThat(o.defaultKey()).isNull();
   }
 
   @Test
-  void serverWithoutAuthHasNoOAuth() {
-    ServerConfig s = Yaml.parse(Yaml.stdioServer()).server("s1").orElseThrow();
-
-    assertThat(s.oauth()).isNull();
+  void withoutTheBlockOnlyKeysAuthenticate() {
+    assertThat(Yaml.parse(KEYS).gateway().oauth()).isNull();
   }
 
   @Test
-  void everyKeyIsReadAndTheSecretComesFromTheEnvironment() {
-    ServerConfig s = Yaml.parse(httpServer("type: oauth", "grant: client_credentials", "client_id: bastion-gw",
-        "client_secret: ${LINEAR_TOKEN}", "scopes: [read, write]", "token_endpoint_auth: client_secret_post",
-        "authorization_server: https://login.example.com/tenant", "resource: https://mcp.example.com",
-        "client_name: Team gateway")).server("gh").orElseThrow();
-
-    OAuthConfig o = s.oauth();
-    assertThat(o.grant()).isEqualTo(OAuthConfig.Grant.CLIENT_CREDENTIALS);
-    assertThat(o.clientId()).isEqualTo("bastion-gw");
-    assertThat(o.clientSecret()).isEqualTo("lin_test");
-    assertThat(o.scopes()).containsExactly("read", "write");
-    assertThat(o.tokenEndpointAuth()).isEqualTo("client_secret_post");
-    assertThat(o.authorizationServer()).isEqualTo(URI.create("https://login.example.com/tenant"));
-    assertThat(o.resource()).isEqualTo(URI.create("https://mcp.example.com"));
-    assertThat(o.clientName()).isEqualTo("Team gateway");
+  void missingIssuerAndUnknownKeysAreReportedWithTheirPath() {
+    assertThat(Yaml.problems("gateway: {oauth: {jwks: \"https://idp/certs\"}}")).containsExactlyInAnyOrder(
+        "gateway.oauth.jwks: unknown key; expected one of: issuer, jwks_url, resource, audiences,"
+            + " required_scopes, clock_skew, subject_claim, mappings, default_key",
+        "gateway.oauth.issuer: is required: the authorization server's issuer URL (what tokens carry as iss)");
   }
 
   @Test
-  void scopesMayBeOneSpaceSeparatedString() {
-    OAuthConfig o = Yaml.parse(httpServer("type: oauth", "scopes: \"repo  read:org\"")).server("gh").orElseThrow().oauth();
-
-    assertThat(o.scopes()).containsExactly("repo", "read:org");
+  void badValuesAreReportedWithTheirPath() {
+    assertThat(Yaml.problems("""
+        gateway:
+          oauth:
+            issuer: "ftp://idp.example.com"
+            resource: "https://bastion.example.com/mcp?x=1"
+            clock_skew: 10m
+            required_scopes: ["mcp tools"]
+            subject_claim: "a b"
+            mappings:
+              - {claim: sub, key: ci}
+              - {claim: sub, value: x, key: ci, team: t}
+            default_key: ""
+        """)).containsExactlyInAnyOrder(
+        "gateway.oauth.issuer: expected an http(s) URL, got \"ftp://idp.example.com\"",
+        "gateway.oauth.resource: a resource URL must not have a query or fragment (RFC 8707), got"
+            + " \"https://bastion.example.com/mcp?x=1\"",
+        "gateway.oauth.clock_skew: expected at most 5m (a larger skew keeps expired tokens alive), got \"10m\"",
+        "gateway.oauth.required_scopes[0]: expected a scope token (printable ASCII, no spaces, quotes or"
+            + " backslashes), got \"mcp tools\"",
+        "gateway.oauth.subject_claim: expected a claim name like sub or client_id, got \"a b\"",
+        "gateway.oauth.mappings[0].value: is required: the claim value that selects the key",
+        "gateway.oauth.mappings[1].team: unknown key; expected one of: claim, value, key",
+        "gateway.oauth.default_key: must not be empty (leave it out to refuse tokens no mapping matches)");
   }
 
   @Test
-  void secretNeverAppearsInToString() {
-    ServerConfig s = Yaml.parse(httpServer("type: oauth", "client_id: c", "client_secret: ${LINEAR_TOKEN}"))
-        .server("gh").orElseThrow();
-
-    assertThat(s.toString()).contains("auth=OAuthConfig[").contains("clientId=c").doesNotContain("lin_test");
+  void blockThatIsNotAMapIsReported() {
+    assertThat(Yaml.problems("gateway: {oauth: true}")).singleElement().asString()
+        .startsWith("gateway.oauth: expected a map with keys issuer, jwks_url");
   }
 
   @Test
-  void problemsAreReportedAtTheirPath() {
-    assertThat(Yaml.problems(httpServer("type: basic"))).containsExactly(
-        "mcp.servers[0].auth.type: expected oauth (the only auth type; static credentials go in headers), got \"basic\"");
-    assertThat(Yaml.problems(httpServer("client_id: x"))).containsExactly("mcp.servers[0].auth.type: is required");
-    assertThat(Yaml.problems(httpServer("type: oauth", "grant: password"))).containsExactly(
-        "mcp.servers[0].auth.grant: expected authorization_code or client_credentials, got \"password\"");
-    assertThat(Yaml.problems(httpServer("type: oauth", "token_endpoint_auth: private_key_jwt"))).containsExactly(
-        "mcp.servers[0].auth.token_endpoint_auth: expected one of: none, client_secret_basic, client_secret_post;"
-            + " got \"private_key_jwt\"");
-    assertThat(Yaml.problems(httpServer("type: oauth", "client_secret: s"))).containsExactly(
-        "mcp.servers[0].auth.client_secret: needs client_id (a secret belongs to a pre-registered client)");
-    assertThat(Yaml.problems(httpServer("type: oauth", "grant: client_credentials", "client_id: c"))).containsExactly(
-        "mcp.servers[0].auth.grant: client_credentials needs client_id and client_secret");
-    assertThat(Yaml.problems(httpServer("type: oauth", "scope: read"))).containsExactly(
-        "mcp.servers[0].auth.scope: unknown key; expected one of: type, grant, client_id, client_secret, scopes,"
-            + " token_endpoint_auth, authorization_server, resource, client_name");
-    assertThat(Yaml.problems(httpServer("type: oauth", "authorization_server: ftp://x"))).containsExactly(
-        "mcp.servers[0].auth.authorization_server: expected an http(s) URL, got \"ftp://x\"");
-    assertThat(Yaml.problems(httpServer("type: oauth", "client_id: c", "client_secret: s",
-        "token_endpoint_auth: none"))).containsExactly(
-        "mcp.servers[0].auth.token_endpoint_auth: is none, but client_secret is set; use client_secret_basic"
-            + " or client_secret_post, or drop the secret");
+  void mappingsToUndefinedKeysAndPlainHttpAreWarnings() {
+    BastionConfig c = Yaml.parse("""
+        gateway:
+          oauth:
+            issuer: http://idp.internal:8080/realms/a
+            mappings: [{claim: sub, value: alice, key: nobody}]
+            default_key: ghost
+        """ + KEYS);
+
+    assertThat(c.warnings()).anySatisfy(w -> assertThat(w).startsWith(
+        "gateway.oauth.issuer: plain http outside loopback"));
+    assertThat(c.warnings()).anySatisfy(w -> assertThat(w).startsWith(
+        "gateway.oauth.mappings[0].key: no virtual key \"nobody\" is defined in this file"));
+    assertThat(c.warnings()).anySatisfy(w -> assertThat(w).startsWith(
+        "gateway.oauth.default_key: no virtual key \"ghost\" is defined in this file"));
   }
 
   @Test
-  void authIsRefusedOnStdioServers() {
-    assertThat(Yaml.problems(Yaml.stdioServer("auth: {type: oauth}"))).containsExactly(
-        "mcp.servers[0].auth: not allowed for type stdio (only for http and sse servers)");
-  }
+  void issuerAndResourceComeFromTheEnvironment() {
+    ResourceServerConfig o = Yaml.parse("""
+        gateway:
+          oauth: {issuer: "${IDP}", resource: "${IDP}/mcp"}
+        """ + KEYS, java.util.Map.of("IDP", "http://127.0.0.1:9000")).gateway().oauth();
 
-  @Test
-  void anUnsetSecretVariableIsReportedWithoutItsValue() {
-    assertThat(Yaml.problems(httpServer("type: oauth", "client_id: c", "client_secret: ${NOPE_SECRET}")))
-        .singleElement().asString().startsWith("mcp.servers[0].auth.client_secret");
-    assertThat(Map.of()).isEmpty();
+    assertThat(o.issuer()).isEqualTo(URI.create("http://127.0.0.1:9000"));
+    assertThat(o.resource()).isEqualTo(URI.create("http://127.0.0.1:9000/mcp"));
   }
 }
