@@ -131,6 +131,9 @@ public final class UpstreamServer
   /** How often requests past their deadline are looked for: the resolution of request timeouts. */
   static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
 
+  /** The hand-off drain time ({@code bastion.node.handoff-drain}) is over: stop now. */
+  enum DrainOver implements Command { INSTANCE }
+
   /** Sent to itself once recovered: records a new incarnation, then connects. */
   private enum Incarnate implements Command { INSTANCE }
 
@@ -199,6 +202,10 @@ public final class UpstreamServer
   private final kamon.metric.Gauge inFlightGauge;
   private final Function<String, Optional<ServerConfig>> current;
   private int reportedInFlight = -1;
+  private final TimerScheduler<Command> timers;
+  private final Duration handoffDrain;
+  /** Told to stop (hand-off, shutdown) with requests still running: stops when they are done. */
+  private boolean draining;
   /** This start of the entity; see {@link UpstreamStatus#version()}. 0 until recorded. */
   private long incarnation;
   private long publishSequence;
@@ -211,11 +218,31 @@ public final class UpstreamServer
     this.ctx = ctx;
     this.config = config;
     this.current = current;
+    this.timers = timers;
+    this.handoffDrain = settings.handoffDrain();
     this.directory = UpstreamDirectory.get(ctx.getSystem());
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
     this.traffic = new UpstreamTraffic(this, settings, sessions);
     this.connection = new UpstreamConnection(this, timers, transports);
+  }
+
+  /**
+   * Sharding's stop (a hand-off to another node, or this node shutting down): the requests this
+   * entity is running are answered first, within the drain time; regions hold new messages for
+   * the shard meanwhile, and the edge holds calls for an upstream whose owner is leaving.
+   */
+  private Effect<Event, State> onStop() {
+    if (traffic.inFlight() == 0) {
+      return Effect().stop();
+    }
+    if (!draining) {
+      draining = true;
+      ctx.getLog().info("Upstream [{}] stopping: draining [{}] requests (at most {})", config.name(),
+          traffic.inFlight(), handoffDrain);
+      timers.startSingleTimer(DrainOver.INSTANCE, handoffDrain);
+    }
+    return Effect().none();
   }
 
   @Override
@@ -257,6 +284,9 @@ public final class UpstreamServer
           reportedInFlight = n;
           inFlightGauge.update(n);
         }
+        if (draining && n == 0) {
+          ctx.getSelf().tell(Stop.INSTANCE);
+        }
       }
     };
   }
@@ -270,7 +300,11 @@ public final class UpstreamServer
         .onCommand(Wakeup.class, w -> current.apply(config.name()).filter(config::equals).isPresent()
             ? Effect().none() : stale())
         .onCommand(ReconnectNow.class, (st, c) -> connection.onReconnectNow(st))
-        .onCommand(Stop.class, s -> Effect().stop())
+        .onCommand(Stop.class, s -> onStop())
+        .onCommand(DrainOver.class, d -> {
+          traffic.failAll("upstream " + config.name() + " moved to another node while the request ran");
+          return Effect().stop();
+        })
         .onCommand(Inbound.class, connection::onInbound)
         .onCommand(TransportClosed.class, connection::onTransportClosed)
         .onCommand(Started.class, connection::onStarted)
@@ -290,6 +324,7 @@ public final class UpstreamServer
   /** The configuration changed or was removed: stop; the next {@link Wakeup} starts the new one. */
   private Effect<Event, State> stale() {
     ctx.getLog().info("Upstream [{}]: configuration changed or removed; restarting", config.name());
+    traffic.failAll("upstream " + config.name() + " was reconfigured or removed while the request ran");
     return Effect().stop();
   }
 
