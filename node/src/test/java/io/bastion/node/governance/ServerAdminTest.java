@@ -159,6 +159,33 @@ class ServerAdminTest {
   }
 
   @Test
+  void aServerAddedOnOneNodeIsServedByTheOther() throws Exception {
+    Path data = Files.createTempDirectory("server-admin-cluster-");
+    try (BastionTestNode a = start(data)) {
+      String seed = org.apache.pekko.cluster.typed.Cluster.get(a.running().system()).selfMember().address().toString();
+      BastionConfig c = ConfigLoader.parse(yaml(), Path.of("console.yaml"), Map.of());
+      try (BastionTestNode b = BastionTestNode.startWithData(c,
+          ConfigFactory.parseString("pekko.cluster.seed-nodes = [\"" + seed + "\"]"), data)) {
+        b.awaitReady("everything");
+        Http added = admin("PUT", a.baseUrl() + "/api/v1/servers/extra", ADMIN, stdioServer("extra", "x"));
+        assertThat(added.status()).as(added.body()).isEqualTo(201);
+        // Served on both nodes, whichever owns it; B's own API shows it.
+        b.awaitReady("extra");
+        a.awaitReady("extra");
+        Eventually.until(Duration.ofSeconds(30), () -> b.directory().catalog().tools().stream()
+            .anyMatch(t -> t.exposed().equals("x__echo")), "x__echo in the other node's catalog");
+        assertThat(admin("GET", b.baseUrl() + "/api/v1/servers/extra", ADMIN, null).json().path("source").asText())
+            .isEqualTo("api");
+        // Removed on B: gone on A.
+        assertThat(admin("DELETE", b.baseUrl() + "/api/v1/servers/extra", ADMIN, null).status()).isEqualTo(200);
+        Eventually.until(Duration.ofSeconds(30), () -> server(a.baseUrl() + "/api/v1", "extra") == null,
+            "extra removed on the other node");
+        assertThat(admin("GET", a.baseUrl() + "/api/v1/servers/extra", ADMIN, null).status()).isEqualTo(404);
+      }
+    }
+  }
+
+  @Test
   void spendPerBudgetAndTheAuditTimeSeries() throws Exception {
     Path data = Files.createTempDirectory("usage-admin-");
     try (BastionTestNode node = start(data)) {
