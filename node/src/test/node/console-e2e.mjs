@@ -181,16 +181,17 @@ try {
   await page.click('#nav-audit');
   await page.fill('#audit-filters input[name=key]', 'console-key');
   await page.click('#audit-filters button[type=submit]');
-  await page.waitForFunction(() => document.querySelectorAll('#audit-table tr[data-key="console-key"]').length >= 2, null, { timeout: WAIT, polling: 500 })
-    .catch(async () => {
-      // The audit writer flushes in batches: ask again until the rows are there.
-      for (let i = 0; i < 20; i++) {
-        await page.click('#audit-filters button[type=submit]');
-        await page.waitForTimeout(500);
-        if (await page.$$eval('#audit-table tr[data-key="console-key"]', (r) => r.length) >= 2) return;
-      }
-      throw new Error('the audit page did not show the two calls');
-    });
+  // The audit writer flushes in batches: apply the filters again until both calls are listed.
+  let rows = 0;
+  for (let i = 0; i < 120 && rows < 2; i++) {
+    if (i > 0) {
+      await page.waitForTimeout(500);
+      await page.click('#audit-filters button[type=submit]');
+    }
+    await page.waitForFunction(() => !document.querySelector('.status.progress'));
+    rows = await page.$$eval('#audit-table tr[data-key="console-key"]', (r) => r.length);
+  }
+  if (rows < 2) throw new Error('the audit page did not show the two calls');
   report.auditRows = await page.$$eval('#audit-table tbody tr', (rows) => rows.map((r) => ({
     key: r.dataset.key, tool: r.dataset.tool, text: r.textContent })));
   report.chartPaths = await page.$$eval('#audit-chart svg path.series', (p) => p.length);

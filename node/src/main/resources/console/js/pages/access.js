@@ -44,10 +44,15 @@ function toolPicker(catalog, selected, idPrefix) {
       h('ul', {}, tools)));
   }
   if (!catalog.servers.length) body.append(h('p', { class: 'muted' }, 'No servers: add one on the Servers page first.'));
-  body.value = (asGroup) => boxes.map((b) => {
+  // Servers the catalog does not list now (removed, or not connected yet) keep what was selected.
+  const kept = [...chosen.entries()].filter(([server]) => !catalog.servers.some((s) => s.name === server));
+  if (kept.length) body.append(h('p', { class: 'muted' }, 'Kept as they are (not in the catalog now): '
+    + kept.map(([server, set]) => server + ': ' + [...set].join(', ')).join('; ')));
+  body.value = (asGroup) => kept.map(([server, set]) => (asGroup ? { server, tools: [...set] } : { name: server, allowed_tools: [...set] }))
+    .concat(boxes.map((b) => {
     const picked = b.all.checked ? ['*'] : b.tools.map((li) => li.querySelector('input')).filter((c) => c.checked).map((c) => c.value);
     return picked.length ? (asGroup ? { server: b.server, tools: picked } : { name: b.server, allowed_tools: picked }) : null;
-  }).filter(Boolean);
+  })).filter(Boolean);
   return body;
 }
 

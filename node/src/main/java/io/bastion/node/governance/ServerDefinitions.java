@@ -196,6 +196,11 @@ public final class ServerDefinitions {
     ServerConfig existing = servers.get(name);
     keepMasked(def, "headers", existing == null ? Map.of() : existing.headers());
     keepMasked(def, "env", existing == null ? Map.of() : existing.env());
+    // A URL shown redacted (secrets in its query or user info) and sent back unchanged keeps the stored one.
+    if (existing != null && existing.url() != null && def.path("url").isTextual()
+        && def.get("url").asText().equals(Urls.redact(existing.url().toString()))) {
+      def.put("url", existing.url().toString());
+    }
     try {
       ConfigLoader.parseServer(def, null);
     } catch (ConfigException e) {

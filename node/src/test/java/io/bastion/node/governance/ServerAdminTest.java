@@ -126,6 +126,12 @@ class ServerAdminTest {
       assertThat(shown.status()).isEqualTo(200);
       assertThat(shown.json().path("source").asText()).isEqualTo("config");
       assertThat(shown.json().path("type").asText()).isEqualTo("stdio");
+      // What GET shows is a valid definition: saved back, it becomes the API's, and nothing changes.
+      Http same = admin("PUT", api + "/servers/everything", ADMIN, (ObjectNode) shown.json());
+      assertThat(same.status()).as(same.body()).isEqualTo(200);
+      assertThat(same.json().path("source").asText()).isEqualTo("api");
+      assertThat(node.running().config().server("everything").orElseThrow())
+          .isEqualTo(ConfigLoader.parseServer(same.json().deepCopy().without("source"), null));
 
       // Edit: the masked env value is kept, the new prefix replaces the old one.
       ObjectNode edit = (ObjectNode) admin("GET", api + "/servers/extra", ADMIN, null).json();
