@@ -157,7 +157,8 @@ public final class BastionNode {
       // only once this node is Up, so a node that cannot join fails with the join failure (after
       // bastion.node.join-timeout), not with the registry's patience running out.
       servers.start();
-      return firstFailure(definitions.start(REGISTRY_PATIENCE).exceptionally(err -> {
+      // The API's servers too are in force before the port is bound (the registry answers by now).
+      return firstFailure(definitions.start(REGISTRY_PATIENCE).thenCompose(x -> servers.load()).exceptionally(err -> {
             throw StartupFailures.registryUnreadable(err, REGISTRY_PATIENCE);
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())

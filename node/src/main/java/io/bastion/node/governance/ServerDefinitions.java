@@ -68,6 +68,15 @@ public final class ServerDefinitions {
     GovernanceRegistry.subscribe(system, "bastion-server-definitions", this::apply);
   }
 
+  /**
+   * Reads the overlay in force from the registry and applies it; the node calls it once the
+   * registry has answered {@link GovernanceDefinitions#start}, before binding its port, so a
+   * server removed through the API does not serve again after a restart.
+   */
+  public CompletionStage<Void> load() {
+    return GovernanceRegistry.ref(system).<Overlay>ask(GovernanceRegistry.Get::new, askTimeout).thenAccept(this::apply);
+  }
+
   /** This node's configuration of {@code name} now. */
   public Optional<ServerConfig> server(String name) {
     return Optional.ofNullable(servers.get(name));
