@@ -112,6 +112,11 @@ try {
   step('signed in; overview shows everything ready');
   await shot(page, 'overview');
   await noHorizontalOverflow(page, 'overview');
+  if (opts.screenshots) {
+    await page.setViewportSize({ width: 400, height: 800 });
+    await page.screenshot({ path: path.join(opts.screenshots, 'overview-narrow.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
 
   // 3. Servers: a bad URL shows the config reader's error; the fixed form connects.
   await page.focus('#nav-servers');
@@ -134,6 +139,10 @@ try {
   await page.waitForSelector('.status.ok');
   report.addServerStatus = await page.textContent('.status');
   step('server added through the form connects', report.addServerStatus);
+  // Reconnect shows progress and ends ready.
+  await page.click('#servers-table tr[data-server="remote"] button:has-text("Reconnect")');
+  await page.waitForSelector('.status.ok:has-text("Reconnecting remote: done.")');
+  step('reconnect from the servers page');
   await page.click('#servers-table tr[data-server="remote"] button:has-text("Tools")');
   await page.waitForSelector('.details-row .tools li');
   await shot(page, 'servers');

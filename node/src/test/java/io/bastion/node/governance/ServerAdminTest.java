@@ -161,6 +161,17 @@ class ServerAdminTest {
       Eventually.until(Duration.ofSeconds(30), () -> server(api, "extra") == null, "extra removed");
       assertThat(node.directory().catalog().tools().stream().noneMatch(t -> t.exposed().startsWith("y__"))).isTrue();
       assertThat(admin("DELETE", api + "/servers/extra", ADMIN, null).status()).isEqualTo(404);
+      // Deleting a server of the config file stores a tombstone.
+      assertThat(admin("DELETE", api + "/servers/everything", ADMIN, null).status()).isEqualTo(200);
+      Eventually.until(Duration.ofSeconds(30), () -> server(api, "everything") == null, "everything removed");
+    }
+    // ... which outlives a restart: the config's server stays deleted.
+    BastionConfig c = ConfigLoader.parse(yaml(), Path.of("console.yaml"), Map.of());
+    try (BastionTestNode node = BastionTestNode.startWithData(c, ConfigFactory.empty(), data)) {
+      String api = node.baseUrl() + "/api/v1";
+      assertThat(admin("GET", api + "/servers/everything", ADMIN, null).status()).isEqualTo(404);
+      assertThat(server(api, "everything")).isNull();
+      assertThat(node.directory().catalog().tools()).isEmpty();
     }
   }
 

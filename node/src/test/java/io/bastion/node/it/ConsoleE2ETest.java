@@ -74,6 +74,8 @@ class ConsoleE2ETest {
       assertThat(r.path("wrongTokenMessage").asText()).contains("refused");
       assertThat(r.path("badUrlError").asText()).contains("url: expected an http(s) URL");
       assertThat(r.path("addServerStatus").asText()).contains("remote is connected");
+      assertThat(r.path("steps").findValues("name").stream().map(JsonNode::asText).toList())
+          .contains("reconnect from the servers page", "logged out");
       assertThat(node.directory().statuses().get("remote").state()).isEqualTo("ready");
       // The key sees exactly its two tools.
       assertThat(r.path("keyTools").toString()).contains("everything__echo", "everything__get-sum");
@@ -88,7 +90,7 @@ class ConsoleE2ETest {
           .containsExactly("console-key");
       assertThat(r.path("chartPaths").asInt()).isEqualTo(1);
       assertThat(r.path("chartLegend").asText()).contains("console-key");
-      for (String page : List.of("login", "overview", "servers", "servers-config-error", "keys", "audit")) {
+      for (String page : List.of("login", "overview", "overview-narrow", "servers", "servers-config-error", "keys", "audit")) {
         assertThat(screenshots.resolve(page + ".png")).isNotEmptyFile();
       }
     }
