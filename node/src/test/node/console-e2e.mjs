@@ -30,7 +30,7 @@ const WAIT = 60000;
 
 function step(name, detail) {
   report.steps.push({ name, ok: true, detail: detail === undefined ? null : detail });
-  console.log('step ok: ' + name + (detail === undefined ? '' : ' ' + JSON.stringify(detail)));
+  console.log(new Date().toISOString() + ' step ok: ' + name + (detail === undefined ? '' : ' ' + JSON.stringify(detail)));
 }
 
 function tsClient(args) {
@@ -110,7 +110,6 @@ try {
   await page.waitForSelector('#upstream-owners tr[data-server="everything"] .state-ready');
   await page.waitForSelector('#fig-sessions');
   step('signed in; overview shows everything ready');
-  await shot(page, 'overview');
   await noHorizontalOverflow(page, 'overview');
   if (opts.screenshots) {
     await page.setViewportSize({ width: 400, height: 800 });
@@ -186,7 +185,31 @@ try {
   await shot(page, 'keys');
   await noHorizontalOverflow(page, 'keys');
 
-  // 7. The audit page: the calls, filtered by key, and the chart.
+  // 6b. Edit the key's tools with the picker: the same key value now sees a third tool.
+  await page.click('tr[data-key="console-key"] button:has-text("Edit")');
+  await page.waitForSelector('#key-form');
+  await page.check('#kt-everything-get-env');
+  await page.click('#key-form button[type=submit]');
+  await page.waitForFunction(() => {
+    const el = document.querySelector('tr[data-key="console-key"] .tools-cell');
+    return el && el.textContent.includes('get-env') && !document.querySelector('#key-form');
+  });
+  const relisted = await tsClient([base + '/mcp', 'list-tools', ...header]);
+  report.keyToolsAfterEdit = relisted.names || [];
+  step('key edited with the picker', report.keyToolsAfterEdit);
+
+  // 7. The overview's figures, from the node's own /metrics, count the two calls.
+  await page.click('#nav-overview');
+  await page.waitForFunction(() => {
+    const calls = document.querySelector('#fig-calls .figure-value');
+    const p50 = document.querySelector('#fig-p50 .figure-value');
+    return calls && Number(calls.textContent) >= 2 && p50 && p50.textContent.endsWith(' ms');
+  });
+  report.overviewFigures = await page.$$eval('.figure', (f) => f.map((x) => x.textContent));
+  step('overview figures', report.overviewFigures);
+  await shot(page, 'overview');
+
+  // 8. The audit page: the calls, filtered by key, and the chart.
   await page.click('#nav-audit');
   await page.fill('#audit-filters input[name=key]', 'console-key');
   await page.click('#audit-filters button[type=submit]');
@@ -211,7 +234,7 @@ try {
   await shot(page, 'audit');
   await noHorizontalOverflow(page, 'audit');
 
-  // 8. Logout forgets the token.
+  // 9. Logout forgets the token.
   await page.click('#logout');
   await page.waitForSelector('#login:not([hidden])');
   report.afterLogout = await page.evaluate(() => document.getElementById('main').textContent.length);

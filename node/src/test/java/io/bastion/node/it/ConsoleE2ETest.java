@@ -75,11 +75,16 @@ class ConsoleE2ETest {
       assertThat(r.path("badUrlError").asText()).contains("url: expected an http(s) URL");
       assertThat(r.path("addServerStatus").asText()).contains("remote is connected");
       assertThat(r.path("steps").findValues("name").stream().map(JsonNode::asText).toList())
-          .contains("reconnect from the servers page", "logged out");
+          .contains("reconnect from the servers page", "overview figures", "logged out");
+      assertThat(r.path("overviewFigures").toString()).contains("p50 tools/call", "calls / s");
       assertThat(node.directory().statuses().get("remote").state()).isEqualTo("ready");
       // The key sees exactly its two tools.
       assertThat(r.path("keyTools").toString()).contains("everything__echo", "everything__get-sum");
       assertThat(r.path("keyTools")).hasSize(2);
+      // Edited in the form, the same key value sees a third tool.
+      assertThat(r.path("keyToolsAfterEdit").toString())
+          .contains("everything__echo", "everything__get-sum", "everything__get-env");
+      assertThat(r.path("keyToolsAfterEdit")).hasSize(3);
       assertThat(r.path("keyValueSeenAfterHide").asBoolean()).isFalse();
       assertThat(r.path("keyValueOnKeysPage").asBoolean()).isFalse();
       assertThat(r.path("keyValueOnAuditPage").asBoolean()).isFalse();
@@ -111,6 +116,8 @@ class ConsoleE2ETest {
         p.destroyForcibly();
         throw new AssertionError("console-e2e.mjs did not finish; stderr:\n" + Files.readString(err));
       }
+      // The script's step log, kept for whoever reads a failure.
+      Files.copy(err, Path.of("target", "console-e2e.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       String text = Files.readString(out, StandardCharsets.UTF_8).trim();
       if (text.isEmpty()) {
         throw new AssertionError("console-e2e.mjs printed nothing (exit " + p.exitValue() + "); stderr:\n"
