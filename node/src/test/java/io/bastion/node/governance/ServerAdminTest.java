@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -251,6 +252,17 @@ class ServerAdminTest {
       assertThat(index.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
       assertThat(index.headers().firstValue("Content-Security-Policy").orElse("")).contains("connect-src 'self'");
       assertThat(index.body()).contains("Bastion");
+      java.net.http.HttpResponse<String> js = GovClient.HTTP.send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(node.baseUrl() + "/console/js/app.js")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(js.statusCode()).isEqualTo(200);
+      assertThat(js.headers().firstValue("Content-Type").orElse("")).contains("javascript");
+      // Nothing outside the console's folder is served.
+      for (String escape : List.of("/console/%2e%2e/reference.conf", "/console/..%2freference.conf",
+          "/console/%2e%2e/logback.xml", "/console/nope.js")) {
+        java.net.http.HttpResponse<String> r = GovClient.HTTP.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(node.baseUrl() + escape)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(escape).isEqualTo(404);
+      }
     }
   }
 }
