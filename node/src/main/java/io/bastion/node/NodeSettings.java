@@ -15,7 +15,8 @@ public record NodeSettings(
     Duration maxRequestTimeout,
     Duration sseKeepalive,
     Duration failoverHold,
-    Duration handoffDrain) {
+    Duration handoffDrain,
+    Duration shutdownDrain) {
 
   public NodeSettings {
     if (listPageSize < 1) {
@@ -33,6 +34,7 @@ public record NodeSettings(
         c.getDuration("max-request-timeout"),
         c.getDuration("sse-keepalive"),
         c.getDuration("failover-hold"),
-        c.getDuration("handoff-drain"));
+        c.getDuration("handoff-drain"),
+        c.getDuration("shutdown-drain"));
   }
 }
