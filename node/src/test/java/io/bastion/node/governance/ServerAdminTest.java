@@ -41,9 +41,13 @@ class ServerAdminTest {
               type: stdio
               command: ["%s", "%s", "stdio"]
               pricing: {default: 0.01}
+        teams:
+          - name: eng
+            budget: {max_usd: 5.0, reset: 1w}
         virtual_keys:
           - key_name: spender
             key: vk-spender-key-1
+            team: eng
             mcp_clients: [{name: everything, allowed_tools: ["echo", "get-sum"]}]
             budget: {max_usd: 1.0, reset: 1d}
         audit:
@@ -75,6 +79,15 @@ class ServerAdminTest {
       }
     }
     return null;
+  }
+
+  static JsonNode budget(String api, String kind, String name) {
+    for (JsonNode b : admin("GET", api + "/budgets", ADMIN, null).json().path("budgets")) {
+      if (b.path("kind").asText().equals(kind) && b.path("name").asText().equals(name)) {
+        return b;
+      }
+    }
+    throw new AssertionError("no " + kind + " budget named " + name);
   }
 
   @Test
@@ -208,7 +221,7 @@ class ServerAdminTest {
     Path data = Files.createTempDirectory("usage-admin-");
     try (BastionTestNode node = start(data)) {
       String api = node.baseUrl() + "/api/v1";
-      JsonNode before = admin("GET", api + "/budgets", ADMIN, null).json().path("budgets").get(0);
+      JsonNode before = budget(api, "key", "spender");
       assertThat(before.path("kind").asText()).isEqualTo("key");
       assertThat(before.path("name").asText()).isEqualTo("spender");
       assertThat(before.path("limitUsd").asDouble()).isEqualTo(1.0);
@@ -219,8 +232,15 @@ class ServerAdminTest {
       for (int i = 0; i < 3; i++) {
         assertThat(c.call("everything__echo", Json.object().put("message", "hi " + i)).path("result").isObject()).isTrue();
       }
-      JsonNode after = admin("GET", api + "/budgets", ADMIN, null).json().path("budgets").get(0);
+      JsonNode after = budget(api, "key", "spender");
       assertThat(after.path("spentUsd").asDouble()).isCloseTo(0.03, org.assertj.core.data.Offset.offset(1e-9));
+      // The team's budget is charged by the same entity, with its own window.
+      JsonNode team = budget(api, "team", "eng");
+      assertThat(team.path("limitUsd").asDouble()).isEqualTo(5.0);
+      assertThat(team.path("spentUsd").asDouble()).isCloseTo(0.03, org.assertj.core.data.Offset.offset(1e-9));
+      assertThat(team.path("reset").asText()).isEqualTo("1w");
+      assertThat(Instant.parse(team.path("resetAt").asText())).isAfter(Instant.parse(after.path("resetAt").asText())
+          .minusSeconds(1));
       assertThat(after.path("remainingUsd").asDouble()).isCloseTo(0.97, org.assertj.core.data.Offset.offset(1e-9));
       assertThat(after.path("reset").asText()).isEqualTo("1d");
 
