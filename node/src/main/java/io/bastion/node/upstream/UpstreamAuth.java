@@ -84,6 +84,11 @@ final class UpstreamAuth {
     return entity.effects().none();
   }
 
+  /** The pending authorization's URL, or null. */
+  String authorizationUrl(State s) {
+    return s.auth() == null ? null : s.auth().authorizationUrl();
+  }
+
   /** True if a token is at hand to connect with (it is opened into memory, and its refresh scheduled). */
   boolean ready(State s) {
     StoredAuth a = s.auth();

@@ -42,6 +42,8 @@ final class UpstreamConnection {
 
   private UpstreamTransport transport;
   private int generation;
+  /** {@link #start} ran (the incarnation is recorded): a reconnect before it would race the first connect. */
+  private boolean started;
   private String status = UpstreamStatus.CONNECTING;
   private String lastError;
   private JsonNode serverInfo;
@@ -109,6 +111,7 @@ final class UpstreamConnection {
 
   /** The first connection of this incarnation, and the health loop. */
   void start(State s) {
+    started = true;
     entity.publish(s);
     connect(s);
     timers.startTimerWithFixedDelay(UpstreamServer.HealthTick.INSTANCE, config.healthInterval());
@@ -120,8 +123,7 @@ final class UpstreamConnection {
     status = UpstreamStatus.CONNECTING;
     entity.publish(s);
     if (entity.auth.enabled() && !entity.auth.ready(s)) {
-      // An OAuth upstream without a usable token: get one first (refresh, client credentials, or
-      // an authorization for the operator); the step's answer continues with openTransport.
+      // No usable OAuth token: get one first; the step's answer continues with openTransport.
       entity.auth.obtain(s, generation);
       return;
     }
@@ -135,10 +137,7 @@ final class UpstreamConnection {
     }
   }
 
-  /**
-   * OAuth: no token, and getting one needs an operator: wait (no reconnect timer) until the
-   * callback or the admin API restarts the connection. Stashed calls fail fast meanwhile.
-   */
+  /** OAuth: an operator must authorize; no reconnect timer until the callback or the admin API restarts it. */
   void awaitOperator(State s) {
     close("needs authorization");
     status = UpstreamStatus.NEEDS_AUTHORIZATION;
@@ -255,6 +254,20 @@ final class UpstreamConnection {
       connect(s);
     }
     return effect().none();
+  }
+
+  /** The operator's reconnect: drop the connection, fail what is in flight, reset the backoff, connect now. */
+  Effect<Event, State> onReconnectNow(State s) {
+    if (!started) {
+      return effect().none(); // the first connection is about to start anyway
+    }
+    entity.ctx.getLog().info("Upstream [{}]: reconnect requested", config.name());
+    close("reconnect requested");
+    entity.traffic.failAll("upstream " + config.name() + " is reconnecting (requested by an operator)");
+    timers.cancel("reconnect");
+    backoff.reset();
+    connect(s);
+    return effect().unstashAll();
   }
 
   /** Closes the transport, if any (in the background; a failure is only logged). */

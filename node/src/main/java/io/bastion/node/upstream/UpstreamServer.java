@@ -51,21 +51,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * seeing the tools while it reconnects. Journals written before the event was nested name it
  * {@code io.bastion.node.upstream.CatalogEvent}; {@link CatalogEventMigration} reads those.
  *
- * <p><b>Runtime state</b> (never persisted, rebuilt by connecting) lives in three objects this
- * class owns: {@link UpstreamConnection} (transport, handshake, health loop, catalog discovery,
- * {@link Backoff}; the connection lifecycle's handlers), {@link UpstreamTraffic} (the
- * {@link InFlightTable} of requests on the wire and the {@link SubscriptionBook}) and the
- * published {@link UpstreamStatus} sequence. Connection state reaches every node through
- * Distributed Data ({@link UpstreamDirectory}).
- *
- * <p>Calls that arrive while connecting are stashed until the connection is ready or the attempt
- * fails; calls that arrive while backing off or failed fail fast with a clear error.
- *
- * <p><b>Why not {@code EventSourcedBehaviorWithEnforcedReplies}.</b> No command here is answered
- * when it is handled: a {@link Forward} is answered through its {@link Reply} (a tell to the
- * client's stream, on any node) when the upstream answers, many commands later, or fails; it may
- * also be stashed first. The other commands are one-way. Enforced replies would make every
- * handler end in {@code thenNoReply()}, which the compiler checks but which says nothing.
+ * <p>Runtime state, the OAuth client ({@link UpstreamAuth}) and why the replies are not enforced:
+ * see this package's {@code package-info.java}.
  */
 public final class UpstreamServer
     extends EventSourcedBehavior<UpstreamServer.Command, UpstreamServer.Event, UpstreamServer.State> {
@@ -101,6 +88,12 @@ public final class UpstreamServer
   /** Makes sure the entity runs (sent periodically by every node's {@code UpstreamKeeper}). */
   public enum Wakeup implements Command { INSTANCE }
 
+  /**
+   * The operator asked for a reconnect (admin API): the connection is dropped (requests in flight
+   * fail), the backoff is reset and a new connection starts at once.
+   */
+  public enum ReconnectNow implements Command { INSTANCE }
+
   /** Sharding's stop message (hand-off, shutdown). */
   public enum Stop implements Command { INSTANCE }
 
@@ -128,20 +121,16 @@ public final class UpstreamServer
   /** How often requests past their deadline are looked for: the resolution of request timeouts. */
   static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
 
-  /** OAuth: the browser came back to {@code /oauth/callback} (any node); see {@link UpstreamAuth}. */
+  /** OAuth ({@link UpstreamAuth}): the browser came back to {@code /oauth/callback} (any node). */
   public record CompleteAuthorization(String state, String code, String iss, String error,
       ActorRef<StatusReply<String>> replyTo) implements Command {}
-
   /** OAuth admin API: drop the tokens (revoke: at the server too) and authorize again. */
   public record Reauthorize(boolean revoke, ActorRef<StatusReply<String>> replyTo) implements Command {}
-
   /** OAuth: a step finished; {@code failure} null means {@code auth} is the new state. */
   record AuthStep(int generation, StoredAuth auth, String failure, boolean permanent, boolean background)
       implements Command {}
-
   record CodeExchanged(String state, StoredAuth auth, String failure, boolean permanent,
       ActorRef<StatusReply<String>> replyTo) implements Command {}
-
   enum RefreshDue implements Command { INSTANCE }
 
   /** The hand-off drain time ({@code bastion.node.handoff-drain}) is over: stop now. */
@@ -152,10 +141,7 @@ public final class UpstreamServer
 
   public sealed interface Event extends CborSerializable {}
 
-  /**
-   * The upstream listed this catalog (under its own names). Written when the listing differs
-   * from the last one, and once per start of the entity (see {@link #onIncarnate}).
-   */
+  /** The upstream listed this catalog (its own names): when it changed, and once per start ({@link #onIncarnate}). */
   public record CatalogListed(UpstreamCatalog catalog, long atMillis) implements Event {}
 
   /** The OAuth client state changed; {@code auth} (secrets sealed) replaces the old one (null: none). */
@@ -163,14 +149,9 @@ public final class UpstreamServer
 
   /** Persisted state: the last catalog listed, and an OAuth upstream's sealed client state (else null). */
   public record State(UpstreamCatalog catalog, StoredAuth auth) implements CborSerializable {
-    public State(UpstreamCatalog catalog) {
-      this(catalog, null);
-    }
-
     State applied(CatalogListed e) {
       return new State(e.catalog(), auth);
     }
-
     State applied(AuthChanged e) {
       return new State(catalog, e.auth());
     }
@@ -190,8 +171,9 @@ public final class UpstreamServer
       NodeSettings settings, SessionPort sessions) {
     ClusterSharding.get(system).init(
         Entity.of(ENTITY_TYPE_KEY, ctx -> configs.apply(ctx.getEntityId())
-                .<Behavior<Command>>map(cfg -> create(cfg, settings, sessions))
-                .orElseGet(() -> UnconfiguredUpstream.create(ctx.getEntityId(), ctx.getShard())))
+                .<Behavior<Command>>map(cfg -> create(cfg, settings, sessions, null, configs))
+                .orElseGet(() -> UnconfiguredUpstream.create(ctx.getEntityId(), ctx.getShard(),
+                    () -> configs.apply(ctx.getEntityId()).isPresent())))
             .withStopMessage(Stop.INSTANCE));
   }
 
@@ -202,8 +184,18 @@ public final class UpstreamServer
   /** With another transport factory (a fake one in unit tests; null: the real ones, with OAuth tokens). */
   static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions,
       TransportFactory transports) {
+    return create(config, settings, sessions, transports, name -> Optional.of(config));
+  }
+
+  /**
+   * {@code current}: this node's configuration of a server now (the file overlaid with the admin
+   * API's changes). A {@link Wakeup} that finds it changed or gone stops the entity, and the next
+   * wake-up starts it again with the new configuration.
+   */
+  static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions,
+      TransportFactory transports, Function<String, Optional<ServerConfig>> current) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new UpstreamServer(ctx, timers, config, settings, sessions, transports)));
+        new UpstreamServer(ctx, timers, config, settings, sessions, transports, current)));
   }
 
   final ActorContext<Command> ctx;
@@ -214,6 +206,7 @@ public final class UpstreamServer
   final UpstreamTraffic traffic;
   final UpstreamAuth auth;
   private final kamon.metric.Gauge inFlightGauge;
+  private final Function<String, Optional<ServerConfig>> current;
   private int reportedInFlight = -1;
   private final TimerScheduler<Command> timers;
   private final Duration handoffDrain;
@@ -224,11 +217,13 @@ public final class UpstreamServer
   private long publishSequence;
 
   private UpstreamServer(ActorContext<Command> ctx, TimerScheduler<Command> timers, ServerConfig config,
-      NodeSettings settings, SessionPort sessions, TransportFactory transports) {
+      NodeSettings settings, SessionPort sessions, TransportFactory transports,
+      Function<String, Optional<ServerConfig>> current) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), config.name()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.ctx = ctx;
     this.config = config;
+    this.current = current;
     this.timers = timers;
     this.handoffDrain = settings.handoffDrain();
     this.directory = UpstreamDirectory.get(ctx.getSystem());
@@ -260,7 +255,7 @@ public final class UpstreamServer
 
   @Override
   public State emptyState() {
-    return new State(UpstreamCatalog.empty(config.name(), config.toolPrefix()));
+    return new State(UpstreamCatalog.empty(config.name(), config.toolPrefix()), null);
   }
 
   @Override
@@ -311,7 +306,9 @@ public final class UpstreamServer
         .onCommand(Cancel.class, c -> traffic.cancel(c))
         .onCommand(ClientAnswer.class, a -> traffic.clientAnswer(a))
         .onCommand(SessionEnded.class, e -> traffic.sessionEnded(e))
-        .onCommand(Wakeup.class, w -> Effect().none())
+        .onCommand(Wakeup.class, w -> current.apply(config.name()).filter(config::equals).isPresent()
+            ? Effect().none() : stale())
+        .onCommand(ReconnectNow.class, (st, c) -> connection.onReconnectNow(st))
         .onCommand(Stop.class, s -> onStop())
         .onCommand(DrainOver.class, d -> {
           traffic.failAll("upstream " + config.name() + " moved to another node while the request ran");
@@ -330,12 +327,17 @@ public final class UpstreamServer
           return Effect().none();
         })
         .onCommand(Incarnate.class, (s, i) -> onIncarnate(s))
-        .onCommand(CompleteAuthorization.class, auth::onCompleteAuthorization)
-        .onCommand(CodeExchanged.class, auth::onCodeExchanged)
-        .onCommand(Reauthorize.class, auth::onReauthorize)
-        .onCommand(AuthStep.class, auth::onAuthStep)
+        .onCommand(CompleteAuthorization.class, auth::onCompleteAuthorization).onCommand(AuthStep.class, auth::onAuthStep)
+        .onCommand(CodeExchanged.class, auth::onCodeExchanged).onCommand(Reauthorize.class, auth::onReauthorize)
         .onCommand(RefreshDue.class, (s, r) -> auth.onRefreshDue(s))
         .build();
+  }
+
+  /** The configuration changed or was removed: stop; the next {@link Wakeup} starts the new one. */
+  private Effect<Event, State> stale() {
+    ctx.getLog().info("Upstream [{}]: configuration changed or removed; restarting", config.name());
+    traffic.failAll("upstream " + config.name() + " was reconfigured or removed while the request ran");
+    return Effect().stop();
   }
 
   /** The effect factories, for this entity's handler classes. */
@@ -392,7 +394,6 @@ public final class UpstreamServer
         connection.backoff().attempts(), connection.backoff().recent(), connection.serverInfo(),
         connection.capabilities(), currentCatalog(s), System.currentTimeMillis(),
         UpstreamStatus.version(incarnation, ++publishSequence),
-        UpstreamStatus.NEEDS_AUTHORIZATION.equals(connection.status()) && s.auth() != null
-            ? s.auth().authorizationUrl() : null));
+        UpstreamStatus.NEEDS_AUTHORIZATION.equals(connection.status()) ? auth.authorizationUrl(s) : null));
   }
 }
