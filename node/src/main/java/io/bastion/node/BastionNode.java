@@ -5,6 +5,7 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
+import io.bastion.node.codemode.CodeMode;
 import io.bastion.node.governance.Governance;
 import io.bastion.node.governance.GovernanceRoutes;
 import io.bastion.node.governance.KeyAccessPolicy;
@@ -137,7 +138,8 @@ public final class BastionNode {
       registerSamplers(system, streams, governance, directory);
       system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
-      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
+      CodeMode codeMode = CodeMode.start(system, config.codeMode(), policy, governance);
+      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance, codeMode);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
       McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, router);
