@@ -65,8 +65,8 @@ public record CodeModeConfig(boolean enabled, String sandbox, Mode mode, int aut
     }
   }
 
-  /** Code Mode ranks after the classic tools here: {@code auto} switches on at this many tools. */
-  public static final int DEFAULT_AUTO_THRESHOLD = 20;
+  /** {@code auto} switches Code Mode on at this many tools (docs/code-mode.md: where it starts to pay off). */
+  public static final int DEFAULT_AUTO_THRESHOLD = 10;
 
   public static final CodeModeConfig DISABLED = new CodeModeConfig(false, "starlark", Mode.ON,
       DEFAULT_AUTO_THRESHOLD, null, Map.of(), Binding.SERVER, Limits.DEFAULT, Map.of(), Map.of());
