@@ -13,7 +13,10 @@ public record NodeSettings(
     Duration upstreamKeepaliveInterval,
     Duration stdioShutdownGrace,
     Duration maxRequestTimeout,
-    Duration sseKeepalive) {
+    Duration sseKeepalive,
+    Duration failoverHold,
+    Duration handoffDrain,
+    Duration shutdownDrain) {
 
   public NodeSettings {
     if (listPageSize < 1) {
@@ -29,6 +32,9 @@ public record NodeSettings(
         c.getDuration("upstream-keepalive-interval"),
         c.getDuration("stdio-shutdown-grace"),
         c.getDuration("max-request-timeout"),
-        c.getDuration("sse-keepalive"));
+        c.getDuration("sse-keepalive"),
+        c.getDuration("failover-hold"),
+        c.getDuration("handoff-drain"),
+        c.getDuration("shutdown-drain"));
   }
 }

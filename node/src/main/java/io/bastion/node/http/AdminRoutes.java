@@ -29,9 +29,10 @@ public final class AdminRoutes {
     return EdgeResponses.json(StatusCodes.OK.intValue(), Json.object().put("status", "live"));
   }
 
-  /** Ready once this node is Up in the cluster and its config is loaded. */
+  /** Ready once this node is Up in the cluster and its config is loaded, and until it starts to leave. */
   public HttpResponse ready() {
-    boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
+    boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up()
+        && org.apache.pekko.actor.CoordinatedShutdown.get(system).getShutdownReason().isEmpty();
     boolean ok = up && configLoaded.getAsBoolean();
     ObjectNode body = Json.object().put("status", ok ? "ready" : "not-ready")
         .put("member", Cluster.get(system).selfMember().status().toString())
