@@ -104,6 +104,11 @@ public final class CodeMode {
     return out;
   }
 
+  /** The four meta-tools' definitions as tools/list gives them (for the token benchmark). */
+  public static List<ObjectNode> metaToolDefinitions() {
+    return MetaTools.entries().stream().map(FederatedCatalog.Entry::definition).toList();
+  }
+
   public boolean isMetaTool(String name) {
     return MetaTools.NAMES.contains(name);
   }
