@@ -62,10 +62,15 @@ class CodeModeTest {
             mode: auto
             auto_threshold: 3
             limits: {max_nested_calls: 50}
+            tool_groups: {classic: off}
+        tool_groups:
+          - name: classic
+            tools: [{server: everything, tools: ["get-sum", "echo"]}, {server: memory, tools: ["read_graph"]}]
         virtual_keys:
           - key_name: full
             key: vk-full-123456
             mcp_clients: [{name: everything, allowed_tools: ["*"]}, {name: memory, allowed_tools: ["*"]}]
+            tool_groups: [classic]
           - key_name: narrow
             key: vk-narrow-123456
             mcp_clients: [{name: everything, allowed_tools: ["get-sum"]},
@@ -205,6 +210,21 @@ class CodeModeTest {
         .containsExactlyInAnyOrder("listToolFiles", "readToolFile", "getToolDocs", "executeToolCode");
     // the classic path still works for the small key
     assertThat(TsClient.text(call("vk-small-123456", "everything__get-sum", Map.of("a", 1, "b", 2)))).contains("is 3");
+  }
+
+  @Test
+  void legacySseGetsCodeModeAndAGroupCanOptOut() {
+    JsonNode sse = TsClient.ok(TsClient.run(node.sseUrl(), "list-tools", "--transport", "sse",
+        "--header", "Authorization: Bearer vk-full-123456"));
+    assertThat(names(sse)).containsExactlyInAnyOrder("listToolFiles", "readToolFile", "getToolDocs", "executeToolCode");
+    JsonNode run = TsClient.ok(TsClient.run(node.sseUrl(), "call", "--transport", "sse",
+        "--header", "Authorization: Bearer vk-full-123456", "--tool", "executeToolCode",
+        "--args", TsClient.json(Map.of("code", "result = everything.get_sum(a=20, b=22)\n")))).path("result");
+    assertThat(TsClient.text(run)).isEqualTo("\"The sum of 20 and 22 is 42.\"");
+    // the group "classic" says off: its 3 tools are listed as they are at /mcp/classic
+    JsonNode group = TsClient.ok(TsClient.run(node.mcpUrl() + "/classic", "list-tools",
+        "--header", "Authorization: Bearer vk-full-123456"));
+    assertThat(names(group)).containsExactlyInAnyOrder("everything__get-sum", "everything__echo", "memory__read_graph");
   }
 
   @Test
