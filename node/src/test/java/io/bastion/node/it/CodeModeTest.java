@@ -213,6 +213,16 @@ class CodeModeTest {
   }
 
   @Test
+  void nestedCallsAreReportedAsProgressWhenTheClientAsksForIt() {
+    JsonNode report = ts("vk-full-123456", "progress", "--tool", "executeToolCode", "--args",
+        TsClient.json(Map.of("code", "for i in range(3):\n    everything.get_sum(a=i, b=1)\nresult = \"done\"\n")));
+    assertThat(TsClient.text(report.path("result"))).isEqualTo("\"done\"");
+    List<String> messages = new ArrayList<>();
+    report.path("progressOnWire").forEach(p -> messages.add(p.path("progress").asInt() + " " + p.path("message").asText()));
+    assertThat(messages).containsExactly("1 everything.get_sum: ok", "2 everything.get_sum: ok", "3 everything.get_sum: ok");
+  }
+
+  @Test
   void legacySseGetsCodeModeAndAGroupCanOptOut() {
     JsonNode sse = TsClient.ok(TsClient.run(node.sseUrl(), "list-tools", "--transport", "sse",
         "--header", "Authorization: Bearer vk-full-123456"));
