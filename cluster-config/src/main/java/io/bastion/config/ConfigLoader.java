@@ -138,6 +138,8 @@ public final class ConfigLoader {
         servers.stream().map(ServerConfig::name).collect(java.util.stream.Collectors.toSet()),
         keys.stream().map(VirtualKeyConfig::keyName).collect(java.util.stream.Collectors.toSet()),
         groups.stream().map(ToolGroupConfig::name).collect(java.util.stream.Collectors.toSet()));
+    OAuthReader.checkKeys(root.get("gateway").get("oauth"), gateway.oauth(),
+        keys.stream().map(VirtualKeyConfig::keyName).collect(java.util.stream.Collectors.toSet()));
     if (servers.isEmpty() && root.diagnostics().problems().isEmpty()) {
       root.get("mcp").warn("no servers are defined, so no tools will be offered");
     }

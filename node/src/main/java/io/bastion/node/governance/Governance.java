@@ -192,6 +192,6 @@ public final class Governance implements ToolCallGate {
         s == null ? null : s.keyName(), key.map(KeyDirectory.Key::teamName).orElse(null),
         key.map(KeyDirectory.Key::customerName).orElse(null), clientName, clientVersion,
         call.server(), call.server() == null ? call.name() : call.tool(), redactor.render(args), outcome, errorType,
-        latencyNanos / 1000, cost, bytesIn, bytesOut, call.requestId());
+        latencyNanos / 1000, cost, bytesIn, bytesOut, call.requestId(), s == null ? null : s.subject());
   }
 }

@@ -7,6 +7,7 @@ import static io.bastion.node.http.EdgeSupport.header;
 import static io.bastion.node.http.EdgeSupport.idOf;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.call.Caller;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.metrics.Metrics;
@@ -51,7 +52,7 @@ public final class StreamableHttpEndpoint {
   /** Handles any request to {@code /mcp} (group null) or {@code /mcp/<group>}. */
   public CompletionStage<HttpResponse> handle(HttpRequest req, String group) {
     try {
-      String key = support.admit(req, group);
+      Caller key = support.admit(req, group);
       if (req.method() == HttpMethods.POST) {
         String requestId = RequestIds.of(req);
         return post(req, group, key, requestId)
@@ -69,7 +70,7 @@ public final class StreamableHttpEndpoint {
     }
   }
 
-  private CompletionStage<HttpResponse> post(HttpRequest req, String group, String keyName, String requestId) {
+  private CompletionStage<HttpResponse> post(HttpRequest req, String group, Caller caller, String requestId) {
     long started = System.nanoTime();
     if (!HttpChecks.accepts(header(req, "Accept"), "application/json")
         || !HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
@@ -79,7 +80,7 @@ public final class StreamableHttpEndpoint {
     return support.readBody(req).thenCompose(body -> {
       JsonRpc.Message msg = EdgeSupport.parseSingle(body);
       if (msg instanceof JsonRpc.Request r && Methods.INITIALIZE.equals(r.method())) {
-        return initialize(r, keyName).thenApply(resp -> {
+        return initialize(r, caller).thenApply(resp -> {
           Metrics.mcpRequest(Methods.INITIALIZE, System.nanoTime() - started);
           return resp;
         });
@@ -87,7 +88,7 @@ public final class StreamableHttpEndpoint {
       String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new EdgeSupport.Refused(
           Fault.CLIENT_SESSION_REQUIRED, idOf(msg), "Bad Request: Mcp-Session-Id header is required"));
       checkProtocolVersion(req, msg);
-      return support.validate(sessionId, keyName).thenCompose(info -> {
+      return support.validate(sessionId, caller).thenCompose(info -> {
         if (!info.found()) {
           throw support.sessionNotFound(idOf(msg));
         }
@@ -107,7 +108,7 @@ public final class StreamableHttpEndpoint {
     return response;
   }
 
-  private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, String keyName) {
+  private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, Caller caller) {
     String version;
     try {
       version = McpDispatcher.negotiate(r);
@@ -118,7 +119,7 @@ public final class StreamableHttpEndpoint {
     String sessionId = EdgeSupport.newSessionId();
     ObjectNode p = r.paramsObject();
     return support.askTwice(sessionId, reply -> new SessionEntity.Open(version,
-            p.get("clientInfo"), p.get("capabilities"), keyName, reply))
+            p.get("clientInfo"), p.get("capabilities"), caller.keyName(), reply, caller.subject()))
         .thenApply(info -> EdgeResponses.json(200, JsonRpc.result(r.id(), McpDispatcher.initializeResult(version)))
             .addHeader(RawHeader.create(SESSION_HEADER, sessionId)));
   }
@@ -132,13 +133,13 @@ public final class StreamableHttpEndpoint {
     }
   }
 
-  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group, String keyName) {
+  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group, Caller caller) {
     if (!HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
       throw new EdgeSupport.Refused(Fault.CLIENT_NOT_ACCEPTABLE, null,
           "Not Acceptable: the client must accept text/event-stream");
     }
     String sessionId = requireSessionId(req);
-    return support.validate(sessionId, keyName).thenApply(info -> {
+    return support.validate(sessionId, caller).thenApply(info -> {
       if (!info.found()) {
         throw support.sessionNotFound(null);
       }
@@ -146,10 +147,10 @@ public final class StreamableHttpEndpoint {
     });
   }
 
-  private CompletionStage<HttpResponse> delete(HttpRequest req, String keyName) {
+  private CompletionStage<HttpResponse> delete(HttpRequest req, Caller caller) {
     String sessionId = requireSessionId(req);
     // Only the key that opened a session may end it: check ownership before terminating.
-    return support.validate(sessionId, keyName)
+    return support.validate(sessionId, caller)
         .thenCompose(owned -> owned.found()
             ? support.sessionRef(sessionId).<SessionInfo>ask(SessionEntity.Terminate::new, support.settings.askTimeout())
             : CompletableFuture.completedFuture(SessionInfo.NOT_FOUND))

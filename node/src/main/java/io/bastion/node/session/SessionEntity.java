@@ -56,8 +56,9 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
           PendingExpired, Restored, ParkDone {}
 
   /** Opens the session (sent once, by the edge that minted the id). */
+  /** {@code subject}: the OAuth token's subject, or null for a virtual key. */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
-      String keyName, ActorRef<SessionInfo> replyTo) implements Command {
+      String keyName, ActorRef<SessionInfo> replyTo, String subject) implements Command {
     public Open {
       clientInfo = JsonFields.absentAsNull(clientInfo);
       capabilities = JsonFields.absentAsNull(capabilities);
@@ -250,7 +251,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onOpen(Open open) {
-    setInfo(new SessionInfo(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null));
+    setInfo(new SessionInfo(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null,
+        open.subject()));
     open.replyTo().tell(info);
     return this;
   }
@@ -264,7 +266,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   private Behavior<Command> onInitialized(Initialized i) {
     if (info.found()) {
-      setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream));
+      setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream,
+          info.subject()));
     }
     return this;
   }

@@ -48,7 +48,7 @@ public final class AuditLog implements AutoCloseable {
   private static final int MAX_ARGUMENTS_CHARS = 100_000;
   static final String TABLE = "bastion_audit";
   private static final String COLUMNS = "ts_ms, node, session_id, key_name, team, customer, client_name, "
-      + "client_version, server, tool, arguments, outcome, error_type, latency_us, cost_usd, bytes_in, bytes_out, request_id";
+      + "client_version, server, tool, arguments, outcome, error_type, latency_us, cost_usd, bytes_in, bytes_out, request_id, subject";
 
   private final StoreDatabase db;
   private final AuditConfig config;
@@ -173,7 +173,7 @@ public final class AuditLog implements AutoCloseable {
         }
         connection.setAutoCommit(false);
         try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
-            + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
           for (AuditRecord r : batch) {
             int i = 1;
             ps.setLong(i++, r.timeMillis());
@@ -194,6 +194,7 @@ public final class AuditLog implements AutoCloseable {
             ps.setLong(i++, r.bytesIn());
             ps.setLong(i++, r.bytesOut());
             ps.setString(i++, cut(r.requestId(), 128));
+            ps.setString(i++, cut(r.subject(), 255));
             ps.addBatch();
           }
           ps.executeBatch();
@@ -340,7 +341,7 @@ public final class AuditLog implements AutoCloseable {
               o.put("id", rs.getLong("id"));
               o.put("time", Instant.ofEpochMilli(rs.getLong("ts_ms")).toString());
               for (String col : List.of("node", "session_id", "key_name", "team", "customer", "client_name",
-                  "client_version", "server", "tool", "arguments", "outcome", "error_type", "request_id")) {
+                  "client_version", "server", "tool", "arguments", "outcome", "error_type", "request_id", "subject")) {
                 o.put(camel(col), rs.getString(col));
               }
               o.put("latencyUs", rs.getLong("latency_us"));
