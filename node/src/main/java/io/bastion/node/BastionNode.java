@@ -5,6 +5,7 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
+import io.bastion.node.codemode.CodeMode;
 import io.bastion.node.auth.OAuthAuthenticator;
 import io.bastion.node.auth.ProtectedResource;
 import io.bastion.node.auth.ProtectedResourceRoutes;
@@ -149,7 +150,8 @@ public final class BastionNode {
       registerSamplers(system, streams, governance, directory);
       system.systemActorOf(UpstreamKeeper.create(servers::names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
-      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
+      CodeMode codeMode = CodeMode.start(system, config.codeMode(), policy, governance);
+      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance, codeMode);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
       // gateway.oauth: OAuth access tokens beside virtual keys (docs/oauth-downstream.md).
