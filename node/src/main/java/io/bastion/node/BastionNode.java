@@ -141,7 +141,7 @@ public final class BastionNode {
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
       McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, router);
-      AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
+      AdminRoutes admin = new AdminRoutes(system, configLoaded::get, names, settings.readyWaitForUpstreams());
       AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
           settings.askTimeout());

@@ -13,11 +13,15 @@ public record NodeSettings(
     Duration upstreamKeepaliveInterval,
     Duration stdioShutdownGrace,
     Duration maxRequestTimeout,
-    Duration sseKeepalive) {
+    Duration sseKeepalive,
+    Duration readyWaitForUpstreams) {
 
   public NodeSettings {
     if (listPageSize < 1) {
       throw new IllegalArgumentException("bastion.node.list-page-size must be >= 1");
+    }
+    if (readyWaitForUpstreams.isNegative()) {
+      throw new IllegalArgumentException("bastion.node.ready-wait-for-upstreams must not be negative");
     }
   }
 
@@ -29,6 +33,7 @@ public record NodeSettings(
         c.getDuration("upstream-keepalive-interval"),
         c.getDuration("stdio-shutdown-grace"),
         c.getDuration("max-request-timeout"),
-        c.getDuration("sse-keepalive"));
+        c.getDuration("sse-keepalive"),
+        c.getDuration("ready-wait-for-upstreams"));
   }
 }

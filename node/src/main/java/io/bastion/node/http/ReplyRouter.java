@@ -47,6 +47,15 @@ public final class ReplyRouter {
   interface Target {
     /** An event for the request (a final answer only once). */
     void deliver(Pending p, RequestStream.Event event);
+
+    /** The request's final answer (told once, under the request's lock); returns the bytes sent. */
+    default long complete(Pending p, RequestStream.Final f) {
+      deliver(p, f);
+      return 0;
+    }
+
+    /** The request is still unanswered after the keep-alive interval (told on every sweep until answered). */
+    default void slow(Pending p) {}
   }
 
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -84,6 +93,11 @@ public final class ReplyRouter {
     return open(id, method, startedNanos, new PostTarget(response));
   }
 
+  /** One request of a JSON-RPC batch: its answer goes into the batch's response ({@link BatchReply}). */
+  Pending openBatchMember(JsonNode id, String method, long startedNanos, BatchReply batch) {
+    return open(id, method, startedNanos, batch);
+  }
+
   /** A legacy {@code POST /messages}: the answer goes to the session's SSE stream, wherever it is. */
   Pending openLegacy(JsonNode id, String method, long startedNanos, ActorRef<RequestStream.Event> stream) {
     return open(id, method, startedNanos, (p, e) -> stream.tell(e));
@@ -109,8 +123,8 @@ public final class ReplyRouter {
       long age = now - p.startedNanos;
       if (age > limitNanos) {
         p.reply.fail(Fault.GATEWAY_TIMEOUT, p.id, p.method, "Bastion gave up waiting for the upstream");
-      } else if (age > slowNanos && p.target instanceof PostTarget post) {
-        post.slow(p);
+      } else if (age > slowNanos) {
+        p.target.slow(p);
       }
     }
   }
@@ -171,7 +185,7 @@ public final class ReplyRouter {
         RequestStream.Final f = (RequestStream.Final) event;
         done = true;
         pending.remove(correlation);
-        bytes = target instanceof PostTarget post ? post.complete(this, f) : deliverCounted(f);
+        bytes = target.complete(this, f);
         told = completion;
         answer = f.json();
         fault = f.fault();
@@ -180,11 +194,6 @@ public final class ReplyRouter {
       if (told != null) {
         told.done(answer, fault, bytes);
       }
-    }
-
-    private long deliverCounted(RequestStream.Final f) {
-      target.deliver(this, f);
-      return 0;
     }
 
     /** The client went away before the answer: nothing will be sent. */
@@ -222,8 +231,8 @@ public final class ReplyRouter {
       }
     }
 
-    /** Hands the final answer on; returns the bytes sent. */
-    long complete(Pending p, RequestStream.Final f) {
+    @Override
+    public long complete(Pending p, RequestStream.Final f) {
       byte[] json = Json.writeBytes(f.json());
       if (sse == null) {
         response.complete(EdgeResponses.json(200, json));
@@ -234,7 +243,8 @@ public final class ReplyRouter {
       return json.length;
     }
 
-    void slow(Pending p) {
+    @Override
+    public void slow(Pending p) {
       synchronized (p) {
         if (!p.done) {
           openSse(p);
