@@ -159,6 +159,11 @@ final class EdgeSupport {
     return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
   }
 
+  /** The replay buffers of the session's SSE streams. */
+  EntityRef<io.bastion.node.session.StreamReplay.Command> replayRef(String sessionId) {
+    return sharding.entityRefFor(io.bastion.node.session.StreamReplay.ENTITY_TYPE_KEY, sessionId);
+  }
+
   /**
    * The session, if it exists and was opened with the same virtual key as this request: a session
    * id is not a credential (spec: sessions are bound to the user), so another key's session looks

@@ -90,7 +90,18 @@ public final class ReplyRouter {
 
   /** A POST on {@code /mcp}: its HTTP response completes with the answer. */
   Pending openPost(JsonNode id, String method, long startedNanos, CompletableFuture<HttpResponse> response) {
-    return open(id, method, startedNanos, new PostTarget(response));
+    return open(id, method, startedNanos, new PostTarget(response, null, false));
+  }
+
+  /**
+   * A POST of session {@code sessionId} whose SSE answer can be resumed ({@link StreamRecorder}):
+   * its events carry ids, and a client that leaves before the answer does not abandon the request
+   * (MCP: a disconnection is not a cancellation); the rest is recorded for its resumption.
+   * {@code priming}: send the priming event first.
+   */
+  Pending openPost(JsonNode id, String method, long startedNanos, CompletableFuture<HttpResponse> response,
+      String sessionId, boolean priming) {
+    return open(id, method, startedNanos, new PostTarget(response, sessionId, priming));
   }
 
   /** One request of a JSON-RPC batch: its answer goes into the batch's response ({@link BatchReply}). */
@@ -216,18 +227,24 @@ public final class ReplyRouter {
   /** A streamable-HTTP POST: JSON when the answer comes first, else an SSE body. */
   private final class PostTarget implements Target {
     private final CompletableFuture<HttpResponse> response;
+    private final String sessionId;
+    private final boolean priming;
     /** The SSE body's queue, once the response became SSE. */
     private BoundedSourceQueue<ByteString> sse;
+    /** Numbers and records the SSE events, when the stream is resumable. */
+    private StreamRecorder recorder;
 
-    PostTarget(CompletableFuture<HttpResponse> response) {
+    PostTarget(CompletableFuture<HttpResponse> response, String sessionId, boolean priming) {
       this.response = response;
+      this.sessionId = sessionId;
+      this.priming = priming;
     }
 
     @Override
     public void deliver(Pending p, RequestStream.Event event) {
       openSse(p);
       if (sse != null) {
-        sse.offer(Sse.frame(Json.writeBytes(event.json())));
+        sse.offer(recorder != null ? recorder.frame(event.json(), false) : Sse.frame(Json.writeBytes(event.json())));
       }
     }
 
@@ -237,7 +254,7 @@ public final class ReplyRouter {
       if (sse == null) {
         response.complete(EdgeResponses.json(200, json));
       } else {
-        sse.offer(Sse.frame(json));
+        sse.offer(recorder != null ? recorder.frame(f.json(), true) : Sse.frame(json));
         sse.complete();
       }
       return json.length;
@@ -259,11 +276,23 @@ public final class ReplyRouter {
       Pair<BoundedSourceQueue<ByteString>, Source<ByteString, NotUsed>> q =
           Source.<ByteString>queue(1024).preMaterialize(system);
       sse = q.first();
+      if (sessionId != null) {
+        recorder = new StreamRecorder(system, sessionId, StreamRecorder.POST_STREAM);
+        if (priming) {
+          sse.offer(recorder.priming());
+        }
+      }
+      boolean resumable = recorder != null;
       Source<ByteString, NotUsed> body = q.second()
           .keepAlive(keepAlive, () -> Sse.KEEP_ALIVE)
           .watchTermination((mat, finished) -> {
-            // Ends after the final answer; if the client leaves first, the request is abandoned.
-            finished.whenComplete((d, err) -> p.abandon());
+            // Ends after the final answer. If the client leaves first, a resumable request carries
+            // on (its events are recorded for a GET with Last-Event-ID); any other is abandoned.
+            finished.whenComplete((d, err) -> {
+              if (!resumable) {
+                p.abandon();
+              }
+            });
             return mat;
           });
       response.complete(EdgeResponses.sse(body));

@@ -13,6 +13,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.metrics.Metrics;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.node.session.StreamReplay;
 import io.bastion.protocol.ErrorCodes;
 import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
@@ -126,7 +127,8 @@ public final class StreamableHttpEndpoint {
       return dispatcher.accept(msg, sessionId).thenApply(x -> EdgeResponses.accepted());
     }
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
-    ReplyRouter.Pending exchange = router.openPost(r.id(), r.method(), started, response);
+    ReplyRouter.Pending exchange = router.openPost(r.id(), r.method(), started, response, sessionId,
+        StreamRecorder.primes(info.protocolVersion()));
     dispatcher.dispatch(r, sessionId, info, group, exchange, requestId, bytesIn);
     return response;
   }
@@ -240,11 +242,15 @@ public final class StreamableHttpEndpoint {
           "Not Acceptable: the client must accept text/event-stream");
     }
     String sessionId = requireSessionId(req);
-    return support.validate(sessionId, keyName).thenApply(info -> {
+    Optional<String> lastEventId = header(req, "Last-Event-ID").filter(v -> !v.isBlank());
+    return support.validate(sessionId, keyName).thenCompose(info -> {
       if (!info.found()) {
         throw support.sessionNotFound(null);
       }
-      return EdgeResponses.sse(streams.open(sessionId, info, group, false));
+      return lastEventId.isEmpty()
+          ? CompletableFuture.completedFuture(EdgeResponses.sse(streams.open(sessionId, info, group, false)))
+          : streams.resume(sessionId, info, group, lastEventId.get().trim(), support.settings.askTimeout())
+              .thenApply(EdgeResponses::sse);
     });
   }
 
@@ -259,6 +265,7 @@ public final class StreamableHttpEndpoint {
           if (!info.found()) {
             throw support.sessionNotFound(null);
           }
+          support.replayRef(sessionId).tell(StreamReplay.Forget.INSTANCE);
           return HttpResponse.create().withStatus(StatusCodes.OK);
         });
   }

@@ -1,0 +1,218 @@
+package io.bastion.node.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.bastion.config.BastionConfig;
+import io.bastion.config.GatewayConfig;
+import io.bastion.node.testkit.BastionTestCluster;
+import io.bastion.node.testkit.BastionTestNode;
+import io.bastion.node.testkit.Eventually;
+import io.bastion.node.testkit.EverythingServer;
+import io.bastion.node.testkit.McpHttp;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Resumable client streams across nodes (MCP 2025-11-25 "Resumability and Redelivery"): a
+ * {@code tools/call} whose SSE answer is cut mid-call on one node is resumed with {@code
+ * GET + Last-Event-ID} on another, and the client receives every event (progress and the answer)
+ * exactly once, in order. Two nodes on PostgreSQL, server-everything over stdio, raw HTTP.
+ */
+@Timeout(180)
+class StreamResumptionTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static BastionTestCluster cluster;
+  private static final McpHttp mcp = new McpHttp();
+  private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void startCluster() {
+    BastionConfig base = new BastionConfig(Path.of("resume-test.yaml"), GatewayConfig.DEFAULT,
+        List.of(EverythingServer.startStdioConfig()), null, null, null, null, null, null, null, null);
+    cluster = BastionTestCluster.start(2, base, BastionTestCluster.fastFailover());
+    for (BastionTestNode n : cluster.nodes()) {
+      n.awaitReady("everything");
+    }
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  /** One SSE event as the client sees it. */
+  record Event(String id, String data) {
+    JsonNode json() {
+      try {
+        return McpHttp.JSON.readTree(data);
+      } catch (IOException e) {
+        throw new AssertionError("not JSON: " + data, e);
+      }
+    }
+
+    long seq() {
+      return Long.parseLong(id.substring(id.lastIndexOf(':') + 1));
+    }
+
+    String stream() {
+      return id.substring(0, id.lastIndexOf(':'));
+    }
+  }
+
+  /** An SSE response read event by event (id and data), on a reader thread. */
+  static final class SseStream implements AutoCloseable {
+    final int status;
+    private final InputStream body;
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private volatile boolean ended;
+
+    SseStream(HttpRequest request) throws IOException, InterruptedException {
+      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      status = r.statusCode();
+      body = r.body();
+      Thread t = new Thread(this::read, "sse-reader");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    private void read() {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+        String id = null;
+        StringBuilder data = null;
+        for (String line; (line = in.readLine()) != null; ) {
+          if (line.isEmpty()) {
+            if (id != null || data != null) {
+              events.add(new Event(id, data == null ? "" : data.toString()));
+            }
+            id = null;
+            data = null;
+          } else if (line.startsWith("id:")) {
+            id = line.substring(3).strip();
+          } else if (line.startsWith("data:")) {
+            data = (data == null ? new StringBuilder() : data.append('\n')).append(line.substring(5).strip());
+          }
+        }
+      } catch (IOException e) {
+        // cut by the test
+      } finally {
+        ended = true;
+      }
+    }
+
+    Event next() throws InterruptedException {
+      Event e = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(e).as("an SSE event within " + WAIT).isNotNull();
+      return e;
+    }
+
+    boolean ended() {
+      return ended;
+    }
+
+    @Override
+    public void close() throws IOException {
+      body.close();
+    }
+  }
+
+  private static HttpRequest.Builder to(BastionTestNode node, String session) {
+    return HttpRequest.newBuilder(URI.create(node.mcpUrl())).timeout(Duration.ofSeconds(60))
+        .header("Mcp-Session-Id", session).header("MCP-Protocol-Version", McpHttp.VERSION);
+  }
+
+  private static boolean isProgress(Event e) {
+    return !e.data().isEmpty() && "notifications/progress".equals(e.json().path("method").asText());
+  }
+
+  @Test
+  void aCallsStreamCutOnOneNodeIsResumedOnAnotherWithEveryEventExactlyOnce() throws Exception {
+    BastionTestNode first = cluster.node(0);
+    BastionTestNode second = cluster.node(1);
+    String session = mcp.initialize(first.mcpUrl(), false);
+    String call = McpHttp.request(7, "tools/call", McpHttp.json("{\"name\":\"everything__trigger-long-running-operation\","
+        + "\"arguments\":{\"duration\":3,\"steps\":6},\"_meta\":{\"progressToken\":\"resume-me\"}}")).toString();
+
+    List<Event> before = new ArrayList<>();
+    try (SseStream post = new SseStream(to(first, session).header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream").POST(HttpRequest.BodyPublishers.ofString(call)).build())) {
+      assertThat(post.status).isEqualTo(200);
+      Event priming = post.next();
+      assertThat(priming.data()).as("the priming event has no data").isEmpty();
+      assertThat(priming.id()).startsWith("p").endsWith(":0");
+      before.add(priming);
+      while (before.stream().filter(StreamResumptionTest::isProgress).count() < 2) {
+        before.add(post.next());
+      }
+    } // the connection is cut here, mid-call
+
+    Event lastSeen = before.get(before.size() - 1);
+    List<Event> after = new ArrayList<>();
+    try (SseStream resumed = new SseStream(to(second, session).header("Accept", "text/event-stream")
+        .header("Last-Event-ID", lastSeen.id()).GET().build())) {
+      assertThat(resumed.status).isEqualTo(200);
+      while (after.isEmpty() || !after.get(after.size() - 1).json().has("result")) {
+        after.add(resumed.next());
+      }
+      // The answer ends the resumed stream.
+      Eventually.until(WAIT, resumed::ended, "the resumed stream ends after the answer");
+    }
+
+    List<Event> all = new ArrayList<>(before);
+    all.addAll(after);
+    Set<String> ids = new HashSet<>();
+    all.forEach(e -> assertThat(ids.add(e.id())).as("event id %s seen once", e.id()).isTrue());
+    assertThat(all).extracting(Event::stream).containsOnly(priming(before).stream());
+    for (int i = 1; i < all.size(); i++) {
+      assertThat(all.get(i).seq()).as("event order").isEqualTo(all.get(i - 1).seq() + 1);
+    }
+    assertThat(after).allSatisfy(e -> assertThat(e.seq()).isGreaterThan(lastSeen.seq()));
+    List<Integer> progress = all.stream().filter(StreamResumptionTest::isProgress)
+        .map(e -> e.json().at("/params/progress").asInt()).toList();
+    assertThat(progress).containsExactly(1, 2, 3, 4, 5, 6);
+    List<Event> answers = all.stream().filter(e -> !e.data().isEmpty() && e.json().has("result")).toList();
+    assertThat(answers).singleElement().satisfies(a -> {
+      assertThat(a.json().get("id").asInt()).isEqualTo(7);
+      assertThat(a.json().at("/result/content/0/text").asText()).contains("Long running operation completed");
+    });
+  }
+
+  private static Event priming(List<Event> events) {
+    return events.get(0);
+  }
+
+  @Test
+  void anUnknownLastEventIdOpensAFreshGetStreamThatPrimesItself() throws Exception {
+    String session = mcp.initialize(cluster.node(0).mcpUrl(), false);
+    try (SseStream get = new SseStream(to(cluster.node(1), session).header("Accept", "text/event-stream")
+        .header("Last-Event-ID", "pNoSuchStream:3").GET().build())) {
+      assertThat(get.status).isEqualTo(200);
+      Event priming = get.next();
+      assertThat(priming.id()).startsWith("g").endsWith(":0");
+      assertThat(priming.data()).isEmpty();
+    }
+  }
+}
