@@ -10,24 +10,15 @@ import io.bastion.node.testkit.BastionTestNode;
 import io.bastion.node.testkit.Eventually;
 import io.bastion.node.testkit.EverythingServer;
 import io.bastion.node.testkit.McpHttp;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
+import io.bastion.node.testkit.SseEvents;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,8 +35,6 @@ class StreamResumptionTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static BastionTestCluster cluster;
   private static final McpHttp mcp = new McpHttp();
-  private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
   static void startCluster() {
@@ -64,128 +53,53 @@ class StreamResumptionTest {
     }
   }
 
-  /** One SSE event as the client sees it. */
-  record Event(String id, String data) {
-    JsonNode json() {
-      try {
-        return McpHttp.JSON.readTree(data);
-      } catch (IOException e) {
-        throw new AssertionError("not JSON: " + data, e);
-      }
-    }
-
-    long seq() {
-      return Long.parseLong(id.substring(id.lastIndexOf(':') + 1));
-    }
-
-    String stream() {
-      return id.substring(0, id.lastIndexOf(':'));
-    }
-  }
-
-  /** An SSE response read event by event (id and data), on a reader thread. */
-  static final class SseStream implements AutoCloseable {
-    final int status;
-    private final InputStream body;
-    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    private volatile boolean ended;
-
-    SseStream(HttpRequest request) throws IOException, InterruptedException {
-      HttpResponse<InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-      status = r.statusCode();
-      body = r.body();
-      Thread t = new Thread(this::read, "sse-reader");
-      t.setDaemon(true);
-      t.start();
-    }
-
-    private void read() {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-        String id = null;
-        StringBuilder data = null;
-        for (String line; (line = in.readLine()) != null; ) {
-          if (line.isEmpty()) {
-            if (id != null || data != null) {
-              events.add(new Event(id, data == null ? "" : data.toString()));
-            }
-            id = null;
-            data = null;
-          } else if (line.startsWith("id:")) {
-            id = line.substring(3).strip();
-          } else if (line.startsWith("data:")) {
-            data = (data == null ? new StringBuilder() : data.append('\n')).append(line.substring(5).strip());
-          }
-        }
-      } catch (IOException e) {
-        // cut by the test
-      } finally {
-        ended = true;
-      }
-    }
-
-    Event next() throws InterruptedException {
-      Event e = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-      assertThat(e).as("an SSE event within " + WAIT).isNotNull();
-      return e;
-    }
-
-    boolean ended() {
-      return ended;
-    }
-
-    @Override
-    public void close() throws IOException {
-      body.close();
-    }
-  }
-
   private static HttpRequest.Builder to(BastionTestNode node, String session) {
     return HttpRequest.newBuilder(URI.create(node.mcpUrl())).timeout(Duration.ofSeconds(60))
         .header("Mcp-Session-Id", session).header("MCP-Protocol-Version", McpHttp.VERSION);
   }
 
-  private static boolean isProgress(Event e) {
+  private static boolean isProgress(SseEvents.Event e) {
     return !e.data().isEmpty() && "notifications/progress".equals(e.json().path("method").asText());
   }
 
   @Test
-  void aCallsStreamCutOnOneNodeIsResumedOnAnotherWithEveryEventExactlyOnce() throws Exception {
+  void aCallsStreamCutOnOneNodeIsResumedOnAnotherWithEveryEventExactlyOnce() {
     BastionTestNode first = cluster.node(0);
     BastionTestNode second = cluster.node(1);
     String session = mcp.initialize(first.mcpUrl(), false);
     String call = McpHttp.request(7, "tools/call", McpHttp.json("{\"name\":\"everything__trigger-long-running-operation\","
         + "\"arguments\":{\"duration\":3,\"steps\":6},\"_meta\":{\"progressToken\":\"resume-me\"}}")).toString();
 
-    List<Event> before = new ArrayList<>();
-    try (SseStream post = new SseStream(to(first, session).header("Content-Type", "application/json")
+    List<SseEvents.Event> before = new ArrayList<>();
+    try (SseEvents post = new SseEvents(to(first, session).header("Content-Type", "application/json")
         .header("Accept", "application/json, text/event-stream").POST(HttpRequest.BodyPublishers.ofString(call)).build())) {
       assertThat(post.status).isEqualTo(200);
-      Event priming = post.next();
+      SseEvents.Event priming = post.next(WAIT);
       assertThat(priming.data()).as("the priming event has no data").isEmpty();
       assertThat(priming.id()).startsWith("p").endsWith(":0");
       before.add(priming);
       while (before.stream().filter(StreamResumptionTest::isProgress).count() < 2) {
-        before.add(post.next());
+        before.add(post.next(WAIT));
       }
     } // the connection is cut here, mid-call
 
-    Event lastSeen = before.get(before.size() - 1);
-    List<Event> after = new ArrayList<>();
-    try (SseStream resumed = new SseStream(to(second, session).header("Accept", "text/event-stream")
+    SseEvents.Event lastSeen = before.get(before.size() - 1);
+    List<SseEvents.Event> after = new ArrayList<>();
+    try (SseEvents resumed = new SseEvents(to(second, session).header("Accept", "text/event-stream")
         .header("Last-Event-ID", lastSeen.id()).GET().build())) {
       assertThat(resumed.status).isEqualTo(200);
       while (after.isEmpty() || !after.get(after.size() - 1).json().has("result")) {
-        after.add(resumed.next());
+        after.add(resumed.next(WAIT));
       }
       // The answer ends the resumed stream.
       Eventually.until(WAIT, resumed::ended, "the resumed stream ends after the answer");
     }
 
-    List<Event> all = new ArrayList<>(before);
+    List<SseEvents.Event> all = new ArrayList<>(before);
     all.addAll(after);
     Set<String> ids = new HashSet<>();
     all.forEach(e -> assertThat(ids.add(e.id())).as("event id %s seen once", e.id()).isTrue());
-    assertThat(all).extracting(Event::stream).containsOnly(priming(before).stream());
+    assertThat(all).extracting(SseEvents.Event::stream).containsOnly(priming(before).stream());
     for (int i = 1; i < all.size(); i++) {
       assertThat(all.get(i).seq()).as("event order").isEqualTo(all.get(i - 1).seq() + 1);
     }
@@ -193,24 +107,24 @@ class StreamResumptionTest {
     List<Integer> progress = all.stream().filter(StreamResumptionTest::isProgress)
         .map(e -> e.json().at("/params/progress").asInt()).toList();
     assertThat(progress).containsExactly(1, 2, 3, 4, 5, 6);
-    List<Event> answers = all.stream().filter(e -> !e.data().isEmpty() && e.json().has("result")).toList();
+    List<SseEvents.Event> answers = all.stream().filter(e -> !e.data().isEmpty() && e.json().has("result")).toList();
     assertThat(answers).singleElement().satisfies(a -> {
       assertThat(a.json().get("id").asInt()).isEqualTo(7);
       assertThat(a.json().at("/result/content/0/text").asText()).contains("Long running operation completed");
     });
   }
 
-  private static Event priming(List<Event> events) {
+  private static SseEvents.Event priming(List<SseEvents.Event> events) {
     return events.get(0);
   }
 
   @Test
-  void anUnknownLastEventIdOpensAFreshGetStreamThatPrimesItself() throws Exception {
+  void anUnknownLastEventIdOpensAFreshGetStreamThatPrimesItself() {
     String session = mcp.initialize(cluster.node(0).mcpUrl(), false);
-    try (SseStream get = new SseStream(to(cluster.node(1), session).header("Accept", "text/event-stream")
+    try (SseEvents get = new SseEvents(to(cluster.node(1), session).header("Accept", "text/event-stream")
         .header("Last-Event-ID", "pNoSuchStream:3").GET().build())) {
       assertThat(get.status).isEqualTo(200);
-      Event priming = get.next();
+      SseEvents.Event priming = get.next(WAIT);
       assertThat(priming.id()).startsWith("g").endsWith(":0");
       assertThat(priming.data()).isEmpty();
     }
