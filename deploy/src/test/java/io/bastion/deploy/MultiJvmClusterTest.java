@@ -38,8 +38,8 @@ import org.junit.jupiter.api.Test;
  * (a) {@code cluster.sh add} — no failed request; (b) {@code cluster.sh leave} of the node owning
  * the upstream, through management HTTP — no failed request (a client whose session lived on the
  * leaving node gets 404 and re-initializes: counted apart); (c) {@code kill -9} of the node that
- * owns the upstream — failures only within a bounded window, then full service with the upstream
- * ready on a survivor.
+ * owns the upstream — only the calls it was running fail (within a bounded window); calls that
+ * arrive meanwhile are held and served once the upstream is ready on a survivor.
  *
  * <p>The clients' rotation drops a node when the test stops or kills it, as a load balancer with
  * health checks would: the failures counted are those of requests sent to live nodes. Counts and
@@ -208,7 +208,10 @@ class MultiJvmClusterTest {
       assertThat(a.failures).as("(a) failed requests while a node joined: " + a.failureSamples).isZero();
       assertThat(b.failures).as("(b) failed requests while the upstream's owner left: " + b.failureSamples).isZero();
       assertThat(backAt).as("(c) full service back within 60 s of the kill").isPositive();
-      assertThat(lastFail).as("(c) failure window after kill -9 (ms): " + c.failureSamples).isLessThan(30_000);
+      // Only calls running on the killed node at the kill may fail (one per client at most): the
+      // edge holds later calls for the upstream until it runs on a survivor.
+      assertThat(c.failures).as("(c) failed requests after kill -9: " + c.failureSamples).isLessThanOrEqualTo(CLIENTS);
+      assertThat(lastFail).as("(c) failure window after kill -9 (ms): " + c.failureSamples).isLessThan(20_000);
       assertThat(firstOk).as("(c) first success after kill -9 (ms)").isBetween(0L, 30_000L);
       assertThat(a.ok).isPositive();
       assertThat(b.ok).isPositive();

@@ -130,6 +130,7 @@ public final class BastionNode {
       UpstreamDirectory directory = UpstreamDirectory.get(system);
       directory.configure(names);
       UpstreamServer.init(system, config::server, settings, new ShardedSessionPort(system));
+      drainBeforeUnbind(system, settings.shutdownDrain());
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
       Governance governance = Governance.start(system, config, keys, settings);
       SessionStreams streams = new SessionStreams(system, policy, settings.sseKeepalive());
@@ -165,6 +166,23 @@ public final class BastionNode {
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))
         .thenCompose(b -> up.thenApply(x -> b));
+  }
+
+  /**
+   * On the way out, keep serving for {@code drain} before the HTTP port is unbound: readiness is
+   * already 503 (the member is no longer Up), so load balancers stop sending here meanwhile.
+   */
+  private static void drainBeforeUnbind(ActorSystem<?> system, Duration drain) {
+    if (drain.isZero()) {
+      return;
+    }
+    org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+        org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeServiceUnbind(), "bastion-drain", () -> {
+          system.log().info("Leaving: readiness is 503; serving for {} more before closing the HTTP port", drain);
+          return org.apache.pekko.pattern.Patterns.after(drain, system.classicSystem().scheduler(),
+              system.executionContext(), () -> java.util.concurrent.CompletableFuture.completedFuture(
+                  org.apache.pekko.Done.getInstance()));
+        });
   }
 
   /** Each package's figures, sampled by the metrics leaf. */

@@ -14,6 +14,9 @@ public record NodeSettings(
     Duration stdioShutdownGrace,
     Duration maxRequestTimeout,
     Duration sseKeepalive,
+    Duration failoverHold,
+    Duration handoffDrain,
+    Duration shutdownDrain,
     Duration readyWaitForUpstreams) {
 
   public NodeSettings {
@@ -34,6 +37,9 @@ public record NodeSettings(
         c.getDuration("stdio-shutdown-grace"),
         c.getDuration("max-request-timeout"),
         c.getDuration("sse-keepalive"),
+        c.getDuration("failover-hold"),
+        c.getDuration("handoff-drain"),
+        c.getDuration("shutdown-drain"),
         c.getDuration("ready-wait-for-upstreams"));
   }
 }

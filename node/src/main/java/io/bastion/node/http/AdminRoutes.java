@@ -50,14 +50,16 @@ public final class AdminRoutes {
   }
 
   /**
-   * Ready once this node is Up in the cluster, its config is loaded, and every configured upstream
-   * has finished its first connection attempt ({@link #firstAttemptPending}) or {@code
-   * bastion.node.ready-wait-for-upstreams} has passed since the start. Upstreams hold readiness
+   * Ready once this node is Up in the cluster (and until it starts to leave), its config is
+   * loaded, and every configured upstream has finished its first connection attempt ({@link
+   * #firstAttemptPending}) or {@code bastion.node.ready-wait-for-upstreams} has passed since the
+   * start. Upstreams hold readiness
    * back only once, after the start: a later reconnect of one upstream does not take the whole
    * node out of a load balancer (its calls fail fast as a tool error instead).
    */
   public HttpResponse ready() {
-    boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
+    boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up()
+        && org.apache.pekko.actor.CoordinatedShutdown.get(system).getShutdownReason().isEmpty();
     List<String> pending = upstreamsSettled ? List.of() : firstAttemptPending();
     boolean waitOver = System.nanoTime() - upstreamWaitEndsNanos >= 0;
     if (pending.isEmpty() || waitOver) {

@@ -8,6 +8,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.LocalSessions;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.JsonRpcException;
 import java.security.SecureRandom;
@@ -49,6 +50,7 @@ final class EdgeSupport {
   private final Authenticator authenticator;
   private final ClusterSharding sharding;
   private final LocalSessions localSessions;
+  private final UpstreamRoute route;
 
   EdgeSupport(ActorSystem<?> system, EdgeSettings edge, NodeSettings settings, Authenticator authenticator) {
     this.system = system;
@@ -57,6 +59,7 @@ final class EdgeSupport {
     this.authenticator = authenticator;
     this.sharding = ClusterSharding.get(system);
     this.localSessions = LocalSessions.get(system);
+    this.route = UpstreamRoute.get(system);
   }
 
   /** An HTTP-level refusal carrying its fault; answered by {@link #failure}. */
@@ -183,17 +186,30 @@ final class EdgeSupport {
 
   /**
    * Cluster Sharding delivers at most once: a message buffered for a shard that is being handed off
-   * to another node is dropped ("Dropping buffered messages ... during hand off"). Idempotent
-   * session messages (Validate, Open) are therefore asked again when the first, shorter attempt
-   * times out.
+   * to another node is dropped ("Dropping buffered messages ... during hand off"), and one sent to
+   * a node that has just died is lost. Idempotent session messages (Validate, Open) are therefore
+   * asked again when an attempt times out: once more normally, and for as long as the
+   * failover hold while a cluster member is lost (its shards find a new home within it; a session
+   * that lived there is then unknown, and its client gets 404 and initializes again).
    */
   CompletionStage<SessionInfo> askTwice(String sessionId,
       Function<ActorRef<SessionInfo>, SessionEntity.Command> message) {
-    Duration first = settings.askTimeout().dividedBy(2);
-    return sessionRef(sessionId).<SessionInfo>ask(message::apply, first)
-        .exceptionallyCompose(err -> Failures.root(err) instanceof TimeoutException
-            ? sessionRef(sessionId).<SessionInfo>ask(message::apply, settings.askTimeout())
-            : CompletableFuture.failedFuture(err));
+    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true);
+  }
+
+  private CompletionStage<SessionInfo> askAgain(String sessionId,
+      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first) {
+    Duration timeout = first ? settings.askTimeout().dividedBy(2) : settings.askTimeout();
+    return sessionRef(sessionId).<SessionInfo>ask(message::apply, timeout)
+        .exceptionallyCompose(err -> {
+          if (!(Failures.root(err) instanceof TimeoutException)) {
+            return CompletableFuture.failedFuture(err);
+          }
+          if (first || (route.memberLost() && System.nanoTime() < holdUntil)) {
+            return askAgain(sessionId, message, holdUntil, false);
+          }
+          return CompletableFuture.failedFuture(err);
+        });
   }
 
   Refused sessionNotFound(JsonNode id) {

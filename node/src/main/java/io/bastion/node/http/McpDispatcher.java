@@ -13,6 +13,7 @@ import io.bastion.node.call.SessionInfo;
 import io.bastion.node.call.ToolCallGate;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.protocol.Cursors;
 import io.bastion.protocol.ErrorCodes;
@@ -43,6 +44,7 @@ public final class McpDispatcher {
   private final NodeSettings settings;
   private final AccessPolicy policy;
   private final ToolCallGate gate;
+  private final UpstreamRoute route;
 
   public McpDispatcher(ActorSystem<?> system, NodeSettings settings, AccessPolicy policy) {
     this(system, settings, policy, ToolCallGate.PASS);
@@ -53,6 +55,7 @@ public final class McpDispatcher {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.directory = UpstreamDirectory.get(system);
+    this.route = UpstreamRoute.get(system);
     this.settings = settings;
     this.policy = policy;
   }
@@ -286,7 +289,6 @@ public final class McpDispatcher {
   }
 
   private void forward(String server, String sessionId, JsonRpc.Request req, ObjectNode params, Reply out) {
-    sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server)
-        .tell(new UpstreamServer.Forward(sessionId, req.id(), req.method(), params, out));
+    route.send(server, new UpstreamServer.Forward(sessionId, req.id(), req.method(), params, out));
   }
 }

@@ -7,6 +7,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
 import io.bastion.node.metrics.Metrics;
+import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.protocol.Json;
 import java.time.Duration;
 import java.util.Map;
@@ -78,6 +79,7 @@ public final class ReplyRouter {
         })), "bastion-replies");
     this.ref = Adapter.toTyped(classic);
     Reply.registerLocal(ref, this::deliver);
+    UpstreamRoute.get(system).listen(this::ownerDowned, this::sentTo);
     system.getWhenTerminated().whenComplete((d, err) -> Reply.unregisterLocal(ref));
     Duration tick = Duration.ofMillis(Math.max(50, Math.min(1000, slow.toMillis() / 4)));
     system.scheduler().scheduleAtFixedRate(tick, tick, this::sweep, system.executionContext());
@@ -128,6 +130,32 @@ public final class ReplyRouter {
     }
   }
 
+  /**
+   * Request {@code reply} was sent to the upstream entity on {@code owner}: if that node is
+   * downed before it answers, the request fails at once ({@link #ownerDowned}).
+   */
+  public void sentTo(Reply reply, String owner) {
+    if (owner != null && reply.to().equals(ref)) {
+      Pending p = pending.get(reply.correlation());
+      if (p != null) {
+        p.owner = owner;
+      }
+    }
+  }
+
+  /**
+   * The node at {@code address} was downed: requests it was running will never be answered. They
+   * fail now; whether they ran upstream is unknown, so none is sent again.
+   */
+  public void ownerDowned(String address) {
+    for (Pending p : pending.values()) {
+      if (address.equals(p.owner)) {
+        p.reply.fail(Fault.UPSTREAM_UNAVAILABLE, p.id, p.method,
+            "the node running this request's upstream was lost; the request may or may not have run");
+      }
+    }
+  }
+
   private void sweep() {
     long now = System.nanoTime();
     for (Pending p : pending.values()) {
@@ -150,6 +178,8 @@ public final class ReplyRouter {
     private final Reply reply;
     private Completion completion;
     private boolean done;
+    /** The node running the upstream entity this request was sent to, if any. */
+    private volatile String owner;
 
     Pending(long correlation, JsonNode id, String method, long startedNanos, Target target) {
       this.correlation = correlation;

@@ -125,6 +125,9 @@ public final class UpstreamServer
   /** How often requests past their deadline are looked for: the resolution of request timeouts. */
   static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
 
+  /** The hand-off drain time ({@code bastion.node.handoff-drain}) is over: stop now. */
+  enum DrainOver implements Command { INSTANCE }
+
   /** Sent to itself once recovered: records a new incarnation, then connects. */
   private enum Incarnate implements Command { INSTANCE }
 
@@ -181,6 +184,10 @@ public final class UpstreamServer
   final UpstreamTraffic traffic;
   private final kamon.metric.Gauge inFlightGauge;
   private int reportedInFlight = -1;
+  private final TimerScheduler<Command> timers;
+  private final Duration handoffDrain;
+  /** Told to stop (hand-off, shutdown) with requests still running: stops when they are done. */
+  private boolean draining;
   /** This start of the entity; see {@link UpstreamStatus#version()}. 0 until recorded. */
   private long incarnation;
   private long publishSequence;
@@ -191,11 +198,31 @@ public final class UpstreamServer
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.ctx = ctx;
     this.config = config;
+    this.timers = timers;
+    this.handoffDrain = settings.handoffDrain();
     this.directory = UpstreamDirectory.get(ctx.getSystem());
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
     this.traffic = new UpstreamTraffic(this, settings, sessions);
     this.connection = new UpstreamConnection(this, timers, transports);
+  }
+
+  /**
+   * Sharding's stop (a hand-off to another node, or this node shutting down): the requests this
+   * entity is running are answered first, within the drain time; regions hold new messages for
+   * the shard meanwhile, and the edge holds calls for an upstream whose owner is leaving.
+   */
+  private Effect<Event, State> onStop() {
+    if (traffic.inFlight() == 0) {
+      return Effect().stop();
+    }
+    if (!draining) {
+      draining = true;
+      ctx.getLog().info("Upstream [{}] stopping: draining [{}] requests (at most {})", config.name(),
+          traffic.inFlight(), handoffDrain);
+      timers.startSingleTimer(DrainOver.INSTANCE, handoffDrain);
+    }
+    return Effect().none();
   }
 
   @Override
@@ -237,6 +264,9 @@ public final class UpstreamServer
           reportedInFlight = n;
           inFlightGauge.update(n);
         }
+        if (draining && n == 0) {
+          ctx.getSelf().tell(Stop.INSTANCE);
+        }
       }
     };
   }
@@ -248,7 +278,11 @@ public final class UpstreamServer
         .onCommand(ClientAnswer.class, a -> traffic.clientAnswer(a))
         .onCommand(SessionEnded.class, e -> traffic.sessionEnded(e))
         .onCommand(Wakeup.class, w -> Effect().none())
-        .onCommand(Stop.class, s -> Effect().stop())
+        .onCommand(Stop.class, s -> onStop())
+        .onCommand(DrainOver.class, d -> {
+          traffic.failAll("upstream " + config.name() + " moved to another node while the request ran");
+          return Effect().stop();
+        })
         .onCommand(Inbound.class, connection::onInbound)
         .onCommand(TransportClosed.class, connection::onTransportClosed)
         .onCommand(Started.class, connection::onStarted)

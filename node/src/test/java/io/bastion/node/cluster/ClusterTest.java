@@ -10,6 +10,7 @@ import io.bastion.node.it.FixtureServer;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.testkit.BastionTestCluster;
 import io.bastion.node.testkit.BastionTestNode;
+import io.bastion.node.testkit.Eventually;
 import io.bastion.node.testkit.EverythingServer;
 import io.bastion.node.testkit.McpHttp;
 import io.bastion.node.testkit.McpHttp.Exchange;
@@ -219,6 +220,29 @@ class ClusterTest {
     Set<String> onLeaving = sessionsHostedOn(leaving);
     List<BastionTestNode> survivors = cluster.nodes().stream().filter(n -> n != leaving).toList();
 
+    // Calls keep coming through a survivor, with a session that lives on a survivor, while the
+    // upstream's owner leaves: none may fail (held at the edge, drained at the owner).
+    String steady = sessions.stream().filter(s -> !onLeaving.contains(s)).findFirst().orElseThrow();
+    java.util.concurrent.atomic.AtomicBoolean calling = new java.util.concurrent.atomic.AtomicBoolean(true);
+    List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+    Thread caller = new Thread(() -> {
+      for (int n = 1000; calling.get(); n++) {
+        try {
+          String got = text(call(survivors.get(n % 2).mcpUrl(), steady, n, "everything__echo",
+              "{\"message\":\"during " + n + "\"}"));
+          if (got.equals("Echo: during " + n)) {
+            answered.incrementAndGet();
+          } else {
+            failures.add(n + ": " + got);
+          }
+        } catch (Throwable t) {
+          failures.add(n + ": " + t);
+        }
+      }
+    }, "calls-during-leave");
+    caller.start();
+
     long t0 = System.nanoTime();
     Cluster.get(leaving.running().system()).manager()
         .tell(Leave.create(Cluster.get(leaving.running().system()).selfMember().address()));
@@ -230,6 +254,11 @@ class ClusterTest {
     System.out.printf("ClusterTest: owner left after %d ms; everything ready on %s after %d ms%n",
         terminatedMs, moved.owner(), movedMs);
     assertThat(survivors.stream().map(ClusterTest::address)).contains(moved.owner());
+    int before = answered.get();
+    Eventually.until(Duration.ofSeconds(30), () -> answered.get() > before + 3, "calls answered after the move");
+    calling.set(false);
+    caller.join(60_000);
+    assertThat(failures).as("calls that failed while the owner left").isEmpty();
     cluster.awaitMembersUp(2, WAIT);
 
     int i = 0;

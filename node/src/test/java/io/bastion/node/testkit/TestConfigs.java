@@ -44,10 +44,12 @@ public final class TestConfigs {
 
   /**
    * What every node started in this JVM runs with, under the test's own overrides: Artery on an
-   * ephemeral port ({@code NodeConfig.ephemeralRemoting()}), no JVM exit, INFO logging.
+   * ephemeral port ({@code NodeConfig.ephemeralRemoting()}), no JVM exit, INFO logging, and no
+   * drain before the HTTP port closes (no load balancer to wait for).
    */
   public static Config node() {
     return NodeConfig.ephemeralRemoting().withFallback(ConfigFactory.parseString("""
+        bastion.node.shutdown-drain = 0s
         pekko.coordinated-shutdown.exit-jvm = off
         pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
         pekko.loglevel = INFO

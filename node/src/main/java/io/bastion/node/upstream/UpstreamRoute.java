@@ -1,0 +1,229 @@
+package io.bastion.node.upstream;
+
+import io.bastion.node.call.Fault;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import io.bastion.node.NodeSettings;
+import io.bastion.node.call.Reply;
+import java.util.function.BiConsumer;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * How the edge reaches an upstream's entity, across the loss of the node that runs it.
+ *
+ * <p>A message for a shard whose home is a node that is unreachable, downed or leaving (and not
+ * yet replaced) is sent into the void or dropped at the shard's hand-off: the region still routes to the old home until the coordinator
+ * has moved the shard. So while the directory names a lost node as an upstream's owner, calls for
+ * that upstream are held here (bounded in number and time) and sent once the upstream's status
+ * comes from a live node again, or the owner is reachable again. A held call that waits longer
+ * than the hold limit, or finds the queue full, fails with {@link Fault#UPSTREAM_UNAVAILABLE}.
+ *
+ * <p>Calls that were already sent to an owner that then gets downed cannot be answered by it any
+ * more: {@link #onOwnerDowned} listeners (the edge's reply router) fail them at once instead of
+ * letting them wait for the edge's time limit. Whether such a call ran upstream is unknown, so it
+ * is not sent again (at most once).
+ *
+ * <p>The common path, when no member is lost, costs one volatile read.
+ */
+public final class UpstreamRoute implements Extension {
+
+  /** A call waiting for its upstream's owner to be known alive again. */
+  private record Held(UpstreamServer.Forward forward, long sinceNanos) {}
+
+  private final ClusterSharding sharding;
+  private final UpstreamDirectory directory;
+  private final long holdNanos;
+  private final int maxHeldPerServer;
+  /** Addresses of members that are unreachable, leaving, downed or removed: never sent to. */
+  private volatile Set<String> lost = Set.of();
+  /** The removed ones among them: forgotten once no upstream's status names them (tick only). */
+  private final Set<String> removed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Held calls by server; guarded by {@code this}. */
+  private final Map<String, ArrayDeque<Held>> held = new HashMap<>();
+  private final List<Consumer<String>> downedListeners = new CopyOnWriteArrayList<>();
+  private volatile BiConsumer<Reply, String> sentListener = (reply, owner) -> { };
+
+  public static UpstreamRoute get(ActorSystem<?> system) {
+    return Id.INSTANCE.apply(system);
+  }
+
+  private UpstreamRoute(ActorSystem<?> system, Duration holdLimit, int maxHeldPerServer) {
+    this.sharding = ClusterSharding.get(system);
+    this.directory = UpstreamDirectory.get(system);
+    this.holdNanos = holdLimit.toNanos();
+    this.maxHeldPerServer = maxHeldPerServer;
+    system.systemActorOf(watcher(), "bastion-upstream-route", Props.empty());
+    Duration tick = Duration.ofMillis(100);
+    system.scheduler().scheduleAtFixedRate(tick, tick, this::releaseAndExpire, system.executionContext());
+  }
+
+  /** Sends {@code forward} to {@code server}'s entity, or holds it while its owner is lost. */
+  public void send(String server, UpstreamServer.Forward forward) {
+    if (!lost.isEmpty() && ownerLost(server)) {
+      synchronized (this) {
+        // Checked again under the lock: a release between the two checks must not strand it.
+        if (ownerLost(server)) {
+          hold(server, forward);
+          return;
+        }
+      }
+    }
+    sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(forward);
+    sentListener.accept(forward.replyTo(), owner(server));
+  }
+
+  /**
+   * {@code downed} is told the address of every member that gets downed (on an actor's thread);
+   * {@code sent} is told, on the sender's thread, to which owner each call went directly (a call
+   * held and released later is not told: it went to an owner known to be alive).
+   */
+  public void listen(Consumer<String> downed, BiConsumer<Reply, String> sent) {
+    downedListeners.add(downed);
+    sentListener = sent;
+  }
+
+  /** The owner {@code server}'s calls go to now, or null when it has none (for the edge). */
+  public String owner(String server) {
+    UpstreamStatus s = directory.statuses().get(server);
+    return s == null ? null : s.owner();
+  }
+
+  /** Whether some member is unreachable, leaving or gone (shards may be moving). */
+  public boolean memberLost() {
+    return !lost.isEmpty();
+  }
+
+  /** Calls held now (for tests and metrics). */
+  public synchronized int heldCount() {
+    int n = 0;
+    for (ArrayDeque<Held> q : held.values()) {
+      n += q.size();
+    }
+    return n;
+  }
+
+  private boolean ownerLost(String server) {
+    String owner = owner(server);
+    return owner != null && lost.contains(owner);
+  }
+
+  private void hold(String server, UpstreamServer.Forward forward) {
+    ArrayDeque<Held> q = held.computeIfAbsent(server, s -> new ArrayDeque<>());
+    if (q.size() >= maxHeldPerServer) {
+      unavailable(forward, server, "too many calls are waiting for it to start on another node");
+      return;
+    }
+    q.add(new Held(forward, System.nanoTime()));
+  }
+
+  /** Sends the calls of servers whose owner is alive again; fails those held too long. */
+  private void releaseAndExpire() {
+    for (String address : removed) {
+      if (directory.statuses().values().stream().noneMatch(st -> address.equals(st.owner()))) {
+        removed.remove(address);
+        changeLost(address, false);
+      }
+    }
+    List<Map.Entry<String, Held>> send = new ArrayList<>();
+    List<Map.Entry<String, Held>> expired = new ArrayList<>();
+    synchronized (this) {
+      if (held.isEmpty()) {
+        return;
+      }
+      long now = System.nanoTime();
+      for (Iterator<Map.Entry<String, ArrayDeque<Held>>> it = held.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<String, ArrayDeque<Held>> e = it.next();
+        boolean release = !ownerLost(e.getKey());
+        for (Iterator<Held> h = e.getValue().iterator(); h.hasNext(); ) {
+          Held call = h.next();
+          if (release) {
+            send.add(Map.entry(e.getKey(), call));
+            h.remove();
+          } else if (now - call.sinceNanos() > holdNanos) {
+            expired.add(Map.entry(e.getKey(), call));
+            h.remove();
+          }
+        }
+        if (e.getValue().isEmpty()) {
+          it.remove();
+        }
+      }
+    }
+    // In arrival order, outside the lock.
+    send.forEach(e -> sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, e.getKey()).tell(e.getValue().forward()));
+    expired.forEach(e -> unavailable(e.getValue().forward(), e.getKey(),
+        "it did not start on another node within " + Duration.ofNanos(holdNanos).toSeconds() + " s"));
+  }
+
+  private static void unavailable(UpstreamServer.Forward f, String server, String why) {
+    f.replyTo().fail(Fault.UPSTREAM_UNAVAILABLE, f.downstreamId(), f.method(),
+        "upstream " + server + " is unavailable: the node running it was lost and " + why);
+  }
+
+  private void changeLost(String address, boolean add) {
+    synchronized (this) {
+      Set<String> next = new HashSet<>(lost);
+      if (add ? next.add(address) : next.remove(address)) {
+        lost = Set.copyOf(next);
+      }
+    }
+  }
+
+  private Behavior<ClusterEvent.ClusterDomainEvent> watcher() {
+    return Behaviors.setup(ctx -> {
+      Cluster.get(ctx.getSystem()).subscriptions().tell(
+          Subscribe.create(ctx.getSelf(), ClusterEvent.ClusterDomainEvent.class));
+      return Behaviors.receiveMessage(event -> {
+        if (event instanceof ClusterEvent.UnreachableMember u) {
+          changeLost(u.member().address().toString(), true);
+        } else if (event instanceof ClusterEvent.ReachableMember r) {
+          changeLost(r.member().address().toString(), false);
+        } else if (event instanceof ClusterEvent.MemberDowned d) {
+          String address = d.member().address().toString();
+          changeLost(address, true);
+          downedListeners.forEach(l -> l.accept(address));
+        } else if (event instanceof ClusterEvent.MemberLeft left) {
+          // Its shards are about to be handed off: regions drop what they buffer for a shard when
+          // its hand-off begins, so nothing is sent towards it until the upstream runs elsewhere.
+          changeLost(left.member().address().toString(), true);
+        } else if (event instanceof ClusterEvent.MemberRemoved r) {
+          changeLost(r.member().address().toString(), true);
+          removed.add(r.member().address().toString());
+        } else if (event instanceof ClusterEvent.MemberUp up) {
+          // A new incarnation on a removed member's host and port.
+          removed.remove(up.member().address().toString());
+          changeLost(up.member().address().toString(), false);
+        }
+        return Behaviors.same();
+      });
+    });
+  }
+
+  /** One route per ActorSystem. */
+  public static final class Id extends ExtensionId<UpstreamRoute> {
+    static final Id INSTANCE = new Id();
+
+    @Override
+    public UpstreamRoute createExtension(ActorSystem<?> system) {
+      return new UpstreamRoute(system, NodeSettings.fromConfig(system.settings().config()).failoverHold(), 10_000);
+    }
+  }
+}
