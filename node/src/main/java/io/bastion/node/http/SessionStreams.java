@@ -5,16 +5,16 @@ import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
-import io.bastion.protocol.FederatedCatalog;
-import io.bastion.protocol.JsonRpc;
 import io.bastion.node.session.StreamReplay;
+import io.bastion.protocol.FederatedCatalog;
 import io.bastion.protocol.Json;
+import io.bastion.protocol.JsonRpc;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -23,6 +23,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.apache.pekko.util.ByteString;
@@ -117,6 +118,11 @@ public final class SessionStreams implements UpstreamDirectory.Listener {
     long after = seq;
     return ClusterSharding.get(system).entityRefFor(StreamReplay.ENTITY_TYPE_KEY, sessionId)
         .<Boolean>ask(reply -> new StreamReplay.Resume(streamId, after, follow, r.first(), reply), askTimeout)
+        .whenComplete((known, err) -> {
+          if (err != null || !known) {
+            r.second().runWith(Sink.cancelled(), system); // stops the replay source's actor
+          }
+        })
         .thenApply(known -> {
           if (!known) {
             return open(sessionId, info, group, false);
