@@ -95,8 +95,8 @@ public final class SessionStreams implements UpstreamDirectory.Listener {
    * A GET with {@code Last-Event-ID}: the events of the stream that id names which came after it,
    * from the session's {@link StreamReplay} (on whichever node), then: for a session's GET stream,
    * a new GET stream carrying on; for a POST's stream, its later events as they come, ending with
-   * its answer. An id that names no stream known any more (or is malformed) just opens a new GET
-   * stream.
+   * its answer. A GET stream's id that names nothing buffered (or a malformed id) just opens a
+   * new GET stream; a POST stream's id is followed even before its first record arrives.
    */
   CompletionStage<Source<ByteString, NotUsed>> resume(String sessionId, SessionInfo info, String group,
       String lastEventId, Duration askTimeout) {

@@ -41,8 +41,12 @@ final class StreamRecorder {
     return ProtocolVersions.V2025_11_25.equals(version);
   }
 
-  /** The priming event: event 0 of this stream, no data. */
+  /**
+   * The priming event: event 0 of this stream, no data. Recorded too (with no message), so that a
+   * stream cut before its first message is known to a resumption with this id.
+   */
   ByteString priming() {
+    replay.tell(new StreamReplay.Record(streamId, 0, null, false));
     return Sse.priming(StreamReplay.eventId(streamId, 0));
   }
 

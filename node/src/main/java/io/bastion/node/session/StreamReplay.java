@@ -47,7 +47,9 @@ public final class StreamReplay extends AbstractBehavior<StreamReplay.Command> {
 
   /**
    * An event written to the client on stream {@code streamId}, numbered {@code seq} (1, 2, ...);
-   * {@code last}: the stream's final event (the answer that ends a POST's stream).
+   * {@code last}: the stream's final event (the answer that ends a POST's stream). The priming
+   * event is recorded as event 0 with no {@code json}: it makes the stream known, nothing is
+   * replayed for it.
    */
   public record Record(String streamId, long seq, ObjectNode json, boolean last) implements Command {}
 
@@ -91,6 +93,8 @@ public final class StreamReplay extends AbstractBehavior<StreamReplay.Command> {
     final ArrayDeque<Record> events = new ArrayDeque<>();
     boolean ended;
     ActorRef<Replayed> follower;
+    /** The follower has every event up to this one: an earlier one recorded late is not sent again. */
+    long followAfter;
   }
 
   private final ActorRef<ClusterSharding.ShardCommand> shard;
@@ -124,7 +128,7 @@ public final class StreamReplay extends AbstractBehavior<StreamReplay.Command> {
       buffers.put(r.streamId(), b);
       evictOldStreams();
     }
-    if (b.ended) {
+    if (b.ended || r.json() == null) {
       return this;
     }
     b.events.addLast(r);
@@ -132,8 +136,9 @@ public final class StreamReplay extends AbstractBehavior<StreamReplay.Command> {
       b.events.removeFirst();
     }
     b.ended = r.last();
-    if (b.follower != null) {
+    if (b.follower != null && r.seq() > b.followAfter) {
       b.follower.tell(new Replayed(eventId(r.streamId(), r.seq()), r.json(), r.last()));
+      b.followAfter = r.seq();
       if (r.last()) {
         b.follower = null;
       }
@@ -157,22 +162,36 @@ public final class StreamReplay extends AbstractBehavior<StreamReplay.Command> {
     }
   }
 
+  /**
+   * A stream of a POST that is not known (yet) is followed all the same: the client knows its id
+   * only because a node wrote it, and that node's records may still be on their way here (they
+   * come from another sender than the resumption). A GET stream that is not known has nothing to
+   * replay: the answer says so and the edge opens a new GET stream.
+   */
   private Behavior<Command> onResume(Resume r) {
     Buffer b = buffers.get(r.streamId());
+    if (b == null && r.follow()) {
+      b = new Buffer();
+      buffers.put(r.streamId(), b);
+      evictOldStreams();
+    }
     r.replyTo().tell(b != null);
     if (b == null) {
       return this;
     }
     boolean endSent = false;
+    long sentUpTo = r.afterSeq();
     for (Record e : b.events) {
       if (e.seq() > r.afterSeq()) {
         r.to().tell(new Replayed(eventId(e.streamId(), e.seq()), e.json(), e.last()));
         endSent = e.last();
+        sentUpTo = e.seq();
       }
     }
     if (r.follow() && !b.ended) {
-      // A later Record goes to the new connection (replacing any earlier one).
+      // Later records go to the new connection (replacing any earlier one), each once.
       b.follower = r.to();
+      b.followAfter = sentUpTo;
     } else if (!endSent) {
       r.to().tell(new Replayed(null, null, true));
     }

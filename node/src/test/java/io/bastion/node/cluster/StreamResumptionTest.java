@@ -114,15 +114,39 @@ class StreamResumptionTest {
     });
   }
 
+  @Test
+  void aStreamCutRightAfterItsPrimingEventIsResumedFromItsFirstMessage() {
+    String session = mcp.initialize(cluster.node(1).mcpUrl(), false);
+    String call = McpHttp.request(8, "tools/call", McpHttp.json("{\"name\":\"everything__trigger-long-running-operation\","
+        + "\"arguments\":{\"duration\":1,\"steps\":2},\"_meta\":{\"progressToken\":\"primed\"}}")).toString();
+    SseEvents.Event priming;
+    try (SseEvents post = new SseEvents(to(cluster.node(1), session).header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream").POST(HttpRequest.BodyPublishers.ofString(call)).build())) {
+      priming = post.next(WAIT);
+      assertThat(priming.isPriming()).isTrue();
+    } // cut before any message was read
+    List<SseEvents.Event> after = new ArrayList<>();
+    try (SseEvents resumed = new SseEvents(to(cluster.node(0), session).header("Accept", "text/event-stream")
+        .header("Last-Event-ID", priming.id()).GET().build())) {
+      while (after.isEmpty() || !after.get(after.size() - 1).json().has("result")) {
+        after.add(resumed.next(WAIT));
+      }
+    }
+    assertThat(after).extracting(SseEvents.Event::seq).containsExactly(1L, 2L, 3L);
+    assertThat(after).extracting(SseEvents.Event::stream).containsOnly(priming.stream());
+    assertThat(after.subList(0, 2)).allSatisfy(e -> assertThat(isProgress(e)).isTrue());
+    assertThat(after.get(2).json().get("id").asInt()).isEqualTo(8);
+  }
+
   private static SseEvents.Event priming(List<SseEvents.Event> events) {
     return events.get(0);
   }
 
   @Test
-  void anUnknownLastEventIdOpensAFreshGetStreamThatPrimesItself() {
+  void anUnknownGetStreamsLastEventIdOpensAFreshGetStreamThatPrimesItself() {
     String session = mcp.initialize(cluster.node(0).mcpUrl(), false);
     try (SseEvents get = new SseEvents(to(cluster.node(1), session).header("Accept", "text/event-stream")
-        .header("Last-Event-ID", "pNoSuchStream:3").GET().build())) {
+        .header("Last-Event-ID", "gNoSuchStream:3").GET().build())) {
       assertThat(get.status).isEqualTo(200);
       SseEvents.Event priming = get.next(WAIT);
       assertThat(priming.id()).startsWith("g").endsWith(":0");

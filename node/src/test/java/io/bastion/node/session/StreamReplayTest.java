@@ -126,13 +126,33 @@ class StreamReplayTest {
   }
 
   @Test
-  void anUnknownStreamIsReportedAndForgetDropsEverything() {
+  void anUnknownGetStreamIsReportedAndForgetDropsEverything() {
     TestProbe<StreamReplay.Replayed> to = kit.createTestProbe();
-    resume("pNone", 0, true, to, false);
+    resume("gNone", 0, false, to, false);
     to.expectNoMessage(Duration.ofMillis(100));
-    record("pF", 1, 1, false);
+    record("gF", 1, 1, false);
     replay.tell(StreamReplay.Forget.INSTANCE);
     shard.expectMessageClass(ClusterSharding.Passivate.class);
-    resume("pF", 0, true, kit.createTestProbe(), false);
+    resume("gF", 0, false, kit.createTestProbe(), false);
+  }
+
+  @Test
+  void aPostStreamWhoseRecordsArriveAfterTheResumptionIsFollowedWithoutRepeatingWhatTheClientHas() {
+    TestProbe<StreamReplay.Replayed> to = kit.createTestProbe();
+    // The client saw event 2; the records of events 1..2 reach the buffer only after it resumed.
+    resume("pLate", 2, true, to, true);
+    record("pLate", 1, 4, true);
+    assertThat(untilEnd(to)).extracting(StreamReplay.Replayed::eventId).containsExactly("pLate:3", "pLate:4");
+    to.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void aStreamCutRightAfterItsPrimingEventIsKnownAndFollowedFromItsFirstMessage() {
+    replay.tell(new StreamReplay.Record("pG", 0, null, false));
+    TestProbe<StreamReplay.Replayed> to = kit.createTestProbe();
+    resume("pG", 0, true, to, true);
+    to.expectNoMessage(Duration.ofMillis(100));
+    record("pG", 1, 2, true);
+    assertThat(untilEnd(to)).extracting(StreamReplay.Replayed::eventId).containsExactly("pG:1", "pG:2");
   }
 }
