@@ -133,6 +133,8 @@ public final class ConfigLoader {
     String adminToken = SettingsReader.adminToken(root.get("admin"));
     ClusterConfig cluster = SettingsReader.cluster(root.get("cluster"));
     References.check(root, servers, teams, customers, groups);
+    OAuthReader.checkKeys(root.get("gateway").get("oauth"), gateway.oauth(),
+        keys.stream().map(VirtualKeyConfig::keyName).collect(java.util.stream.Collectors.toSet()));
     if (servers.isEmpty() && root.diagnostics().problems().isEmpty()) {
       root.get("mcp").warn("no servers are defined, so no tools will be offered");
     }

@@ -32,10 +32,11 @@ final class SettingsReader {
     List<String> origins = origins(g.get("allowed_origins"));
     Duration idle = g.get("session_idle_timeout").duration(GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT);
     URI publicUrl = ServerReader.readUrl(g.get("public_url"));
+    ResourceServerConfig oauth = OAuthReader.read(g.get("oauth"));
     return new GatewayConfig(host == null || host.isBlank() ? GatewayConfig.DEFAULT_HOST : host,
         port == null ? GatewayConfig.DEFAULT_PORT : port.intValue(),
         maxBytes == null ? GatewayConfig.DEFAULT_MAX_REQUEST_BYTES : maxBytes, origins,
-        idle == null ? GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT : idle, publicUrl);
+        idle == null ? GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT : idle, publicUrl, oauth);
   }
 
   private static Long size(ConfigNode node) {
@@ -128,7 +129,19 @@ final class SettingsReader {
       }
       dataDir = path(s.get("data_dir"));
     }
-    return new StoreConfig(type, url, user, password, dataDir);
+    StoreConfig.OnOutage onOutage = StoreConfig.OnOutage.FAIL_CLOSED;
+    String outageText = s.get("limits_on_outage").string();
+    if (outageText != null) {
+      onOutage = Arrays.stream(StoreConfig.OnOutage.values()).filter(o -> o.yamlName().equals(outageText))
+          .findFirst().orElse(null);
+      if (onOutage == null) {
+        s.get("limits_on_outage").error("expected one of: " + Arrays.stream(StoreConfig.OnOutage.values())
+            .map(StoreConfig.OnOutage::yamlName).collect(Collectors.joining(", ")) + "; got "
+            + ConfigNode.quote(outageText));
+        onOutage = StoreConfig.OnOutage.FAIL_CLOSED;
+      }
+    }
+    return new StoreConfig(type, url, user, password, dataDir, onOutage);
   }
 
   private static Path path(ConfigNode node) {

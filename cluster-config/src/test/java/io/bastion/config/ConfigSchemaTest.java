@@ -82,6 +82,8 @@ class ConfigSchemaTest {
 
     assertKeys(root, Keys.ROOT);
     assertKeys(props.get("gateway"), Keys.GATEWAY);
+    assertKeys(props.at("/gateway/properties/oauth"), Keys.OAUTH);
+    assertKeys(props.at("/gateway/properties/oauth/properties/mappings/items"), Keys.OAUTH_MAPPING);
     assertKeys(props.get("mcp"), Keys.MCP);
     assertKeys(defs.get("server"), Keys.SERVER);
     assertKeys(defs.get("server").at("/properties/backoff"), Keys.BACKOFF);

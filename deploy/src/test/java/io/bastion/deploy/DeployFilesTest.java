@@ -197,6 +197,8 @@ class DeployFilesTest {
       assertThat(classPath).allSatisfy(e -> assertThat(e).startsWith("lib/"))
           .allSatisfy(e -> assertThat(lib.resolve(e.substring(4))).as(e).isRegularFile());
       assertThat(classPath).filteredOn(e -> TEST_JAR.matcher(e.substring(4)).matches()).isEmpty();
+      // and nothing else: no jar of an earlier dependency version left beside its successor
+      assertThat(jars).containsExactlyInAnyOrderElementsOf(classPath.stream().map(e -> e.substring(4)).toList());
       assertThat(classPath).anyMatch(e -> e.startsWith("lib/bastion-protocol-"));
     }
   }

@@ -5,6 +5,10 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
+import io.bastion.node.auth.OAuthAuthenticator;
+import io.bastion.node.auth.ProtectedResource;
+import io.bastion.node.auth.ProtectedResourceRoutes;
+import io.bastion.node.call.Authenticator;
 import io.bastion.node.governance.Governance;
 import io.bastion.node.governance.GovernanceRoutes;
 import io.bastion.node.governance.KeyAccessPolicy;
@@ -143,7 +147,15 @@ public final class BastionNode {
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
-      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, router);
+      // gateway.oauth: OAuth access tokens beside virtual keys (docs/oauth-downstream.md).
+      ProtectedResource resource = gw.oauth() == null ? null : new ProtectedResource(gw);
+      Authenticator authenticator = keys;
+      if (resource != null) {
+        OAuthAuthenticator oauth = new OAuthAuthenticator(gw.oauth(), keys, resource);
+        warmUp(system, oauth, Duration.ofSeconds(1));
+        authenticator = oauth;
+      }
+      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, authenticator, router);
       AdminRoutes admin = new AdminRoutes(system, configLoaded::get, names, settings.readyWaitForUpstreams());
       AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
@@ -156,16 +168,41 @@ public final class BastionNode {
             throw StartupFailures.registryUnreadable(err, REGISTRY_PATIENCE);
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
-              .bind(new BastionRoutes(mcp, admin, guard,
-                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).handler(system))
+              .bind(new BastionRoutes(mcp, admin, guard, extraRoutes(
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(), resource))
+                  .handler(system))
               .exceptionally(err -> {
                 throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
               }))
-          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
+          .thenApply(b -> {
+            if (resource != null) {
+              resource.bound(b.localAddress());
+            }
+            return b.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+          });
     });
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))
         .thenCompose(b -> up.thenApply(x -> b));
+  }
+
+  /** The routes after the core ones: the admin API, and the RFC 9728 metadata when OAuth is on. */
+  private static org.apache.pekko.http.javadsl.server.Route[] extraRoutes(
+      org.apache.pekko.http.javadsl.server.Route governance, ProtectedResource resource) {
+    return resource == null ? new org.apache.pekko.http.javadsl.server.Route[] {governance}
+        : new org.apache.pekko.http.javadsl.server.Route[] {governance, new ProtectedResourceRoutes(resource).route()};
+  }
+
+  /** Loads the IdP's signing keys off the request path, retrying with backoff (at most every minute) until they are in. */
+  private static void warmUp(ActorSystem<?> system, OAuthAuthenticator oauth, Duration delay) {
+    var blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
+    CompletableFuture.supplyAsync(oauth::warmUp, blocking).thenAccept(ok -> {
+      if (!ok && !system.whenTerminated().isCompleted()) {
+        system.scheduler().scheduleOnce(delay, () -> warmUp(system, oauth,
+            delay.multipliedBy(2).compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : delay.multipliedBy(2)),
+            system.executionContext());
+      }
+    });
   }
 
   /**

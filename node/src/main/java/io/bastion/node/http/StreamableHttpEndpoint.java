@@ -9,6 +9,7 @@ import static io.bastion.node.http.EdgeSupport.idOf;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.call.Caller;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.metrics.Metrics;
@@ -63,7 +64,7 @@ public final class StreamableHttpEndpoint {
   /** Handles any request to {@code /mcp} (group null) or {@code /mcp/<group>}. */
   public CompletionStage<HttpResponse> handle(HttpRequest req, String group) {
     try {
-      String key = support.admit(req, group);
+      Caller key = support.admit(req, group);
       if (req.method() == HttpMethods.POST) {
         String requestId = RequestIds.of(req);
         return post(req, group, key, requestId)
@@ -81,7 +82,7 @@ public final class StreamableHttpEndpoint {
     }
   }
 
-  private CompletionStage<HttpResponse> post(HttpRequest req, String group, String keyName, String requestId) {
+  private CompletionStage<HttpResponse> post(HttpRequest req, String group, Caller caller, String requestId) {
     long started = System.nanoTime();
     if (!HttpChecks.accepts(header(req, "Accept"), "application/json")
         || !HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
@@ -91,18 +92,18 @@ public final class StreamableHttpEndpoint {
     return support.readBody(req).thenCompose(body -> {
       JsonNode tree = EdgeSupport.parse(body);
       if (tree.isArray()) {
-        return batch(req, (ArrayNode) tree, group, keyName, requestId, started);
+        return batch(req, (ArrayNode) tree, group, caller, requestId, started);
       }
       JsonRpc.Message msg = EdgeSupport.classify(tree);
       if (msg instanceof JsonRpc.Request r && Methods.INITIALIZE.equals(r.method())) {
         Optional<String> existing = header(req, SESSION_HEADER);
-        CompletionStage<HttpResponse> answer = existing.isEmpty() ? initialize(r, keyName)
-            : support.validate(existing.get(), keyName).thenCompose(info -> {
+        CompletionStage<HttpResponse> answer = existing.isEmpty() ? initialize(r, caller)
+            : support.validate(existing.get(), caller).thenCompose(info -> {
               if (info.found()) {
                 throw alreadyInitialized(r.id());
               }
               // A stale id (an ended session) alongside a new initialize: the client starts over.
-              return initialize(r, keyName);
+              return initialize(r, caller);
             });
         return answer.thenApply(resp -> {
           Metrics.mcpRequest(Methods.INITIALIZE, System.nanoTime() - started);
@@ -112,7 +113,7 @@ public final class StreamableHttpEndpoint {
       String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new EdgeSupport.Refused(
           Fault.CLIENT_SESSION_REQUIRED, idOf(msg), "Bad Request: Mcp-Session-Id header is required"));
       checkProtocolVersion(req, msg);
-      return support.validate(sessionId, keyName).thenCompose(info -> {
+      return support.validate(sessionId, caller).thenCompose(info -> {
         if (!info.found()) {
           throw support.sessionNotFound(idOf(msg));
         }
@@ -152,7 +153,7 @@ public final class StreamableHttpEndpoint {
    * alone; requests are dispatched at once, in parallel, and answered together ({@link
    * BatchReply}). A batch of only notifications and responses is answered 202 with no body.
    */
-  private CompletionStage<HttpResponse> batch(HttpRequest req, ArrayNode batch, String group, String keyName,
+  private CompletionStage<HttpResponse> batch(HttpRequest req, ArrayNode batch, String group, Caller caller,
       String requestId, long started) {
     if (batch.isEmpty() || batch.size() > MAX_BATCH) {
       throw new EdgeSupport.Refused(Fault.CLIENT_INVALID_REQUEST, null, batch.isEmpty()
@@ -162,7 +163,7 @@ public final class StreamableHttpEndpoint {
         Fault.CLIENT_SESSION_REQUIRED, null,
         "Bad Request: Mcp-Session-Id header is required (initialize must be sent alone, not in a batch)"));
     checkProtocolVersion(req, null);
-    return support.validate(sessionId, keyName).thenCompose(info -> {
+    return support.validate(sessionId, caller).thenCompose(info -> {
       if (!info.found()) {
         throw support.sessionNotFound(null);
       }
@@ -211,7 +212,7 @@ public final class StreamableHttpEndpoint {
     });
   }
 
-  private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, String keyName) {
+  private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, Caller caller) {
     String version;
     try {
       version = McpDispatcher.negotiate(r);
@@ -222,7 +223,7 @@ public final class StreamableHttpEndpoint {
     String sessionId = EdgeSupport.newSessionId();
     ObjectNode p = r.paramsObject();
     return support.askTwice(sessionId, reply -> new SessionEntity.Open(version,
-            p.get("clientInfo"), p.get("capabilities"), keyName, reply))
+            p.get("clientInfo"), p.get("capabilities"), caller.keyName(), reply, caller.subject()))
         .thenApply(info -> EdgeResponses.json(200, JsonRpc.result(r.id(), McpDispatcher.initializeResult(version)))
             .addHeader(RawHeader.create(SESSION_HEADER, sessionId)));
   }
@@ -236,14 +237,14 @@ public final class StreamableHttpEndpoint {
     }
   }
 
-  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group, String keyName) {
+  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group, Caller caller) {
     if (!HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
       throw new EdgeSupport.Refused(Fault.CLIENT_NOT_ACCEPTABLE, null,
           "Not Acceptable: the client must accept text/event-stream");
     }
     String sessionId = requireSessionId(req);
     Optional<String> lastEventId = header(req, "Last-Event-ID").filter(v -> !v.isBlank());
-    return support.validate(sessionId, keyName).thenCompose(info -> {
+    return support.validate(sessionId, caller).thenCompose(info -> {
       if (!info.found()) {
         throw support.sessionNotFound(null);
       }
@@ -254,10 +255,10 @@ public final class StreamableHttpEndpoint {
     });
   }
 
-  private CompletionStage<HttpResponse> delete(HttpRequest req, String keyName) {
+  private CompletionStage<HttpResponse> delete(HttpRequest req, Caller caller) {
     String sessionId = requireSessionId(req);
     // Only the key that opened a session may end it: check ownership before terminating.
-    return support.validate(sessionId, keyName)
+    return support.validate(sessionId, caller)
         .thenCompose(owned -> owned.found()
             ? support.sessionRef(sessionId).<SessionInfo>ask(SessionEntity.Terminate::new, support.settings.askTimeout())
             : CompletableFuture.completedFuture(SessionInfo.NOT_FOUND))

@@ -41,6 +41,26 @@ class AuditLogTest {
   }
 
   @Test
+  void storesTheOAuthSubjectOfATokenCallAndNullForAKeyCall() throws Exception {
+    AuditLog log = new AuditLog(db.url(), db.user(), db.password(), CONFIG);
+    AuditRecord key = rec(1_000, "a", "fs", "read", AuditRecord.OK, 0, "r-1");
+    AuditRecord token = new AuditRecord(2_000, "n", "s-2", "a", null, null, "c", "1", "fs", "read", null,
+        AuditRecord.OK, null, 5, 0, 1, 1, "r-2", "ci-agent@example");
+    log.record(key);
+    log.record(token);
+    log.close();
+
+    AuditLog reader = new AuditLog(db, CONFIG);
+    try {
+      JsonNode records = get(reader.query(query("a", null, null, null, null, 100, 0))).get("records");
+      assertThat(records.get(0).get("subject").asText()).isEqualTo("ci-agent@example");
+      assertThat(records.get(1).get("subject").isNull()).isTrue();
+    } finally {
+      reader.close();
+    }
+  }
+
+  @Test
   void writesRecordsInBatchesAndQueriesThemBack() throws Exception {
     AuditLog log = new AuditLog(db.url(), db.user(), db.password(), CONFIG);
     log.record(rec(1_000, "a", "fs", "read", AuditRecord.OK, 0.5, "r-1"));
