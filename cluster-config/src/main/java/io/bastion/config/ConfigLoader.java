@@ -101,6 +101,14 @@ public final class ConfigLoader {
         Keys.TOOL_GROUP, GovernanceReader::toolGroup));
   }
 
+  /**
+   * One item of {@code mcp.servers} as the admin API receives it: the same fields and rules as in
+   * the config file, with no {@code ${VAR}} interpolation; see {@link #parseVirtualKey}.
+   */
+  public static ServerConfig parseServer(JsonNode node, String path) {
+    return single(node, path, ServerReader::readOne);
+  }
+
   private static <T> T single(JsonNode node, String path, java.util.function.Function<ConfigNode, T> read) {
     Diagnostics diagnostics = new Diagnostics();
     T value = read.apply(new ConfigNode(node, path == null ? ConfigNode.ROOT : path, diagnostics));

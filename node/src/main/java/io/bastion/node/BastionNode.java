@@ -14,6 +14,10 @@ import io.bastion.node.governance.GovernanceRoutes;
 import io.bastion.node.governance.KeyAccessPolicy;
 import io.bastion.node.governance.KeyDirectory;
 import io.bastion.node.governance.GovernanceDefinitions;
+import io.bastion.node.governance.ServerDefinitions;
+import io.bastion.node.governance.ServerRoutes;
+import io.bastion.node.governance.UsageRoutes;
+import io.bastion.node.http.ConsoleRoutes;
 import io.bastion.node.http.AdminGuard;
 import io.bastion.node.http.AdminRoutes;
 import io.bastion.node.http.BastionRoutes;
@@ -133,16 +137,19 @@ public final class BastionNode {
       // Before any entity publishes: this node serves only the servers in its own configuration.
       UpstreamDirectory directory = UpstreamDirectory.get(system);
       directory.configure(names);
-      UpstreamServer.init(system, config::server, settings, new ShardedSessionPort(system));
+      // The config's servers overlaid with the admin API's (journaled, replicated like keys).
+      ServerDefinitions servers = new ServerDefinitions(system, config, settings.askTimeout());
+      UpstreamServer.init(system, servers::server, settings, new ShardedSessionPort(system));
       drainBeforeUnbind(system, settings.shutdownDrain());
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
       Governance governance = Governance.start(system, config, keys, settings);
+      governance.serversFrom(servers::server);
       SessionStreams streams = new SessionStreams(system, policy, settings.sseKeepalive());
       directory.addListener(streams);
       ReplyRouter router = new ReplyRouter(system, settings.maxRequestTimeout().plus(settings.askTimeout()),
           settings.sseKeepalive());
       registerSamplers(system, streams, governance, directory);
-      system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
+      system.systemActorOf(UpstreamKeeper.create(servers::names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
@@ -164,12 +171,17 @@ public final class BastionNode {
       // not work again for a moment after a restart. The registry is a sharded entity and answers
       // only once this node is Up, so a node that cannot join fails with the join failure (after
       // bastion.node.join-timeout), not with the registry's patience running out.
-      return firstFailure(definitions.start(REGISTRY_PATIENCE).exceptionally(err -> {
+      servers.start();
+      // The API's servers too are in force before the port is bound (the registry answers by now).
+      return firstFailure(definitions.start(REGISTRY_PATIENCE).thenCompose(x -> servers.load()).exceptionally(err -> {
             throw StartupFailures.registryUnreadable(err, REGISTRY_PATIENCE);
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
-              .bind(new BastionRoutes(mcp, admin, guard, extraRoutes(
-                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(), resource))
+              .bind(new BastionRoutes(mcp, admin, guard, extraRoutes(resource,
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(),
+                  new ServerRoutes(guard, servers, system).route(),
+                  new UsageRoutes(guard, governance.audit(), definitions, keys, system, settings.askTimeout()).route(),
+                  new ConsoleRoutes().route()))
                   .handler(system))
               .exceptionally(err -> {
                 throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
@@ -187,10 +199,14 @@ public final class BastionNode {
   }
 
   /** The routes after the core ones: the admin API, and the RFC 9728 metadata when OAuth is on. */
-  private static org.apache.pekko.http.javadsl.server.Route[] extraRoutes(
-      org.apache.pekko.http.javadsl.server.Route governance, ProtectedResource resource) {
-    return resource == null ? new org.apache.pekko.http.javadsl.server.Route[] {governance}
-        : new org.apache.pekko.http.javadsl.server.Route[] {governance, new ProtectedResourceRoutes(resource).route()};
+  private static org.apache.pekko.http.javadsl.server.Route[] extraRoutes(ProtectedResource resource,
+      org.apache.pekko.http.javadsl.server.Route... routes) {
+    if (resource == null) {
+      return routes;
+    }
+    org.apache.pekko.http.javadsl.server.Route[] all = java.util.Arrays.copyOf(routes, routes.length + 1);
+    all[routes.length] = new ProtectedResourceRoutes(resource).route();
+    return all;
   }
 
   /** Loads the IdP's signing keys off the request path, retrying with backoff (at most every minute) until they are in. */

@@ -181,6 +181,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private final SessionParking parking;
   /** Stopping for a hand-off with its state parked: subscriptions stay with the next home. */
   private boolean handedOff;
+  /** Asked sharding to stop it (idle, ended): the stop that follows is not a hand-off. */
+  private boolean passivating;
 
   private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
       Duration idleTimeout, Duration pendingTimeout, int maxPending,
@@ -228,7 +230,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   /** Sharding moves the shard (or the node stops): park the state for the next home, then stop. */
   private Behavior<Command> onStop() {
-    if (parking == null || !info.found()) {
+    if (parking == null || !info.found() || passivating) {
       return Behaviors.stopped();
     }
     handedOff = true;
@@ -389,6 +391,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> passivate() {
+    passivating = true; // its own end (idle, terminated): nothing to park when sharding stops it
     shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
     return this;
   }
