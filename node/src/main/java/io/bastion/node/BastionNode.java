@@ -32,6 +32,7 @@ import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.persistence.audit.AuditLog;
 import io.bastion.node.session.LocalSessions;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.node.session.StreamReplay;
 import io.bastion.node.session.ShardedSessionPort;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
@@ -132,6 +133,7 @@ public final class BastionNode {
         }
       });
       SessionEntity.init(system, gw.sessionIdleTimeout(), settings.maxRequestTimeout());
+      StreamReplay.init(system, gw.sessionIdleTimeout());
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       // Before any entity publishes: this node serves only the servers in its own configuration.
       UpstreamDirectory directory = UpstreamDirectory.get(system);
@@ -163,7 +165,7 @@ public final class BastionNode {
         authenticator = oauth;
       }
       McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, authenticator, router);
-      AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
+      AdminRoutes admin = new AdminRoutes(system, configLoaded::get, names, settings.readyWaitForUpstreams());
       AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
           settings.askTimeout());
