@@ -201,19 +201,25 @@ final class EdgeSupport {
    */
   CompletionStage<SessionInfo> askTwice(String sessionId,
       Function<ActorRef<SessionInfo>, SessionEntity.Command> message) {
-    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true);
+    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true, false);
   }
 
+  /**
+   * {@code sawLoss}: a member was lost at some attempt; its shards may still be moving when it is
+   * already forgotten, so the asking goes on (within the hold) once a loss was seen.
+   */
   private CompletionStage<SessionInfo> askAgain(String sessionId,
-      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first) {
+      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first,
+      boolean sawLoss) {
     Duration timeout = first ? settings.askTimeout().dividedBy(2) : settings.askTimeout();
     return sessionRef(sessionId).<SessionInfo>ask(message::apply, timeout)
         .exceptionallyCompose(err -> {
           if (!(Failures.root(err) instanceof TimeoutException)) {
             return CompletableFuture.failedFuture(err);
           }
-          if (first || (route.memberLost() && System.nanoTime() < holdUntil)) {
-            return askAgain(sessionId, message, holdUntil, false);
+          boolean loss = sawLoss || route.memberLost();
+          if (first || (loss && System.nanoTime() < holdUntil)) {
+            return askAgain(sessionId, message, holdUntil, false, loss);
           }
           return CompletableFuture.failedFuture(err);
         });
