@@ -5,6 +5,7 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
+import io.bastion.node.codemode.CodeMode;
 import io.bastion.node.auth.OAuthAuthenticator;
 import io.bastion.node.auth.ProtectedResource;
 import io.bastion.node.auth.ProtectedResourceRoutes;
@@ -33,6 +34,7 @@ import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.persistence.audit.AuditLog;
 import io.bastion.node.session.LocalSessions;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.node.session.StreamReplay;
 import io.bastion.node.session.ShardedSessionPort;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
@@ -133,6 +135,7 @@ public final class BastionNode {
         }
       });
       SessionEntity.init(system, gw.sessionIdleTimeout(), settings.maxRequestTimeout());
+      StreamReplay.init(system, gw.sessionIdleTimeout());
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       // Before any entity publishes: this node serves only the servers in its own configuration.
       UpstreamDirectory directory = UpstreamDirectory.get(system);
@@ -154,7 +157,8 @@ public final class BastionNode {
       registerSamplers(system, streams, governance, directory);
       system.systemActorOf(UpstreamKeeper.create(servers::names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
-      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
+      CodeMode codeMode = CodeMode.start(system, config.codeMode(), policy, governance);
+      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance, codeMode);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
       // gateway.oauth: OAuth access tokens beside virtual keys (docs/oauth-downstream.md).
@@ -166,7 +170,7 @@ public final class BastionNode {
         authenticator = oauth;
       }
       McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, authenticator, router);
-      AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
+      AdminRoutes admin = new AdminRoutes(system, configLoaded::get, names, settings.readyWaitForUpstreams());
       AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
           settings.askTimeout());

@@ -106,6 +106,11 @@ public final class Governance implements ToolCallGate {
   }
 
   @Override
+  public void observed(Call call, Exchange exchange) {
+    observe(call, exchange, System.nanoTime(), 0);
+  }
+
+  @Override
   public void admit(Call call, Exchange exchange, Consumer<Reply> forward) {
     long started = System.nanoTime();
     Optional<KeyDirectory.Key> key = keys.byName(call.session().keyName());

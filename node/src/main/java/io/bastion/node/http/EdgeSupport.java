@@ -133,16 +133,25 @@ final class EdgeSupport {
 
   /** One JSON-RPC message (batches are refused), parsed once from the bytes. */
   static JsonRpc.Message parseSingle(byte[] body) {
-    JsonNode tree;
-    try {
-      tree = JsonRpc.parseTree(body);
-    } catch (JsonRpcException e) {
-      throw new Refused(Fault.CLIENT_PARSE_ERROR, null, e.getMessage());
-    }
+    JsonNode tree = parse(body);
     if (tree.isArray()) {
       throw new Refused(Fault.CLIENT_INVALID_REQUEST, null,
           "Invalid request: JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
     }
+    return classify(tree);
+  }
+
+  /** The body as a JSON tree (a message, or an array of them): -32700 when it is not JSON. */
+  static JsonNode parse(byte[] body) {
+    try {
+      return JsonRpc.parseTree(body);
+    } catch (JsonRpcException e) {
+      throw new Refused(Fault.CLIENT_PARSE_ERROR, null, e.getMessage());
+    }
+  }
+
+  /** One JSON-RPC message: an HTTP-level refusal when it is not one. */
+  static JsonRpc.Message classify(JsonNode tree) {
     try {
       return JsonRpc.classify(tree);
     } catch (JsonRpcException e) {
@@ -158,6 +167,11 @@ final class EdgeSupport {
 
   EntityRef<SessionEntity.Command> sessionRef(String sessionId) {
     return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
+  }
+
+  /** The replay buffers of the session's SSE streams. */
+  EntityRef<io.bastion.node.session.StreamReplay.Command> replayRef(String sessionId) {
+    return sharding.entityRefFor(io.bastion.node.session.StreamReplay.ENTITY_TYPE_KEY, sessionId);
   }
 
   /**
@@ -187,19 +201,25 @@ final class EdgeSupport {
    */
   CompletionStage<SessionInfo> askTwice(String sessionId,
       Function<ActorRef<SessionInfo>, SessionEntity.Command> message) {
-    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true);
+    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true, false);
   }
 
+  /**
+   * {@code sawLoss}: a member was lost at some attempt; its shards may still be moving when it is
+   * already forgotten, so the asking goes on (within the hold) once a loss was seen.
+   */
   private CompletionStage<SessionInfo> askAgain(String sessionId,
-      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first) {
+      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first,
+      boolean sawLoss) {
     Duration timeout = first ? settings.askTimeout().dividedBy(2) : settings.askTimeout();
     return sessionRef(sessionId).<SessionInfo>ask(message::apply, timeout)
         .exceptionallyCompose(err -> {
           if (!(Failures.root(err) instanceof TimeoutException)) {
             return CompletableFuture.failedFuture(err);
           }
-          if (first || (route.memberLost() && System.nanoTime() < holdUntil)) {
-            return askAgain(sessionId, message, holdUntil, false);
+          boolean loss = sawLoss || route.memberLost();
+          if (first || (loss && System.nanoTime() < holdUntil)) {
+            return askAgain(sessionId, message, holdUntil, false, loss);
           }
           return CompletableFuture.failedFuture(err);
         });

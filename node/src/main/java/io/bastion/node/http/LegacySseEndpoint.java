@@ -7,6 +7,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.protocol.ErrorCodes;
 import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.JsonRpcException;
 import io.bastion.protocol.Methods;
@@ -87,6 +88,12 @@ public final class LegacySseEndpoint {
     ActorRef<RequestStream.Event> stream = info.stream();
     if (Methods.INITIALIZE.equals(r.method())) {
       // Legacy clients read answers only from their SSE stream, with the request's id.
+      if (info.clientInfo() != null || info.capabilities() != null) {
+        // Already initialized (an initialize carries both): refused as on /mcp, the session unchanged.
+        stream.tell(new RequestStream.Final(JsonRpc.error(r.id(), ErrorCodes.INVALID_REQUEST,
+            "Invalid Request: session already initialized", null)));
+        return CompletableFuture.completedFuture(EdgeResponses.accepted());
+      }
       try {
         String version = McpDispatcher.negotiate(r);
         support.sessionRef(sessionId).tell(new SessionEntity.Initialized(version,
