@@ -11,7 +11,7 @@ import java.util.Optional;
  * (http or sse) upstream. Everything is optional: what is not set is discovered from the
  * upstream's 401 challenge, its protected-resource metadata (RFC 9728) and its authorization
  * server's metadata (RFC 8414 / OpenID discovery); a missing client id is obtained by Dynamic
- * Client Registration (RFC 7591). See docs/oauth-upstream.md.
+ * Client Registration (RFC 7591). See docs/oauth.md.
  *
  * @param grant {@code authorization_code} (an operator authorizes once, default) or
  *     {@code client_credentials} (machine to machine; needs {@code client_id} and {@code client_secret})

@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * {@code gateway.oauth}: Bastion as an OAuth 2.1 resource server in front of {@code /mcp}, beside
- * virtual keys (docs/oauth-downstream.md). Clients discover the authorization server from Bastion's
+ * virtual keys (docs/oauth.md). Clients discover the authorization server from Bastion's
  * RFC 9728 metadata and present JWT access tokens that it issued; a claim of the token selects the
  * virtual key whose policy, limits and budget apply.
  *

@@ -161,7 +161,7 @@ public final class BastionNode {
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance, codeMode);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
-      // gateway.oauth: OAuth access tokens beside virtual keys (docs/oauth-downstream.md).
+      // gateway.oauth: OAuth access tokens beside virtual keys (docs/oauth.md).
       ProtectedResource resource = gw.oauth() == null ? null : new ProtectedResource(gw);
       Authenticator authenticator = keys;
       if (resource != null) {

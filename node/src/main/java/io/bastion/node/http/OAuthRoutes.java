@@ -19,7 +19,7 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Upstream OAuth's HTTP side (docs/oauth-upstream.md):
+ * Upstream OAuth's HTTP side (docs/oauth.md):
  *
  * <ul>
  *   <li>{@code GET /oauth/callback?code&state[&iss]}: where the authorization server sends the

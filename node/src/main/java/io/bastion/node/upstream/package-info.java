@@ -9,7 +9,7 @@
  * {@link io.bastion.node.upstream.InFlightTable} of requests on the wire and the
  * {@link io.bastion.node.upstream.SubscriptionBook}), {@link io.bastion.node.upstream.UpstreamAuth}
  * (the OAuth client of an {@code auth: {type: oauth}} upstream; its durable part is the entity's
- * sealed {@code StoredAuth}, docs/oauth-upstream.md) and the published
+ * sealed {@code StoredAuth}, docs/oauth.md) and the published
  * {@link io.bastion.node.upstream.UpstreamStatus} sequence. Connection state reaches every node
  * through Distributed Data ({@link io.bastion.node.upstream.UpstreamDirectory}).
  *

@@ -20,7 +20,7 @@ import javax.crypto.spec.SecretKeySpec;
  * journal: AES-256-GCM with a random 96-bit nonce per value. A sealed value reads
  * {@code v1.<key id>.<base64url(nonce | ciphertext | tag)>}; the key id (the first 8 hex digits of
  * the key's SHA-256) names the key that sealed it, so a rotated-out key can still open old values
- * while every new value is sealed with the current key (docs/oauth-upstream.md, "Key rotation").
+ * while every new value is sealed with the current key (docs/oauth.md, "Key rotation").
  */
 public final class TokenCipher {
 
