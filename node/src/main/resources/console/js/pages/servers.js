@@ -3,6 +3,7 @@ import { get, put, del, post, explain } from '../api.js';
 
 const STATES = {
   ready: 'ready', connecting: 'connecting', 'backing-off': 'backing off', failed: 'failed',
+  needs_authorization: 'needs authorization',
 };
 
 function lines(text) {
@@ -189,6 +190,15 @@ export default {
           h('td', { class: 'row-actions' },
             h('button', { type: 'button', 'aria-expanded': open.has(s.name) ? 'true' : 'false', onclick: () => { open.has(s.name) ? open.delete(s.name) : open.add(s.name); load(); } }, 'Tools'),
             h('button', { type: 'button', onclick: () => edit(s.name) }, 'Edit'),
+            // An OAuth upstream without a usable token: the operator signs in at its authorization
+            // server in a new tab; the provider redirects to Bastion's /oauth/callback, and this
+            // page follows the server's state until it connects (or says why not).
+            s.authorizationUrl ? h('a', { class: 'button', href: s.authorizationUrl, target: '_blank',
+              rel: 'noopener noreferrer', onclick: () => act('Authorizing', s.name, async () => {
+                status.show('Complete the sign-in in the new tab; waiting for ' + s.name + ' to connect…', 'progress');
+                const st = await waitForState(s.name, status, 300000);
+                if (!st || st.state !== 'ready') throw new Error(st && st.lastError ? st.lastError : 'not authorized yet');
+              }) }, 'Authorize') : null,
             h('button', { type: 'button', onclick: () => act('Reconnecting', s.name, async () => {
               await post('/api/v1/servers/' + encodeURIComponent(s.name) + '/reconnect');
               await new Promise((r) => setTimeout(r, 500));
