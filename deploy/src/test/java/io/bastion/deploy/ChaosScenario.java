@@ -82,7 +82,9 @@ class ChaosScenario {
     Path dir = DeployFilesTest.DEPLOY.resolve("target/chaos");
     LocalCluster.requirePostgres();
     relay = new TcpRelay(5432);
-    cluster = new LocalCluster(dir, Map.of("BASTION_PG_HOST", "127.0.0.1", "BASTION_PG_PORT", "" + relay.port()));
+    // a busy 2-core box has taken over 120 s to start a node: give each 5 minutes
+    cluster = new LocalCluster(dir, Map.of("BASTION_PG_HOST", "127.0.0.1", "BASTION_PG_PORT", "" + relay.port(),
+        "BASTION_READY_TIMEOUT", "300"));
     cluster.clean();
     LocalCluster.ensureEverything(dir);
     Path config = cluster.writeConfig("limits_on_outage: fail_closed", "pricing: {default: 0.001}", """

@@ -137,7 +137,7 @@ final class LocalCluster {
 
   /** {@code cluster.sh add}: the new node's number (the script's last line). */
   int add() throws Exception {
-    Result add = script(Duration.ofMinutes(3), "add");
+    Result add = script(Duration.ofMinutes(6), "add");
     if (add.code() != 0) {
       throw new AssertionError("cluster.sh add:\n" + add.output());
     }
