@@ -14,9 +14,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-# Build the node as ./bastion would, with the same Maven options, so the nodes start at once.
+# Build the node's distribution (jar + lib/) as ./bastion would, with the same Maven options, so
+# the nodes start at once.
 mvn -q -B -DskipTests install -pl node -am "$@"
-mvn -q -B dependency:build-classpath -pl node -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime "$@"
 status=0
 mvn -B test -pl deploy -Dtest=ChaosScenario -Dsurefire.failIfNoSpecifiedTests=false -Dbastion.chaos=true "$@" \
   || status=$?
