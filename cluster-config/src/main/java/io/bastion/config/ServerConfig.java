@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param toolPrefix prefix of exposed names ({@code <prefix>__<tool>}); defaults to the server
  *     name; empty string means names are exposed bare
  * @param pricing USD per call (default {@link PricingConfig#ZERO})
+ * @param oauth http / sse only: {@code auth: {type: oauth, ...}}, or null for none (static headers only)
  */
 public record ServerConfig(
     String name,
@@ -39,7 +40,8 @@ public record ServerConfig(
     Duration backoffMin,
     Duration backoffMax,
     String toolPrefix,
-    PricingConfig pricing) {
+    PricingConfig pricing,
+    OAuthConfig oauth) {
 
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(10);
@@ -62,13 +64,22 @@ public record ServerConfig(
     pricing = pricing == null ? PricingConfig.ZERO : pricing;
   }
 
+  /** The constructor from before {@code auth} existed: no OAuth. */
+  public ServerConfig(String name, TransportType type, List<String> command, Map<String, String> env,
+      String cwd, URI url, Map<String, String> headers, Duration requestTimeout,
+      Duration healthInterval, Duration pingTimeout, Duration backoffMin, Duration backoffMax,
+      String toolPrefix, PricingConfig pricing) {
+    this(name, type, command, env, cwd, url, headers, requestTimeout, healthInterval, pingTimeout,
+        backoffMin, backoffMax, toolPrefix, pricing, null);
+  }
+
   /** The constructor from before {@code pricing} existed; pricing defaults to zero. */
   public ServerConfig(String name, TransportType type, List<String> command, Map<String, String> env,
       String cwd, URI url, Map<String, String> headers, Duration requestTimeout,
       Duration healthInterval, Duration pingTimeout, Duration backoffMin, Duration backoffMax,
       String toolPrefix) {
     this(name, type, command, env, cwd, url, headers, requestTimeout, healthInterval, pingTimeout,
-        backoffMin, backoffMax, toolPrefix, null);
+        backoffMin, backoffMax, toolPrefix, null, null);
   }
 
   /** A stdio server with defaults, for tests and examples. */
@@ -85,18 +96,24 @@ public record ServerConfig(
 
   public ServerConfig withToolPrefix(String prefix) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, prefix, pricing);
+        healthInterval, pingTimeout, backoffMin, backoffMax, prefix, pricing, oauth);
   }
 
   public ServerConfig withTimings(Duration requestTimeout, Duration healthInterval,
       Duration pingTimeout, Duration backoffMin, Duration backoffMax) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing);
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth);
   }
 
   public ServerConfig withPricing(PricingConfig pricing) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing);
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth);
+  }
+
+  /** The same server as an OAuth client of its upstream ({@code auth: {type: oauth}}). */
+  public ServerConfig withOAuth(OAuthConfig oauth) {
+    return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth);
   }
 
   /**
@@ -109,6 +126,6 @@ public record ServerConfig(
         + ", env=" + env.keySet() + ", cwd=" + cwd + ", url=" + Urls.redact(url) + ", headers=" + headers.keySet()
         + ", requestTimeout=" + requestTimeout + ", healthInterval=" + healthInterval
         + ", pingTimeout=" + pingTimeout + ", backoffMin=" + backoffMin + ", backoffMax=" + backoffMax
-        + ", toolPrefix=" + toolPrefix + ", pricing=" + pricing + "]";
+        + ", toolPrefix=" + toolPrefix + ", pricing=" + pricing + (oauth == null ? "" : ", auth=" + oauth) + "]";
   }
 }

@@ -70,6 +70,7 @@ final class ServerReader {
       }
     }
     Map<String, String> headers = s.get("headers").stringMap();
+    OAuthConfig oauth = UpstreamOAuthReader.read(s.get("auth"));
 
     Duration requestTimeout = s.get("request_timeout").duration(ServerConfig.DEFAULT_REQUEST_TIMEOUT);
     Duration healthInterval = s.get("health_interval").duration(ServerConfig.DEFAULT_HEALTH_INTERVAL);
@@ -82,7 +83,7 @@ final class ServerReader {
       return null;
     }
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoff[0], backoff[1], toolPrefix, pricing);
+        healthInterval, pingTimeout, backoff[0], backoff[1], toolPrefix, pricing, oauth);
   }
 
   private static TransportType readType(ConfigNode node) {

@@ -90,6 +90,7 @@ class ConfigSchemaTest {
     assertKeys(props.at("/mcp/properties/code_mode/properties/limits"), Keys.CODE_MODE_LIMITS);
     assertKeys(defs.get("server").at("/properties/backoff"), Keys.BACKOFF);
     assertKeys(defs.get("server").at("/properties/pricing"), Keys.PRICING);
+    assertKeys(defs.get("server").at("/properties/auth"), Keys.UPSTREAM_OAUTH);
     assertKeys(defs.get("virtualKey"), Keys.VIRTUAL_KEY);
     assertKeys(defs.get("virtualKey").at("/properties/mcp_clients/items"), Keys.MCP_CLIENT);
     assertKeys(props.at("/teams/items"), Keys.TEAM);

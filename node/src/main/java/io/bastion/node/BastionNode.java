@@ -25,6 +25,8 @@ import io.bastion.node.http.BastionRoutes;
 import io.bastion.node.http.EdgeSettings;
 import io.bastion.node.http.McpDispatcher;
 import io.bastion.node.http.McpEdge;
+import io.bastion.node.http.OAuthRoutes;
+import io.bastion.node.upstream.oauth.UpstreamOAuth;
 import io.bastion.node.http.ReplyRouter;
 import io.bastion.node.http.SessionStreams;
 import io.bastion.node.metrics.Metrics;
@@ -140,6 +142,9 @@ public final class BastionNode {
       directory.configure(names);
       // The config's servers overlaid with the admin API's (journaled, replicated like keys).
       ServerDefinitions servers = new ServerDefinitions(system, config, settings.askTimeout());
+      if (gw.publicUrl() != null) {
+        UpstreamOAuth.get(system).defaultCallbackBase(gw.publicUrl()); // known before any upstream starts
+      }
       UpstreamServer.init(system, servers::server, settings, new ShardedSessionPort(system));
       drainBeforeUnbind(system, settings.shutdownDrain());
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
@@ -181,6 +186,7 @@ public final class BastionNode {
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
               .bind(new BastionRoutes(mcp, admin, guard, extraRoutes(resource,
                   new GovernanceRoutes(governance.audit(), guard, definitions, system).route(),
+                  new OAuthRoutes(system, guard, n -> servers.server(n).isPresent()).route(),
                   new ServerRoutes(guard, servers, system).route(),
                   new UsageRoutes(guard, governance.audit(), definitions, keys, system, settings.askTimeout()).route(),
                   new ConsoleRoutes().route()))
@@ -192,6 +198,9 @@ public final class BastionNode {
             if (resource != null) {
               resource.bound(b.localAddress());
             }
+            // Upstream OAuth's redirect URI: the public URL, else this node's bound address.
+            UpstreamOAuth.get(system).defaultCallbackBase(gw.publicUrl() != null ? gw.publicUrl()
+                : java.net.URI.create("http://" + b.localAddress().getHostString() + ":" + b.localAddress().getPort()));
             return b.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
           });
     });

@@ -134,6 +134,9 @@ public final class ServerDefinitions {
     ObjectNode n = e != null && !e.deleted() ? e.definition().deepCopy() : renderConfig(s);
     mask(n, "headers");
     mask(n, "env");
+    if (n.get("auth") instanceof ObjectNode auth && auth.hasNonNull("client_secret")) {
+      auth.put("client_secret", MASK); // upstream OAuth (issue 11): the secret is never shown
+    }
     if (n.hasNonNull("url")) {
       n.put("url", Urls.redact(n.get("url").asText()));
     }
@@ -163,6 +166,16 @@ public final class ServerDefinitions {
         .put("ping_timeout", duration(s.pingTimeout()));
     n.putObject("backoff").put("initial", duration(s.backoffMin())).put("max", duration(s.backoffMax()));
     n.put("tool_prefix", s.toolPrefix());
+    if (s.oauth() != null) {
+      ObjectNode a = n.putObject("auth").put("type", "oauth").put("grant", s.oauth().grant().yamlName());
+      if (s.oauth().clientId() != null) {
+        a.put("client_id", s.oauth().clientId());
+      }
+      if (s.oauth().clientSecret() != null) {
+        a.put("client_secret", MASK);
+      }
+      s.oauth().scopes().forEach(a.putArray("scopes")::add);
+    }
     if (s.pricing().defaultUsd() != 0 || !s.pricing().tools().isEmpty()) {
       ObjectNode p = n.putObject("pricing").put("default", s.pricing().defaultUsd());
       ObjectNode tools = p.putObject("tools");
@@ -205,6 +218,10 @@ public final class ServerDefinitions {
     ServerConfig existing = servers.get(name);
     keepMasked(def, "headers", existing == null ? Map.of() : existing.headers());
     keepMasked(def, "env", existing == null ? Map.of() : existing.env());
+    if (def.get("auth") instanceof ObjectNode auth && MASK.equals(auth.path("client_secret").asText(null))
+        && existing != null && existing.oauth() != null && existing.oauth().clientSecret() != null) {
+      auth.put("client_secret", existing.oauth().clientSecret());
+    }
     // A URL shown redacted (secrets in its query or user info) and sent back unchanged keeps the stored one.
     if (existing != null && existing.url() != null && def.path("url").isTextual()
         && def.get("url").asText().equals(Urls.redact(existing.url().toString()))) {

@@ -137,6 +137,9 @@ public final class AdminRoutes {
           .put("prompts", s.catalog().prompts().size())
           .put("updatedAt", java.time.Instant.ofEpochMilli(s.updatedAtMillis()).toString());
       o.put("lastError", s.lastError());
+      if (s.authorizationUrl() != null) {
+        o.put("authorizationUrl", s.authorizationUrl());
+      }
       ArrayNode backoff = o.putArray("recentBackoffMs");
       s.recentBackoffMs().forEach(backoff::add);
       if (s.serverInfo() != null) {

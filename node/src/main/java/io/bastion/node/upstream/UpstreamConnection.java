@@ -122,6 +122,40 @@ final class UpstreamConnection {
     generation++;
     status = UpstreamStatus.CONNECTING;
     entity.publish(s);
+    if (entity.auth.enabled() && !entity.auth.ready(s)) {
+      // No usable OAuth token: get one first; the step's answer continues with openTransport.
+      entity.auth.obtain(s, generation);
+      return;
+    }
+    openTransport();
+  }
+
+  /** OAuth: a token is at hand for the current attempt; open its transport. */
+  void tokenReady() {
+    if (connecting() && transport == null) {
+      openTransport();
+    }
+  }
+
+  /** OAuth: an operator must authorize; no reconnect timer until the callback or the admin API restarts it. */
+  void awaitOperator(State s) {
+    close("needs authorization");
+    status = UpstreamStatus.NEEDS_AUTHORIZATION;
+    lastError = "authorization needed: an operator must open the authorization URL shown in /api/v1/servers";
+    timers.cancel("reconnect");
+    entity.traffic.failAll("upstream " + config.name() + " needs authorization by an operator");
+    entity.publish(s);
+  }
+
+  /** OAuth: new tokens or a new authorization: drop the connection and connect again now. */
+  void restart(State s) {
+    close("re-authorized");
+    timers.cancel("reconnect");
+    backoff.reset();
+    connect(s);
+  }
+
+  private void openTransport() {
     int gen = generation;
     ActorRef<UpstreamServer.Command> self = entity.ctx.getSelf();
     try {
@@ -198,6 +232,10 @@ final class UpstreamConnection {
    */
   Effect<Event, State> lost(State s, String reason, boolean wasReady) {
     reason = Urls.scrub(reason, config.url());
+    if (entity.auth.enabled() && reason.contains("HTTP 401")) {
+      // The upstream refused the token (expired early, revoked): the next attempt refreshes it.
+      entity.auth.rejected(s);
+    }
     close(reason);
     generation++;
     lastError = reason;

@@ -8,6 +8,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.SessionPort;
 import io.bastion.node.metrics.Metrics;
+import io.bastion.node.upstream.oauth.StoredAuth;
 import io.bastion.node.upstream.transport.UpstreamTransport;
 import io.bastion.node.upstream.transport.UpstreamTransports;
 import io.bastion.persistence.CborSerializable;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -24,6 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -48,21 +51,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * seeing the tools while it reconnects. Journals written before the event was nested name it
  * {@code io.bastion.node.upstream.CatalogEvent}; {@link CatalogEventMigration} reads those.
  *
- * <p><b>Runtime state</b> (never persisted, rebuilt by connecting) lives in three objects this
- * class owns: {@link UpstreamConnection} (transport, handshake, health loop, catalog discovery,
- * {@link Backoff}; the connection lifecycle's handlers), {@link UpstreamTraffic} (the
- * {@link InFlightTable} of requests on the wire and the {@link SubscriptionBook}) and the
- * published {@link UpstreamStatus} sequence. Connection state reaches every node through
- * Distributed Data ({@link UpstreamDirectory}).
- *
- * <p>Calls that arrive while connecting are stashed until the connection is ready or the attempt
- * fails; calls that arrive while backing off or failed fail fast with a clear error.
- *
- * <p><b>Why not {@code EventSourcedBehaviorWithEnforcedReplies}.</b> No command here is answered
- * when it is handled: a {@link Forward} is answered through its {@link Reply} (a tell to the
- * client's stream, on any node) when the upstream answers, many commands later, or fails; it may
- * also be stashed first. The other commands are one-way. Enforced replies would make every
- * handler end in {@code thenNoReply()}, which the compiler checks but which says nothing.
+ * <p>Runtime state, the OAuth client ({@link UpstreamAuth}) and why the replies are not enforced:
+ * see this package's {@code package-info.java}.
  */
 public final class UpstreamServer
     extends EventSourcedBehavior<UpstreamServer.Command, UpstreamServer.Event, UpstreamServer.State> {
@@ -131,6 +121,18 @@ public final class UpstreamServer
   /** How often requests past their deadline are looked for: the resolution of request timeouts. */
   static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
 
+  /** OAuth ({@link UpstreamAuth}): the browser came back to {@code /oauth/callback} (any node). */
+  public record CompleteAuthorization(String state, String code, String iss, String error,
+      ActorRef<StatusReply<String>> replyTo) implements Command {}
+  /** OAuth admin API: drop the tokens (revoke: at the server too) and authorize again. */
+  public record Reauthorize(boolean revoke, ActorRef<StatusReply<String>> replyTo) implements Command {}
+  /** OAuth: a step finished; {@code failure} null means {@code auth} is the new state. */
+  record AuthStep(int generation, StoredAuth auth, String failure, boolean permanent, boolean background)
+      implements Command {}
+  record CodeExchanged(String state, StoredAuth auth, String failure, boolean permanent,
+      ActorRef<StatusReply<String>> replyTo) implements Command {}
+  enum RefreshDue implements Command { INSTANCE }
+
   /** The hand-off drain time ({@code bastion.node.handoff-drain}) is over: stop now. */
   enum DrainOver implements Command { INSTANCE }
 
@@ -139,16 +141,19 @@ public final class UpstreamServer
 
   public sealed interface Event extends CborSerializable {}
 
-  /**
-   * The upstream listed this catalog (under its own names). Written when the listing differs
-   * from the last one, and once per start of the entity (see {@link #onIncarnate}).
-   */
+  /** The upstream listed this catalog (its own names): when it changed, and once per start ({@link #onIncarnate}). */
   public record CatalogListed(UpstreamCatalog catalog, long atMillis) implements Event {}
 
-  /** Persisted state: the last catalog the upstream listed. */
-  public record State(UpstreamCatalog catalog) implements CborSerializable {
+  /** The OAuth client state changed; {@code auth} (secrets sealed) replaces the old one (null: none). */
+  public record AuthChanged(StoredAuth auth, long atMillis) implements Event {}
+
+  /** Persisted state: the last catalog listed, and an OAuth upstream's sealed client state (else null). */
+  public record State(UpstreamCatalog catalog, StoredAuth auth) implements CborSerializable {
     State applied(CatalogListed e) {
-      return new State(e.catalog());
+      return new State(e.catalog(), auth);
+    }
+    State applied(AuthChanged e) {
+      return new State(catalog, e.auth());
     }
   }
 
@@ -166,17 +171,17 @@ public final class UpstreamServer
       NodeSettings settings, SessionPort sessions) {
     ClusterSharding.get(system).init(
         Entity.of(ENTITY_TYPE_KEY, ctx -> configs.apply(ctx.getEntityId())
-                .<Behavior<Command>>map(cfg -> create(cfg, settings, sessions, UpstreamTransports::create, configs))
+                .<Behavior<Command>>map(cfg -> create(cfg, settings, sessions, null, configs))
                 .orElseGet(() -> UnconfiguredUpstream.create(ctx.getEntityId(), ctx.getShard(),
                     () -> configs.apply(ctx.getEntityId()).isPresent())))
             .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions) {
-    return create(config, settings, sessions, UpstreamTransports::create);
+    return create(config, settings, sessions, null);
   }
 
-  /** With another transport factory (a fake one in unit tests). */
+  /** With another transport factory (a fake one in unit tests; null: the real ones, with OAuth tokens). */
   static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions,
       TransportFactory transports) {
     return create(config, settings, sessions, transports, name -> Optional.of(config));
@@ -199,6 +204,7 @@ public final class UpstreamServer
   private final String owner;
   final UpstreamConnection connection;
   final UpstreamTraffic traffic;
+  final UpstreamAuth auth;
   private final kamon.metric.Gauge inFlightGauge;
   private final Function<String, Optional<ServerConfig>> current;
   private int reportedInFlight = -1;
@@ -224,7 +230,9 @@ public final class UpstreamServer
     this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
     this.traffic = new UpstreamTraffic(this, settings, sessions);
-    this.connection = new UpstreamConnection(this, timers, transports);
+    this.auth = new UpstreamAuth(this, timers);
+    this.connection = new UpstreamConnection(this, timers,
+        transports != null ? transports : (sys, cfg) -> UpstreamTransports.create(sys, cfg, auth.bearer()));
   }
 
   /**
@@ -247,7 +255,7 @@ public final class UpstreamServer
 
   @Override
   public State emptyState() {
-    return new State(UpstreamCatalog.empty(config.name(), config.toolPrefix()));
+    return new State(UpstreamCatalog.empty(config.name(), config.toolPrefix()), null);
   }
 
   @Override
@@ -257,7 +265,8 @@ public final class UpstreamServer
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onEvent(CatalogListed.class, State::applied).build();
+    return newEventHandlerBuilder().forAnyState().onEvent(CatalogListed.class, State::applied)
+        .onEvent(AuthChanged.class, State::applied).build();
   }
 
   @Override
@@ -318,6 +327,9 @@ public final class UpstreamServer
           return Effect().none();
         })
         .onCommand(Incarnate.class, (s, i) -> onIncarnate(s))
+        .onCommand(CompleteAuthorization.class, auth::onCompleteAuthorization).onCommand(AuthStep.class, auth::onAuthStep)
+        .onCommand(CodeExchanged.class, auth::onCodeExchanged).onCommand(Reauthorize.class, auth::onReauthorize)
+        .onCommand(RefreshDue.class, (s, r) -> auth.onRefreshDue(s))
         .build();
   }
 
@@ -381,6 +393,7 @@ public final class UpstreamServer
     directory.publish(new UpstreamStatus(config.name(), connection.status(), connection.lastError(), owner,
         connection.backoff().attempts(), connection.backoff().recent(), connection.serverInfo(),
         connection.capabilities(), currentCatalog(s), System.currentTimeMillis(),
-        UpstreamStatus.version(incarnation, ++publishSequence)));
+        UpstreamStatus.version(incarnation, ++publishSequence),
+        UpstreamStatus.NEEDS_AUTHORIZATION.equals(connection.status()) ? auth.authorizationUrl(s) : null));
   }
 }

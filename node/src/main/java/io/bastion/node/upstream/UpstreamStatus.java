@@ -35,19 +35,31 @@ public record UpstreamStatus(
     JsonNode capabilities,
     UpstreamCatalog catalog,
     long updatedAtMillis,
-    long version) implements CborSerializable {
+    long version,
+    String authorizationUrl) implements CborSerializable {
 
   public UpstreamStatus {
     serverInfo = JsonFields.absentAsNull(serverInfo);
     capabilities = JsonFields.absentAsNull(capabilities);
   }
 
+  /** A status without an authorization URL (every server but an OAuth one waiting for an operator). */
+  public UpstreamStatus(String name, String state, String lastError, String owner, int attempts,
+      List<Long> recentBackoffMs, JsonNode serverInfo, JsonNode capabilities, UpstreamCatalog catalog,
+      long updatedAtMillis, long version) {
+    this(name, state, lastError, owner, attempts, recentBackoffMs, serverInfo, capabilities, catalog,
+        updatedAtMillis, version, null);
+  }
+
   public static final String CONNECTING = "connecting";
   public static final String READY = "ready";
   public static final String BACKING_OFF = "backing-off";
   public static final String FAILED = "failed";
+  /** An OAuth upstream without a usable token: an operator must open {@link #authorizationUrl()}. */
+  public static final String NEEDS_AUTHORIZATION = "needs_authorization";
   /** Every state, in the order the metrics list them. */
-  public static final java.util.List<String> STATES = java.util.List.of(CONNECTING, READY, BACKING_OFF, FAILED);
+  public static final java.util.List<String> STATES =
+      java.util.List.of(CONNECTING, READY, BACKING_OFF, FAILED, NEEDS_AUTHORIZATION);
 
   /** The version of the {@code sequence}-th publish of the entity's {@code incarnation}. */
   public static long version(long incarnation, long sequence) {

@@ -116,6 +116,15 @@ final class UpstreamTraffic {
       return e.callback().apply(s, JsonRpc.error(null, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
     }
     unavailable(e.replyTo(), e.method(), e.downstreamId(), reason);
+    if (entity.auth.enabled() && f.cause() != null && f.cause().contains("HTTP 403")
+        && f.cause().contains("insufficient_scope")) {
+      return entity.auth.stepUp(s, f.cause());
+    }
+    if (entity.auth.enabled() && f.cause() != null && f.cause().contains("HTTP 401")
+        && f.generation() == entity.connection.generation()) {
+      // OAuth: the upstream refused the token; get a new one now, not at the next health ping.
+      return entity.connection.lost(s, reason, entity.connection.ready());
+    }
     return none();
   }
 

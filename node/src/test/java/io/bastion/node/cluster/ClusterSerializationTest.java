@@ -76,7 +76,7 @@ class ClusterSerializationTest {
         new SessionEntity.ResourceUpdated("s", McpHttp.json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/resources/updated\",\"params\":{\"uri\":\"s+test://x\"}}")),
         UpstreamServer.Wakeup.INSTANCE,
         UpstreamServer.Stop.INSTANCE,
-        new UpstreamServer.State(catalog),
+        new UpstreamServer.State(catalog, null),
         new UpstreamServer.CatalogListed(catalog, 42L),
         new SessionEntity.Open("2025-11-25", null, null, null, infos, null),
         new SessionEntity.Open("2025-11-25", McpHttp.json("{\"name\":\"c\"}"), McpHttp.json("{\"sampling\":{}}"), "key", infos,

@@ -84,7 +84,15 @@ final class HttpSupport {
   private final BoundedSourceQueue<Pair<HttpRequest, CompletableFuture<HttpResponse>>> queue;
   private final AtomicBoolean shutdown = new AtomicBoolean();
 
+  /** The current OAuth access token, read per request (null: none); see {@link #headers()}. */
+  private final java.util.function.Supplier<String> bearer;
+
   HttpSupport(ActorSystem<?> system, ServerConfig config, Logger log) {
+    this(system, config, log, null);
+  }
+
+  HttpSupport(ActorSystem<?> system, ServerConfig config, Logger log, java.util.function.Supplier<String> bearer) {
+    this.bearer = bearer;
     if (config.url() == null) {
       throw new IllegalArgumentException("upstream [" + config.name() + "] has no url");
     }
@@ -140,6 +148,26 @@ final class HttpSupport {
         .run(mat);
   }
 
+  /**
+   * The configured headers plus, for an OAuth upstream, {@code Authorization: Bearer} with the
+   * token current at this moment (so a refreshed token is used from the next request on, without
+   * reconnecting). A configured Authorization header is replaced by the OAuth one.
+   */
+  List<HttpHeader> headers() {
+    String token = bearer == null ? null : bearer.get();
+    if (token == null) {
+      return new ArrayList<>(staticHeaders);
+    }
+    List<HttpHeader> headers = new ArrayList<>(staticHeaders.size() + 1);
+    for (HttpHeader h : staticHeaders) {
+      if (!h.is("authorization")) {
+        headers.add(h);
+      }
+    }
+    headers.add(RawHeader.create("Authorization", "Bearer " + token));
+    return headers;
+  }
+
   /** Sends {@code request} through this transport's pool; fails with a message that names the target without secrets. */
   CompletionStage<HttpResponse> request(HttpRequest request) {
     CompletableFuture<HttpResponse> promise = new CompletableFuture<>();
@@ -189,10 +217,13 @@ final class HttpSupport {
   /** Reads (a bounded part of) an error body and fails with {@link UpstreamHttpException}. */
   <T> CompletionStage<T> failWithStatus(HttpResponse response, String what) {
     int status = response.status().intValue();
+    // An OAuth challenge (401/403) tells the owner what to do next (refresh, step up the scope).
+    String challenge = status != 401 && status != 403 ? "" : response.getHeader("WWW-Authenticate")
+        .map(h -> " [WWW-Authenticate: " + excerpt(h.value()) + "]").orElse("");
     return response.entity().toStrict(ERROR_BODY_TIMEOUT_MS, mat)
         .handle((strict, err) -> {
           String body = strict == null ? "" : strict.getData().utf8String();
-          String text = "HTTP " + status + " from " + what + (body.isBlank() ? "" : ": " + excerpt(body));
+          String text = "HTTP " + status + " from " + what + challenge + (body.isBlank() ? "" : ": " + excerpt(body));
           throw new CompletionException(new UpstreamHttpException(status, text));
         });
   }

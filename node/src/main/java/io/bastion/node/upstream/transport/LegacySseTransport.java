@@ -55,8 +55,13 @@ public final class LegacySseTransport implements UpstreamTransport {
   private volatile Uri endpointUri;
 
   public LegacySseTransport(ActorSystem<?> system, ServerConfig config) {
+    this(system, config, null);
+  }
+
+  /** {@code bearer}: the current OAuth access token for each request (null: no OAuth). */
+  public LegacySseTransport(ActorSystem<?> system, ServerConfig config, java.util.function.Supplier<String> bearer) {
     this.config = Objects.requireNonNull(config, "config");
-    this.http = new HttpSupport(system, config, log);
+    this.http = new HttpSupport(system, config, log, bearer);
     this.killSwitch = KillSwitches.shared("bastion-upstream-sse-" + config.name());
   }
 
@@ -76,7 +81,7 @@ public final class LegacySseTransport implements UpstreamTransport {
       return HttpSupport.failed(new IllegalStateException("transport already started"));
     }
     this.listener = listener;
-    List<HttpHeader> headers = new ArrayList<>(http.staticHeaders);
+    List<HttpHeader> headers = http.headers();
     headers.add(RawHeader.create("Accept", "text/event-stream"));
     http.request(HttpRequest.create().withMethod(HttpMethods.GET).withUri(http.uri).addHeaders(headers))
         .whenComplete((response, err) -> {
@@ -179,7 +184,7 @@ public final class LegacySseTransport implements UpstreamTransport {
     }
     HttpRequest request = HttpRequest.create().withMethod(HttpMethods.POST).withUri(targetUri)
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, http.toJson(message)))
-        .addHeaders(http.staticHeaders);
+        .addHeaders(http.headers());
     return http.request(request).thenCompose(response -> {
       if (!response.status().isSuccess()) {
         return http.failWithStatus(response, "POST " + target);

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -62,9 +63,10 @@ public final class StreamableHttpTransport implements UpstreamTransport {
   private volatile String lastServerEventId;
   private volatile Duration serverRetry = MIN_RECONNECT;
 
-  public StreamableHttpTransport(ActorSystem<?> system, ServerConfig config) {
+  /** {@code bearer}: the current OAuth access token for each request (null: no OAuth). */
+  public StreamableHttpTransport(ActorSystem<?> system, ServerConfig config, Supplier<String> bearer) {
     this.config = Objects.requireNonNull(config, "config");
-    this.http = new HttpSupport(system, config, log);
+    this.http = new HttpSupport(system, config, log, bearer);
     this.killSwitch = KillSwitches.shared("bastion-upstream-" + config.name());
   }
 
@@ -322,7 +324,7 @@ public final class StreamableHttpTransport implements UpstreamTransport {
   }
 
   private List<HttpHeader> headers(String sid, String lastEventId) {
-    List<HttpHeader> headers = new ArrayList<>(http.staticHeaders);
+    List<HttpHeader> headers = http.headers();
     if (sid != null) {
       headers.add(RawHeader.create("Mcp-Session-Id", sid));
     }

@@ -121,7 +121,7 @@ class StreamableHttpTransportTest extends TransportContract {
       URI url = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/mcp");
       RecordingListener l = new RecordingListener();
       UpstreamTransport t = new StreamableHttpTransport(testKit.system(),
-          ServerConfig.remote("stub", TransportType.HTTP, url));
+          ServerConfig.remote("stub", TransportType.HTTP, url), null);
       t.start(l).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
       ObjectNode init = request(1, "initialize", JSON.createObjectNode().put("protocolVersion", "2025-11-25"));

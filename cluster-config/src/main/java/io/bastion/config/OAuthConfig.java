@@ -1,0 +1,86 @@
+package io.bastion.config;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * {@code mcp.servers[i].auth} with {@code type: oauth}: Bastion is an OAuth 2.1 client of this
+ * (http or sse) upstream. Everything is optional: what is not set is discovered from the
+ * upstream's 401 challenge, its protected-resource metadata (RFC 9728) and its authorization
+ * server's metadata (RFC 8414 / OpenID discovery); a missing client id is obtained by Dynamic
+ * Client Registration (RFC 7591). See docs/oauth-upstream.md.
+ *
+ * @param grant {@code authorization_code} (an operator authorizes once, default) or
+ *     {@code client_credentials} (machine to machine; needs {@code client_id} and {@code client_secret})
+ * @param clientId a pre-registered client id, or null to register dynamically
+ * @param clientSecret the pre-registered client's secret (usually {@code ${ENV}}), or null for a public client
+ * @param scopes scopes to request; empty means: the challenge's, else the resource metadata's
+ * @param tokenEndpointAuth {@code none}, {@code client_secret_basic} or {@code client_secret_post};
+ *     null means: basic when there is a secret and the server allows it, else post, else none
+ * @param authorizationServer the issuer to use when the upstream does not say (skips RFC 9728), or null
+ * @param resource the RFC 8707 resource indicator, or null for the upstream's canonical URL
+ * @param clientName the {@code client_name} sent with dynamic registration (default "Bastion")
+ */
+public record OAuthConfig(
+    Grant grant,
+    String clientId,
+    String clientSecret,
+    List<String> scopes,
+    String tokenEndpointAuth,
+    URI authorizationServer,
+    URI resource,
+    String clientName) {
+
+  /** The grant Bastion uses to get tokens for the upstream. */
+  public enum Grant {
+    AUTHORIZATION_CODE, CLIENT_CREDENTIALS;
+
+    public String yamlName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    static Optional<Grant> fromYaml(String text) {
+      for (Grant g : values()) {
+        if (g.yamlName().equals(text)) {
+          return Optional.of(g);
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  public static final List<String> TOKEN_ENDPOINT_AUTH_METHODS =
+      List.of("none", "client_secret_basic", "client_secret_post");
+
+  public OAuthConfig {
+    grant = grant == null ? Grant.AUTHORIZATION_CODE : grant;
+    scopes = List.copyOf(scopes == null ? List.of() : scopes);
+    clientName = clientName == null ? "Bastion" : clientName;
+    if (tokenEndpointAuth != null && !TOKEN_ENDPOINT_AUTH_METHODS.contains(tokenEndpointAuth)) {
+      throw new IllegalArgumentException("token endpoint auth method " + tokenEndpointAuth);
+    }
+    Objects.requireNonNull(grant);
+  }
+
+  /** Everything discovered: authorization code, dynamic registration. */
+  public static OAuthConfig discovered() {
+    return new OAuthConfig(null, null, null, null, null, null, null, null);
+  }
+
+  public OAuthConfig withClient(String clientId, String clientSecret) {
+    return new OAuthConfig(grant, clientId, clientSecret, scopes, tokenEndpointAuth, authorizationServer,
+        resource, clientName);
+  }
+
+  /** The secret is never shown. */
+  @Override
+  public String toString() {
+    return "OAuthConfig[grant=" + grant.yamlName() + ", clientId=" + clientId
+        + ", clientSecret=" + (clientSecret == null ? "none" : "***") + ", scopes=" + scopes
+        + ", tokenEndpointAuth=" + tokenEndpointAuth + ", authorizationServer=" + authorizationServer
+        + ", resource=" + resource + "]";
+  }
+}

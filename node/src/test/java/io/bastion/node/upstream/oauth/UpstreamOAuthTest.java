@@ -1,0 +1,248 @@
+package io.bastion.node.upstream.oauth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import io.bastion.node.testkit.BastionTestNode;
+import io.bastion.node.testkit.Eventually;
+import io.bastion.node.testkit.EverythingServer;
+import io.bastion.node.testkit.McpHttp;
+import io.bastion.node.testkit.OAuthUpstreamFixture;
+import io.bastion.node.upstream.UpstreamStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Upstream OAuth end to end, against a real authorization server (mock-oauth2-server) and an MCP
+ * server that validates its tokens (audience, scope, signature): Bastion discovers everything
+ * from the upstream's 401, registers dynamically, waits in {@code needs_authorization} with an
+ * authorization URL, completes code + PKCE when the "browser" comes back to {@code /oauth/callback},
+ * calls tools, refreshes when the upstream refuses an expired token, retries a refresh that fails
+ * transiently, and after a refused (revoked) refresh token asks for authorization again, without
+ * affecting the other upstream. The node's log of the whole run holds none of the secrets used.
+ */
+@Timeout(180)
+class UpstreamOAuthTest {
+
+  private static final String ADMIN = "admin-token-for-oauth-tests";
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private final McpHttp mcp = new McpHttp();
+
+  static String yaml(URI guardedUrl) {
+    return """
+        mcp:
+          servers:
+            - name: guarded
+              type: http
+              url: %s
+              auth: {type: oauth}
+              backoff: {initial: 200ms, max: 1s}
+            - name: everything
+              type: stdio
+              command: ["%s", "%s", "stdio"]
+        admin:
+          token: %s
+        """.formatted(guardedUrl, EverythingServer.nodeBinary(), EverythingServer.script(), ADMIN);
+  }
+
+  @Test
+  void discoversRegistersAuthorizesRefreshesAndAsksAgainAfterRevocation() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start(); LogCapture logs = LogCapture.open();
+        BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(),
+            ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      node.awaitReady("everything");
+
+      // 1. Discovery and registration happen on their own; then an operator is needed.
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(fx.registeredClients()).hasSize(1);
+      String url = waiting.authorizationUrl();
+      assertThat(url).startsWith(fx.issuer() + "/authorize").contains("code_challenge_method=S256")
+          .contains("resource=" + java.net.URLEncoder.encode(fx.mcpUrl().toString(), "UTF-8"))
+          .contains("client_id=" + fx.registeredClients().get(0))
+          .contains("redirect_uri=" + java.net.URLEncoder.encode(node.baseUrl() + "/oauth/callback", "UTF-8"));
+      HttpResponse<String> listing = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create(node.baseUrl() + "/api/v1/servers")).header("Authorization", "Bearer " + ADMIN).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      JsonNode servers = McpHttp.JSON.readTree(listing.body());
+      JsonNode guarded = server(servers, "guarded");
+      assertThat(guarded.path("state").asText()).isEqualTo("needs_authorization");
+      assertThat(guarded.path("authorizationUrl").asText()).isEqualTo(url);
+
+      // A forged state is refused, and the server still waits.
+      HttpResponse<String> forged = get(node.baseUrl() + "/oauth/callback?code=x&state=guarded.forged");
+      assertThat(forged.statusCode()).isEqualTo(400);
+      assertThat(forged.body()).contains("unknown or expired authorization");
+
+      // 2. The operator's browser: the authorization server approves and redirects to the callback.
+      var page = fx.authorizeLikeABrowser(url);
+      assertThat(page.status()).isEqualTo(200);
+      assertThat(page.body()).contains("now authorized for upstream guarded");
+      node.awaitReady("guarded");
+      assertThat(fx.grants()).containsExactly("authorization_code");
+
+      String session = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(session, 1, "hello")).isEqualTo("Echo: hello");
+
+      // 3. The upstream starts refusing the token (expired early): Bastion refreshes it and goes on.
+      fx.expireSeenTokens();
+      String again = Eventually.poll(WAIT, Duration.ofMillis(200), () -> tryEcho(session, "after expiry"),
+          "Echo: after expiry"::equals, last -> "no echo after the forced expiry: " + last);
+      assertThat(again).isEqualTo("Echo: after expiry");
+      assertThat(fx.grants()).contains("refresh_token");
+
+      // 4. A refresh that fails transiently is retried with backoff, never a lockout.
+      fx.failRefreshTransiently(true);
+      fx.expireSeenTokens();
+      long refreshesBefore = fx.grants().stream().filter("refresh_token"::equals).count();
+      Eventually.until(WAIT, () -> fx.grants().stream().filter("refresh_token"::equals).count()
+          >= refreshesBefore + 2, "refresh retried");
+      assertThat(node.directory().statuses().get("guarded").state()).isNotEqualTo(UpstreamStatus.NEEDS_AUTHORIZATION);
+      fx.failRefreshTransiently(false);
+      Eventually.poll(WAIT, Duration.ofMillis(200), () -> tryEcho(session, "after outage"),
+          "Echo: after outage"::equals, last -> "no echo after the outage: " + last);
+
+      // 5. The refresh token is revoked: needs authorization again; the other upstream is untouched.
+      fx.refuseRefresh(true);
+      fx.expireSeenTokens();
+      UpstreamStatus asked = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(asked.authorizationUrl()).isNotEqualTo(url).startsWith(fx.issuer() + "/authorize");
+      assertThat(node.directory().statuses().get("everything").state()).isEqualTo(UpstreamStatus.READY);
+      String everything = mcp.initialize(node.mcpUrl(), false);
+      try (McpHttp.Exchange call = mcp.post(node.mcpUrl(), everything, McpHttp.request(7, "tools/call",
+          McpHttp.json("{\"name\":\"everything__echo\",\"arguments\":{\"message\":\"still here\"}}")))) {
+        assertThat(call.response().toString()).contains("still here");
+      }
+
+      // 6. The operator authorizes again (same registration), and tools work again.
+      fx.refuseRefresh(false);
+      assertThat(fx.authorizeLikeABrowser(asked.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+      assertThat(fx.registeredClients()).hasSize(1);
+      String later = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(later, 3, "back")).isEqualTo("Echo: back");
+
+      // 7. Revoke through the admin API: no tokens, needs authorization; without the token: refused.
+      assertThat(post(node.baseUrl() + "/api/v1/servers/guarded/oauth/revoke", null).statusCode()).isEqualTo(401);
+      assertThat(post(node.baseUrl() + "/api/v1/servers/guarded/oauth/revoke", ADMIN).statusCode()).isEqualTo(202);
+      node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+
+      // Nothing secret in the log of the whole run.
+      List<String> lines = logs.lines();
+      assertThat(lines).isNotEmpty();
+      assertThat(fx.secrets()).hasSizeGreaterThanOrEqualTo(6);
+      for (String secret : fx.secrets()) {
+        assertThat(lines).noneMatch(l -> l.contains(secret));
+      }
+      assertThat(lines).noneMatch(l -> l.contains(key));
+    }
+  }
+
+  @Test
+  void aToolThatNeedsMoreScopeStepsUpTheAuthorization() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
+        BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(),
+            ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(waiting.authorizationUrl()).doesNotContain("mcp%3Aadmin");
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+      String session = mcp.initialize(node.mcpUrl(), false);
+
+      // 403 insufficient_scope with scope="... mcp:admin": Bastion asks for the union of scopes.
+      assertThat(callTool(session, 1, "admin")).contains("insufficient_scope");
+      UpstreamStatus stepUp = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(stepUp.authorizationUrl()).contains("mcp%3Aadmin").contains("mcp%3Atools");
+      assertThat(fx.authorizeLikeABrowser(stepUp.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+
+      String later = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callTool(later, 2, "admin")).isEqualTo("authorized");
+      assertThat(fx.registeredClients()).hasSize(1);
+    }
+  }
+
+  @Test
+  void aLegacySseUpstreamIsAuthorizedTheSameWay() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
+        BastionTestNode node = BastionTestNode.startYaml("""
+            mcp:
+              servers:
+                - name: guarded
+                  type: sse
+                  url: %s
+                  auth: {type: oauth}
+                  backoff: {initial: 200ms, max: 1s}
+            """.formatted(fx.sseUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(waiting.authorizationUrl())
+          .contains("resource=" + java.net.URLEncoder.encode(fx.sseUrl().toString(), "UTF-8"));
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+
+      String session = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(session, 1, "over sse")).isEqualTo("Echo: over sse");
+    }
+  }
+
+  private String callTool(String session, long id, String tool) {
+    try (McpHttp.Exchange call = mcp.post(mcpUrl, session, McpHttp.request(id, "tools/call",
+        McpHttp.json("{\"name\":\"guarded__" + tool + "\",\"arguments\":{}}")))) {
+      JsonNode answer = call.response();
+      return answer.path("result").path("content").path(0).path("text").asText(answer.toString());
+    }
+  }
+
+  private static JsonNode server(JsonNode servers, String name) {
+    for (JsonNode s : servers.path("servers")) {
+      if (s.path("name").asText().equals(name)) {
+        return s;
+      }
+    }
+    throw new AssertionError("no server " + name + " in " + servers);
+  }
+
+  private String callEcho(String session, long id, String message) {
+    try (McpHttp.Exchange call = mcp.post(mcpUrl, session, McpHttp.request(id, "tools/call",
+        McpHttp.json("{\"name\":\"guarded__echo\",\"arguments\":{\"message\":\"" + message + "\"}}")))) {
+      JsonNode answer = call.response();
+      return answer.path("result").path("content").path(0).path("text").asText(answer.toString());
+    }
+  }
+
+  private String mcpUrl;
+
+  private String tryEcho(String session, String message) {
+    try {
+      return callEcho(session, System.nanoTime() & 0xFFFFFF, message);
+    } catch (RuntimeException | AssertionError e) {
+      return e.toString();
+    }
+  }
+
+  private static HttpResponse<String> get(String url) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> post(String url, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
