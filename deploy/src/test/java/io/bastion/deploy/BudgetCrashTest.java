@@ -36,12 +36,9 @@ class BudgetCrashTest {
   @Test
   void killNineDuringBudgetUseNeverUnderCountsTheSpend() throws Exception {
     Path dir = DeployFilesTest.DEPLOY.resolve("target/budget-crash");
-    MultiJvmClusterTest.deleteRecursively(dir);
+    LocalCluster.deleteRecursively(dir);
     Files.createDirectories(dir);
-    if (!Files.isRegularFile(MultiJvmClusterTest.EVERYTHING)) {
-      MultiJvmClusterTest.run(Duration.ofMinutes(5),
-          List.of("bash", MultiJvmClusterTest.ROOT.resolve("node/src/test/node/install.sh").toString()));
-    }
+    LocalCluster.ensureEverything(dir);
     Path config = dir.resolve("bastion.yaml");
     Files.writeString(config, """
         gateway:
@@ -63,7 +60,7 @@ class BudgetCrashTest {
         store:
           type: h2
           data_dir: "%s"
-        """.formatted(MultiJvmClusterTest.EVERYTHING, KEY, dir.resolve("data")));
+        """.formatted(LocalCluster.EVERYTHING, KEY, dir.resolve("data")));
     int port = freePort();
 
     Process first = start(config, port, dir.resolve("first.log"));
@@ -108,9 +105,9 @@ class BudgetCrashTest {
   }
 
   static Process start(Path config, int port, Path log) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(MultiJvmClusterTest.ROOT.resolve("bastion").toString(),
+    ProcessBuilder pb = new ProcessBuilder(LocalCluster.ROOT.resolve("bastion").toString(),
         "--config", config.toString(), "--port", String.valueOf(port), "--cluster-port", "0",
-        "--management-port", "0").directory(MultiJvmClusterTest.ROOT.toFile()).redirectErrorStream(true);
+        "--management-port", "0").directory(LocalCluster.ROOT.toFile()).redirectErrorStream(true);
     Process p = pb.start();
     CompletableFuture<Void> ready = new CompletableFuture<>();
     Thread pump = new Thread(() -> {
@@ -152,7 +149,7 @@ class BudgetCrashTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
       HttpResponse<String> l = post(port, session, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
-      JsonNode m = MultiJvmClusterTest.message(l, 1);
+      JsonNode m = LoadClients.message(l, 1);
       if (m != null && m.toString().contains("everything__echo")) {
         return session;
       }
@@ -164,13 +161,13 @@ class BudgetCrashTest {
   static JsonNode echo(int port, String session, int id) throws Exception {
     HttpResponse<String> r = post(port, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id
         + ",\"method\":\"tools/call\",\"params\":{\"name\":\"everything__echo\",\"arguments\":{\"message\":\"m\"}}}");
-    JsonNode m = MultiJvmClusterTest.message(r, id);
+    JsonNode m = LoadClients.message(r, id);
     assertThat(m).as("answer to %d: HTTP %d %s", id, r.statusCode(), r.body()).isNotNull();
     return m;
   }
 
   static HttpResponse<String> post(int port, String session, String body) throws Exception {
-    return MultiJvmClusterTest.post(port, session, body, "Authorization", "Bearer " + KEY);
+    return LoadClients.post(port, session, body, "Authorization", "Bearer " + KEY);
   }
 
   static int freePort() throws IOException {
