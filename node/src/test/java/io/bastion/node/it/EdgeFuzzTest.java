@@ -12,6 +12,7 @@ import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,6 +25,7 @@ import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -97,6 +99,27 @@ class EdgeFuzzTest {
     assertThat(a.status).as("status for %s", a.body).isBetween(200, 499);
     if (a.message != null && a.message.has("error")) {
       assertWellFormedError(a.message);
+    }
+  }
+
+  /**
+   * Regression (found by the HTTP barrage): a body cut short of its Content-Length by the client
+   * closing its side failed the read with Pekko's EntityStreamException, answered 500 "Internal
+   * error" and logged as an unexpected failure; it is the client's fault: 400, -32700.
+   */
+  @Example
+  void aBodyCutShortOfItsContentLengthIsABadRequest() throws IOException {
+    URI u = URI.create(node.mcpUrl());
+    String body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
+    String head = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + "Accept: " + BOTH + "\r\nMcp-Session-Id: " + session + "\r\nContent-Length: " + (body.length() + 40)
+        + "\r\nConnection: close\r\n\r\n";
+    try (Socket s = new Socket(u.getHost(), u.getPort())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write((head + body).getBytes(StandardCharsets.UTF_8));
+      s.shutdownOutput();
+      String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 400").contains("-32700");
     }
   }
 
