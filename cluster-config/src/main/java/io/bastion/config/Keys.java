@@ -21,7 +21,7 @@ final class Keys {
   static final List<String> PRICING = List.of("default", "tools");
   static final List<String> GATEWAY = List.of(
       "host", "port", "max_request_bytes", "allowed_origins", "session_idle_timeout", "public_url");
-  static final List<String> STORE = List.of("type", "url", "user", "password", "data_dir");
+  static final List<String> STORE = List.of("type", "url", "user", "password", "data_dir", "limits_on_outage");
   static final List<String> VIRTUAL_KEY = List.of(
       "key_name", "key", "mcp_clients", "team", "tool_groups", "budget", "rate_limit");
   static final List<String> MCP_CLIENT = List.of("name", "allowed_tools");

@@ -128,7 +128,19 @@ final class SettingsReader {
       }
       dataDir = path(s.get("data_dir"));
     }
-    return new StoreConfig(type, url, user, password, dataDir);
+    StoreConfig.OnOutage onOutage = StoreConfig.OnOutage.FAIL_CLOSED;
+    String outageText = s.get("limits_on_outage").string();
+    if (outageText != null) {
+      onOutage = Arrays.stream(StoreConfig.OnOutage.values()).filter(o -> o.yamlName().equals(outageText))
+          .findFirst().orElse(null);
+      if (onOutage == null) {
+        s.get("limits_on_outage").error("expected one of: " + Arrays.stream(StoreConfig.OnOutage.values())
+            .map(StoreConfig.OnOutage::yamlName).collect(Collectors.joining(", ")) + "; got "
+            + ConfigNode.quote(outageText));
+        onOutage = StoreConfig.OnOutage.FAIL_CLOSED;
+      }
+    }
+    return new StoreConfig(type, url, user, password, dataDir, onOutage);
   }
 
   private static Path path(ConfigNode node) {

@@ -66,6 +66,15 @@ class SettingsParsingTest {
   }
 
   @Test
+  void limitedKeysFailClosedOnAStoreOutageUnlessToldOtherwise() {
+    assertThat(Yaml.parse("store: {}").store().limitsOnOutage()).isEqualTo(StoreConfig.OnOutage.FAIL_CLOSED);
+    assertThat(Yaml.parse("store: {limits_on_outage: fail_open}").store().limitsOnOutage())
+        .isEqualTo(StoreConfig.OnOutage.FAIL_OPEN);
+    assertThat(Yaml.problems("store: {limits_on_outage: maybe}"))
+        .containsExactly("store.limits_on_outage: expected one of: fail_closed, fail_open; got \"maybe\"");
+  }
+
+  @Test
   void auditKeysAreReadAndChecked() {
     AuditConfig a = Yaml.parse("audit: {arguments: off, queue_size: 100, batch_size: 10, flush_interval: 250ms,"
         + " redact_keys: [ssn]}").audit();

@@ -207,6 +207,9 @@ class MultiJvmClusterTest {
 
       assertThat(a.failures).as("(a) failed requests while a node joined: " + a.failureSamples).isZero();
       assertThat(b.failures).as("(b) failed requests while the upstream's owner left: " + b.failureSamples).isZero();
+      // Sessions survive both: a shard handed off parks its sessions for the next home.
+      assertThat(a.reinits).as("(a) sessions lost while a node joined").isZero();
+      assertThat(b.reinits).as("(b) sessions lost while the upstream's owner left").isZero();
       assertThat(backAt).as("(c) full service back within 60 s of the kill").isPositive();
       // Only calls running on the killed node at the kill may fail (one per client at most): the
       // edge holds later calls for the upstream until it runs on a survivor.

@@ -52,6 +52,9 @@ public final class Governance implements ToolCallGate {
   private final Map<String, ServerConfig> servers = new HashMap<>();
   private final String node;
   private final List<ToolCallObserver> observers = new CopyOnWriteArrayList<>();
+  /** {@code store.limits_on_outage: fail_open}: a limited key's call is forwarded uncounted when its counters do not answer. */
+  private final boolean failOpen;
+  private final java.util.concurrent.atomic.AtomicLong lastFailOpenWarning = new java.util.concurrent.atomic.AtomicLong();
 
   public Governance(ActorSystem<?> system, BastionConfig config, KeyDirectory keys, AuditLog audit,
       NodeSettings settings) {
@@ -61,6 +64,7 @@ public final class Governance implements ToolCallGate {
     this.redactor = new ArgumentRedactor(config.audit());
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = settings.askTimeout();
+    this.failOpen = config.store().limitsOnOutage() == io.bastion.config.StoreConfig.OnOutage.FAIL_OPEN;
     config.servers().forEach(s -> servers.put(s.name(), s));
     this.node = Cluster.get(system).selfMember().address().hostPort();
     observers.add(this::audit);
@@ -112,8 +116,13 @@ public final class Governance implements ToolCallGate {
             askTimeout))
         .whenComplete((v, err) -> {
           JsonNode id = call.request().id();
-          if (err != null) {
-            // Fail closed: without an answer from the counters the call is not forwarded.
+          if (err != null && failOpen) {
+            // The operator chose availability over exact limits: forwarded, not counted.
+            warnFailOpen(key.get().name(), err);
+            observe(call, exchange, started, price);
+            forward.accept(exchange.reply());
+          } else if (err != null) {
+            // Fail closed (the default): without an answer from the counters the call is not forwarded.
             observe(call, exchange, started, 0);
             exchange.reply().fail(Fault.GATEWAY_LIMITS_UNAVAILABLE, id, exchange.method(),
                 "Bastion could not check this key's limits in time; try again");
@@ -125,6 +134,15 @@ public final class Governance implements ToolCallGate {
             exchange.reply().fail(Fault.ofClientCode(v.code()), id, exchange.method(), v.message(), v.data());
           }
         });
+  }
+
+  private void warnFailOpen(String key, Throwable err) {
+    long now = System.nanoTime();
+    long last = lastFailOpenWarning.get();
+    if (now - last > java.util.concurrent.TimeUnit.SECONDS.toNanos(10) && lastFailOpenWarning.compareAndSet(last, now)) {
+      system.log().warn("Limits of key [{}] unavailable ({}): forwarding calls uncounted (store.limits_on_outage: "
+          + "fail_open)", key, io.bastion.node.call.Failures.root(err).toString());
+    }
   }
 
   /**

@@ -1,11 +1,22 @@
 package io.bastion.node.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.node.call.Reply;
+import io.bastion.node.call.SessionInfo;
+import io.bastion.node.upstream.UpstreamServer;
+import io.bastion.protocol.ErrorCodes;
+import io.bastion.protocol.Json;
+import io.bastion.protocol.JsonRpc;
+import io.bastion.protocol.Methods;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * The server→client requests (sampling, elicitation, roots) of one session that wait for the
@@ -56,5 +67,76 @@ final class PendingRequests {
 
   int size() {
     return byId.size();
+  }
+
+  /**
+   * Sends upstream request {@code r} to the client on {@code target} and waits for the answer
+   * until {@code timeout}; or refuses it at once (the session is gone, the client lacks the
+   * capability or a stream, or too many requests already wait).
+   */
+  void offer(SessionEntity.ServerRequest r, SessionInfo info, Reply target,
+      TimerScheduler<SessionEntity.Command> timers, Duration timeout,
+      Function<String, RecipientRef<UpstreamServer.Command>> upstreams) {
+    boolean supported = switch (r.method()) {
+      case "sampling/createMessage" -> info.clientSupports("sampling");
+      case "elicitation/create" -> info.clientSupports("elicitation");
+      case "roots/list" -> info.clientSupports("roots");
+      default -> true;
+    };
+    if (!info.found() || target == null || !supported) {
+      String why = !info.found() ? "session is gone"
+          : !supported ? "the client did not declare the capability for " + r.method()
+          : "the client has no open stream to receive " + r.method();
+      answer(upstreams, r.server(), r.upstreamId(), ErrorCodes.METHOD_NOT_FOUND,
+          "Bastion cannot forward " + r.method() + ": " + why);
+      return;
+    }
+    if (full()) {
+      // A misbehaving upstream must not grow the session without bound.
+      answer(upstreams, r.server(), r.upstreamId(), ErrorCodes.GATEWAY_ERROR, "Bastion cannot forward "
+          + r.method() + ": the session already has " + size() + " unanswered server-to-client requests");
+      return;
+    }
+    String downstreamId = add(r.server(), r.upstreamId(), r.method(), target);
+    timers.startSingleTimer(timerKey(downstreamId), new SessionEntity.PendingExpired(downstreamId), timeout);
+    target.message(JsonRpc.request(Json.NODES.textNode(downstreamId), r.method(), r.params()));
+  }
+
+  /** The key of the timer that expires request {@code downstreamId}. */
+  static String timerKey(String downstreamId) {
+    return "pending-" + downstreamId;
+  }
+
+  /** Answers the upstream's request {@code upstreamId} with an error. */
+  static void answer(Function<String, RecipientRef<UpstreamServer.Command>> upstreams, String server,
+      JsonNode upstreamId, int code, String message) {
+    upstreams.apply(server).tell(new UpstreamServer.ClientAnswer(upstreamId,
+        JsonRpc.error(upstreamId, code, message, null)));
+  }
+
+  /**
+   * The client did not answer {@code downstreamId} within {@code timeout}: the upstream gets a
+   * timeout error instead of waiting for ever, and the client is told the request is cancelled (a
+   * late answer finds no entry and is dropped by the edge). Returns the expired request, or null.
+   */
+  Pending expire(String downstreamId, Duration timeout, Function<String, RecipientRef<UpstreamServer.Command>> upstreams) {
+    Pending p = take(downstreamId);
+    if (p != null) {
+      answer(upstreams, p.server(), p.upstreamId(), ErrorCodes.REQUEST_TIMEOUT,
+          "Request timed out: the client did not answer " + p.method() + " within " + timeout.toMillis() + " ms");
+      ObjectNode params = Json.object().put("requestId", downstreamId).put("reason", "timed out in Bastion");
+      p.target().message(JsonRpc.notification(Methods.NOTIFICATION_CANCELLED, params));
+    }
+    return p;
+  }
+
+  /** Fails every waiting request: {@code why} the session cannot complete it. */
+  void failAll(String why, TimerScheduler<?> timers, Function<String, RecipientRef<UpstreamServer.Command>> upstreams) {
+    for (Map.Entry<String, Pending> e : drain()) {
+      timers.cancel(timerKey(e.getKey()));
+      Pending p = e.getValue();
+      answer(upstreams, p.server(), p.upstreamId(), ErrorCodes.INTERNAL_ERROR,
+          "Bastion cannot complete " + p.method() + ": " + why + " before the client answered");
+    }
   }
 }

@@ -9,12 +9,9 @@ import io.bastion.node.call.SessionInfo;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.persistence.CborSerializable;
 import io.bastion.protocol.ErrorCodes;
-import io.bastion.protocol.Json;
-import io.bastion.protocol.JsonRpc;
-import io.bastion.protocol.Methods;
 import java.time.Duration;
 import java.util.LinkedHashSet;
-import java.util.Map;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -32,23 +29,18 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
- * One downstream MCP session, sharded by its id (architecture §2), so that a session opened on
- * one node is served by every node: any edge asks this entity whether the session exists, and
- * any node can push a message to the client's GET stream through it.
+ * One downstream MCP session, sharded by its id (architecture §2): any node's edge asks it whether
+ * the session exists, and any node pushes messages to the client's GET stream through it.
  *
- * <p>Owns: the negotiated protocol version, the client's info and capabilities, the virtual key it
- * was opened with, where the client's GET stream lives, the server→client requests waiting
- * for the client's answer (each until the node's max request timeout, at most {@link
- * #MAX_PENDING}), and which upstreams hold resource subscriptions of this session (told {@link
- * UpstreamServer.SessionEnded} when the session ends, however it ends). Not persisted: when the
- * owner node is lost the client gets 404 and re-initializes, as the spec says. Idle sessions
- * passivate after the configured idle timeout.
- *
- * <p>Its state goes to this node's {@link LocalSessions} on every change ({@code setInfo}). Style: the protocol is nested here as in the other entities, but this one is an {@code
- * AbstractBehavior}, not an event-sourced behavior: it persists nothing, so there are no events, no
- * event handler and no {@code EventSourcedBehaviorTestKit}; {@code SessionEntityTest} drives it with
- * probes instead, and the bounded book of server→client requests is {@link PendingRequests}, with
- * its own test.
+ * <p>Owns the negotiated protocol version, the client's info and capabilities, the virtual key,
+ * where the GET stream lives, the server→client requests waiting for the client ({@link
+ * PendingRequests}, at most {@link #MAX_PENDING}, each until the max request timeout), and which
+ * upstreams hold resource subscriptions of the session (told {@link UpstreamServer.SessionEnded}
+ * when it ends). Not persisted: at a shard hand-off its state is parked for the next home
+ * ({@link SessionParking}); when its node is lost the client gets 404 and re-initializes, as the
+ * spec allows. Idle sessions passivate after the idle timeout. Every change goes to this node's
+ * {@link LocalSessions} ({@code setInfo}). An {@code AbstractBehavior}, not event-sourced: no
+ * events, so {@code SessionEntityTest} drives it with probes.
  */
 public final class SessionEntity extends AbstractBehavior<SessionEntity.Command> {
 
@@ -61,7 +53,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   public sealed interface Command extends CborSerializable
       permits Open, Validate, Initialized, AttachStream, DetachStream, Notify, ServerRequest,
           ResolveClientResponse, Terminate, Stop, IdleTimeout, Subscribed, ResourceUpdated,
-          PendingExpired {}
+          PendingExpired, Restored, ParkDone {}
 
   /** Opens the session (sent once, by the edge that minted the id). */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
@@ -123,6 +115,12 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   /** Sharding's stop message. */
   public enum Stop implements Command { INSTANCE }
 
+  /** What {@link SessionParking} found for this id when the entity started without an Open (null: nothing). */
+  record Restored(SessionParking.Parked parked) implements Command {}
+
+  /** The state is parked for the shard's next home: stop now. */
+  enum ParkDone implements Command { INSTANCE }
+
   enum IdleTimeout implements Command { INSTANCE }
 
   /** Where a client's answer goes; {@code server} is null when the id is unknown. */
@@ -146,7 +144,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         server -> sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server);
     sharding.init(
         Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), idleTimeout, pendingTimeout,
-                MAX_PENDING, upstreams, ctx.getShard()))
+                MAX_PENDING, upstreams, ctx.getShard(), new SessionParking(system, idleTimeout)))
             .withStopMessage(Stop.INSTANCE));
   }
 
@@ -154,8 +152,18 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   public static Behavior<Command> create(String sessionId, Duration idleTimeout, Duration pendingTimeout,
       int maxPending, Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
       ActorRef<ClusterSharding.ShardCommand> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new SessionEntity(ctx, timers, sessionId, idleTimeout, pendingTimeout, maxPending, upstreams, shard)));
+    return create(sessionId, idleTimeout, pendingTimeout, maxPending, upstreams, shard, null);
+  }
+
+  /** {@code parking}: null for an entity whose state never moves (tests without a cluster). */
+  static Behavior<Command> create(String sessionId, Duration idleTimeout, Duration pendingTimeout,
+      int maxPending, Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
+      ActorRef<ClusterSharding.ShardCommand> shard, SessionParking parking) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      SessionEntity entity = new SessionEntity(ctx, timers, sessionId, idleTimeout, pendingTimeout, maxPending,
+          upstreams, shard, parking);
+      return parking == null ? entity : SessionParking.starting(ctx, entity, parking, sessionId);
+    }));
   }
 
   private final String sessionId;
@@ -169,12 +177,16 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   /** Upstreams that hold resource subscriptions of this session. */
   private final Set<String> subscribedAt = new LinkedHashSet<>();
   private final LocalSessions local;
+  private final SessionParking parking;
+  /** Stopping for a hand-off with its state parked: subscriptions stay with the next home. */
+  private boolean handedOff;
 
   private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
       Duration idleTimeout, Duration pendingTimeout, int maxPending,
       Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
+      ActorRef<ClusterSharding.ShardCommand> shard, SessionParking parking) {
     super(ctx);
+    this.parking = parking;
     this.sessionId = sessionId;
     this.shard = shard;
     this.timers = timers;
@@ -201,14 +213,40 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         .onMessage(ResourceUpdated.class, this::onResourceUpdated)
         .onMessage(PendingExpired.class, this::onPendingExpired)
         .onMessageEquals(IdleTimeout.INSTANCE, this::onIdle)
-        .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onMessageEquals(Stop.INSTANCE, this::onStop)
+        .onMessageEquals(ParkDone.INSTANCE, Behaviors::stopped)
+        .onMessage(Restored.class, r -> this)
         .onSignal(PostStop.class, s -> {
           // However the session ends (idle, hand-off, node shutdown), nothing may wait on it.
-          ended("the session ended");
+          ended("the session ended", !handedOff);
           setInfo(SessionInfo.NOT_FOUND);
           return this;
         })
         .build();
+  }
+
+  /** Sharding moves the shard (or the node stops): park the state for the next home, then stop. */
+  private Behavior<Command> onStop() {
+    if (parking == null || !info.found()) {
+      return Behaviors.stopped();
+    }
+    handedOff = true;
+    parking.park(getContext(), sessionId, new SessionParking.Parked(info, List.copyOf(subscribedAt),
+        System.currentTimeMillis()), ParkDone.INSTANCE);
+    return this;
+  }
+
+  /** Started on a new home: the state parked by the previous one, if any. */
+  void restore(SessionParking.Parked parked) {
+    if (parked == null) {
+      return;
+    }
+    parking.forget(sessionId);
+    subscribedAt.addAll(parked.subscribedAt());
+    setInfo(parked.info());
+    if (parked.info().stream() != null) {
+      onAttach(new AttachStream(parked.info().stream()));
+    }
   }
 
   private Behavior<Command> onOpen(Open open) {
@@ -269,66 +307,28 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   private Behavior<Command> onServerRequest(ServerRequest r) {
     Reply target = r.related() != null ? r.related() : stream == null ? null : Reply.toStream(stream);
-    boolean supported = switch (r.method()) {
-      case "sampling/createMessage" -> info.clientSupports("sampling");
-      case "elicitation/create" -> info.clientSupports("elicitation");
-      case "roots/list" -> info.clientSupports("roots");
-      default -> true;
-    };
-    if (!info.found() || target == null || !supported) {
-      String why = !info.found() ? "session is gone"
-          : !supported ? "the client did not declare the capability for " + r.method()
-          : "the client has no open stream to receive " + r.method();
-      answerUpstream(r.server(), r.upstreamId(), ErrorCodes.METHOD_NOT_FOUND,
-          "Bastion cannot forward " + r.method() + ": " + why);
-      return info.found() ? this : passivate();
-    }
-    if (pending.full()) {
-      // A misbehaving upstream must not grow the session without bound.
-      answerUpstream(r.server(), r.upstreamId(), ErrorCodes.GATEWAY_ERROR, "Bastion cannot forward "
-          + r.method() + ": the session already has " + pending.size() + " unanswered server-to-client requests");
-      return this;
-    }
-    String downstreamId = pending.add(r.server(), r.upstreamId(), r.method(), target);
-    timers.startSingleTimer(pendingKey(downstreamId), new PendingExpired(downstreamId), pendingTimeout);
-    target.message(JsonRpc.request(Json.NODES.textNode(downstreamId), r.method(), r.params()));
-    return this;
-  }
-
-  private static String pendingKey(String downstreamId) {
-    return "pending-" + downstreamId;
+    pending.offer(r, info, target, timers, pendingTimeout, upstreams);
+    return info.found() ? this : passivate();
   }
 
   private Behavior<Command> onResolve(ResolveClientResponse r) {
     PendingRequests.Pending p = pending.take(r.downstreamId());
     if (p != null) {
-      timers.cancel(pendingKey(r.downstreamId().asText()));
+      timers.cancel(PendingRequests.timerKey(r.downstreamId().asText()));
     }
     r.replyTo().tell(p == null ? new PendingAnswer(null, null) : new PendingAnswer(p.server(), p.upstreamId()));
     return this;
   }
 
-  /**
-   * The client did not answer in time: the upstream gets a timeout error instead of waiting for
-   * ever, and the client is told the request is cancelled (a late answer finds no entry and is
-   * dropped by the edge).
-   */
   private Behavior<Command> onPendingExpired(PendingExpired e) {
-    PendingRequests.Pending p = pending.take(e.downstreamId());
-    if (p != null) {
-      getContext().getLog().debug("Session [{}]: {} [{}] unanswered after {}", sessionId, p.method(),
-          e.downstreamId(), pendingTimeout);
-      answerUpstream(p.server(), p.upstreamId(), ErrorCodes.REQUEST_TIMEOUT, "Request timed out: the client did not answer "
-          + p.method() + " within " + pendingTimeout.toMillis() + " ms");
-      ObjectNode params = Json.object().put("requestId", e.downstreamId()).put("reason", "timed out in Bastion");
-      p.target().message(JsonRpc.notification(Methods.NOTIFICATION_CANCELLED, params));
+    if (pending.expire(e.downstreamId(), pendingTimeout, upstreams) != null) {
+      getContext().getLog().debug("Session [{}]: [{}] unanswered after {}", sessionId, e.downstreamId(), pendingTimeout);
     }
     return this;
   }
 
   private void answerUpstream(String server, JsonNode upstreamId, int code, String message) {
-    upstreams.apply(server).tell(new UpstreamServer.ClientAnswer(upstreamId,
-        JsonRpc.error(upstreamId, code, message, null)));
+    PendingRequests.answer(upstreams, server, upstreamId, code, message);
   }
 
   private Behavior<Command> onSubscribed(Subscribed s) {
@@ -354,18 +354,13 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     return this;
   }
 
-  /** The session is over: nothing may keep waiting on it or keep subscriptions for it. */
-  private void ended(String why) {
-    for (String server : subscribedAt) {
+  /** The session is over here: nothing may keep waiting on it (nor keep subscriptions, if {@code over}). */
+  private void ended(String why, boolean over) {
+    for (String server : over ? subscribedAt : Set.<String>of()) {
       upstreams.apply(server).tell(new UpstreamServer.SessionEnded(sessionId));
     }
     subscribedAt.clear();
-    for (Map.Entry<String, PendingRequests.Pending> e : pending.drain()) {
-      timers.cancel(pendingKey(e.getKey()));
-      PendingRequests.Pending p = e.getValue();
-      answerUpstream(p.server(), p.upstreamId(), ErrorCodes.INTERNAL_ERROR,
-          "Bastion cannot complete " + p.method() + ": " + why + " before the client answered");
-    }
+    pending.failAll(why, timers, upstreams);
   }
 
   private Behavior<Command> onTerminate(Terminate t) {
@@ -375,7 +370,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     if (was.found()) {
       getContext().getLog().debug("Session [{}] terminated by the client", sessionId);
     }
-    ended("the client ended the session");
+    ended("the client ended the session", true);
     stream = null;
     return passivate();
   }

@@ -269,18 +269,19 @@ class ClusterTest {
             .isEqualTo("Echo: after " + i);
       }
     }
-    int gone = 0;
+    // No session is lost: those whose shard lived on the leaving node were parked at the hand-off
+    // and restored on the shard's new home.
+    int parked = 0;
+    int n = 0;
     for (String s : sessions) {
-      try (Exchange e = mcp.post(survivors.get(gone % 2).mcpUrl(), s, McpHttp.request(1, "tools/list", null))) {
-        if (onLeaving.contains(s)) {
-          assertThat(e.status).as("session %s lived on the node that left", s).isEqualTo(404);
-          gone++;
-        } else {
-          assertThat(e.status).as("session %s lived on a survivor", s).isEqualTo(200);
-        }
+      try (Exchange e = mcp.post(survivors.get(n++ % 2).mcpUrl(), s, McpHttp.request(1, "tools/list", null))) {
+        assertThat(e.status).as("session %s (lived on the node that left: %s)", s, onLeaving.contains(s))
+            .isEqualTo(200);
+        parked += onLeaving.contains(s) ? 1 : 0;
       }
     }
-    System.out.printf("ClusterTest: %d of %d sessions lived on the node that left%n", gone, sessions.size());
+    System.out.printf("ClusterTest: %d of %d sessions lived on the node that left, all still open%n", parked,
+        sessions.size());
     String again = mcp.initialize(survivors.get(1).mcpUrl(), false);
     assertThat(text(call(survivors.get(0).mcpUrl(), again, 99, "everything__echo", "{\"message\":\"back\"}")))
         .isEqualTo("Echo: back");

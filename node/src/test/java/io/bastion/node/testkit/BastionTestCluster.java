@@ -127,7 +127,7 @@ public final class BastionTestCluster implements AutoCloseable {
     dropDatabase(database);
   }
 
-  static String createDatabase() {
+  public static String createDatabase() {
     String name = "bastion_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     try (Connection c = DriverManager.getConnection(PG_ADMIN_URL + "postgres", PG_USER, "");
         Statement s = c.createStatement()) {
@@ -139,7 +139,7 @@ public final class BastionTestCluster implements AutoCloseable {
     return name;
   }
 
-  static void dropDatabase(String name) {
+  public static void dropDatabase(String name) {
     try (Connection c = DriverManager.getConnection(PG_ADMIN_URL + "postgres", PG_USER, "");
         Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");

@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * {@code bastion_audit} on the node's store (the same H2 file or PostgreSQL database as the
  * journal, through its own connection). When the queue is full the record is dropped and counted
  * ({@link #dropped()}, a WARN line at most every 10 s, and {@code dropped} in the summary).
+ * While the store is unreachable the writer keeps its batch and retries with backoff, so a store
+ * outage costs no record unless it outlasts the queue ({@link #write}).
  * {@link #close()} drains the queue and writes everything before returning.
  *
  * <p>The table belongs to the store's migrations ({@code db/migration/<vendor>/V2__audit.sql} and
@@ -154,8 +156,17 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes one batch. While the store is unreachable (a connection-class failure: SQL state 08xxx
+   * or 57Pxx, or a connection exception), the batch is kept and tried again with backoff (100 ms
+   * doubling to 5 s) until the store is back: the queue buffers new records meanwhile and drops
+   * them (counted) only once full. Any other failure, or an outage while closing, is tried three
+   * times; then the batch is given up and counted as failed.
+   */
   private void write(List<AuditRecord> batch) {
-    for (int attempt = 1; attempt <= 3; attempt++) {
+    long backoff = 100;
+    boolean outage = false;
+    for (int attempt = 1; ; attempt++) {
       try {
         if (connection == null || connection.isClosed()) {
           connection = connect();
@@ -189,9 +200,11 @@ public final class AuditLog implements AutoCloseable {
         }
         connection.commit();
         written.addAndGet(batch.size());
+        if (outage) {
+          LOG.info("audit writer: the store is back; writing the buffered records ({} still queued)", queue.size());
+        }
         return;
       } catch (SQLException e) {
-        LOG.warn("audit writer: writing {} records failed (attempt {}): {}", batch.size(), attempt, e.getMessage());
         try {
           if (connection != null) {
             connection.close();
@@ -200,10 +213,46 @@ public final class AuditLog implements AutoCloseable {
           // reconnect next time
         }
         connection = null;
+        if (isOutage(e) && !closing) {
+          if (!outage) {
+            LOG.warn("audit writer: the store is unreachable ({}); keeping {} records, {} queued, retrying",
+                e.getMessage(), batch.size(), queue.size());
+            outage = true;
+          }
+          try {
+            Thread.sleep(backoff);
+          } catch (InterruptedException ie) {
+            // closing: the next attempt is one of the last three
+          }
+          backoff = Math.min(backoff * 2, 5_000);
+          attempt = 0;
+          continue;
+        }
+        LOG.warn("audit writer: writing {} records failed (attempt {}): {}", batch.size(), attempt, e.getMessage());
+        if (attempt >= 3) {
+          failed.addAndGet(batch.size());
+          LOG.error("audit writer: gave up on {} records ({} lost so far)", batch.size(), failed.get());
+          return;
+        }
       }
     }
-    failed.addAndGet(batch.size());
-    LOG.error("audit writer: gave up on {} records ({} lost so far)", batch.size(), failed.get());
+  }
+
+  /** Whether {@code e} says the store cannot be reached (rather than that the batch is wrong). */
+  static boolean isOutage(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException
+          || t instanceof java.sql.SQLNonTransientConnectionException
+          || t instanceof java.sql.SQLRecoverableException
+          || t instanceof java.io.IOException) {
+        return true;
+      }
+      if (t instanceof SQLException s && s.getSQLState() != null
+          && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String cut(String s, int max) {
