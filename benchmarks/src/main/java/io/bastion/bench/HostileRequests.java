@@ -50,7 +50,8 @@ final class HostileRequests {
 
   /**
    * @param tools the live catalog's tool names (valid-looking calls use them)
-   * @param sessions open sessions of the run (requests pick one when they want a valid session)
+   * @param sessions open sessions of the run, never empty (requests pick one when they want a valid
+   *     session; the runner replaces those that end)
    * @param maxRequestBytes the node's {@code max_request_bytes} ("huge" bodies go past it)
    */
   HostileRequests(List<String> tools, List<String> sessions, int maxRequestBytes) {
@@ -131,10 +132,15 @@ final class HostileRequests {
     h.add(new String[] {"Content-Type", JSON});
     h.add(new String[] {"Accept", BOTH});
     h.add(new String[] {"MCP-Protocol-Version", r.nextInt(4) == 0 ? "2025-06-18" : "2025-11-25"});
-    if (!sessions.isEmpty()) {
-      h.add(new String[] {"Mcp-Session-Id", sessions.get(r.nextInt(sessions.size()))});
-    }
+    h.add(new String[] {"Mcp-Session-Id", session(r)});
     return h;
+  }
+
+  /** One of the run's open sessions (the pool may be replenished concurrently). */
+  private String session(Random r) {
+    synchronized (sessions) {
+      return sessions.get(r.nextInt(sessions.size()));
+    }
   }
 
   private String badSession(Random r) {
@@ -142,8 +148,8 @@ final class HostileRequests {
       case 0 -> "";
       case 1 -> randomToken(r, 32);
       case 2 -> "x".repeat(129 + r.nextInt(400));
-      case 3 -> sessions.isEmpty() ? "s" : sessions.get(0) + "x";
-      case 4 -> sessions.isEmpty() ? "s" : sessions.get(0).substring(1);
+      case 3 -> session(r) + "x";
+      case 4 -> session(r).substring(1);
       case 5 -> "../../" + randomToken(r, 8);
       default -> "\u00fc" + randomToken(r, 10);
     };

@@ -57,7 +57,7 @@ public final class HttpBarrage {
   /** What a run saw. {@code serverErrors} are 5xx answers; {@code samples} the first few of anything suspicious. */
   record Result(long requests, long millis, Map<Integer, Long> byStatus, Map<String, Map<String, Long>> byCategory,
       long serverErrors, long transportErrors, long timeouts, long rawClosedWithoutStatus, long sessionsOpened,
-      List<String> samples) {
+      long httpLayerAnswers, long sessionsReplaced, List<String> samples) {
     long answered() {
       return byStatus.values().stream().mapToLong(Long::longValue).sum();
     }
@@ -72,7 +72,9 @@ public final class HttpBarrage {
       sessions.add(Mcp.open(client, mcp, TIMEOUT));
     }
     List<String> tools = listTools(client, mcp, sessions.get(0));
-    HostileRequests gen = new HostileRequests(tools, List.copyOf(sessions), maxRequestBytes);
+    // The pool is shared with the generator: a generated DELETE or an expired session is replaced
+    // (as a client re-initializes after a 404), so the barrage keeps reaching the dispatcher.
+    HostileRequests gen = new HostileRequests(tools, sessions, maxRequestBytes);
     Tally tally = new Tally();
     AtomicLong next = new AtomicLong();
     ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -87,7 +89,11 @@ public final class HttpBarrage {
       Thread t = new Thread(() -> {
         while (next.getAndIncrement() < requests) {
           Hostile h = gen.next(rnd);
-          tally.one(h, send(client, mcp, h, tally, watchdog));
+          Answer a = send(client, mcp, h, tally, watchdog);
+          tally.one(h, a);
+          if (a.status() == 404) {
+            replaceIfPooled(client, mcp, h, sessions, tally);
+          }
         }
       }, "barrage-" + w);
       t.start();
@@ -155,6 +161,31 @@ public final class HttpBarrage {
     }
   }
 
+  /** A pooled session the node no longer knows (a generated DELETE ended it) is replaced by a new one. */
+  private static void replaceIfPooled(HttpClient client, URI mcp, Hostile h, List<String> sessions, Tally tally) {
+    String used = h.headers().stream().filter(x -> x[0].equalsIgnoreCase("Mcp-Session-Id")).map(x -> x[1])
+        .findFirst().orElse(null);
+    if (used == null || !sessions.contains(used)) {
+      return;
+    }
+    try {
+      String fresh = Mcp.open(client, mcp, TIMEOUT);
+      synchronized (sessions) {
+        int i = sessions.indexOf(used);
+        if (i >= 0) {
+          sessions.set(i, fresh);
+          tally.sessionsReplaced.increment();
+          return;
+        }
+      }
+      delete(client, mcp, fresh);
+    } catch (IOException e) {
+      tally.transportErrors.increment();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static void delete(HttpClient client, URI mcp, String session) {
     try {
       client.send(HttpRequest.newBuilder(mcp).timeout(TIMEOUT).header("Mcp-Session-Id", session).DELETE().build(),
@@ -170,7 +201,7 @@ public final class HttpBarrage {
   static Answer sendRaw(URI mcp, byte[] bytes) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(mcp.getHost(), mcp.getPort()), 5_000);
-      s.setSoTimeout(10_000);
+      s.setSoTimeout((int) TIMEOUT.toMillis());
       try {
         OutputStream out = s.getOutputStream();
         out.write(bytes);
@@ -281,6 +312,8 @@ public final class HttpBarrage {
     final LongAdder timeouts = new LongAdder();
     final LongAdder rawClosed = new LongAdder();
     final LongAdder sessionsOpened = new LongAdder();
+    final LongAdder httpLayer = new LongAdder();
+    final LongAdder sessionsReplaced = new LongAdder();
     final List<String> samples = Collections.synchronizedList(new ArrayList<>());
 
     void one(Hostile h, Answer a) {
@@ -291,8 +324,8 @@ public final class HttpBarrage {
       byCategory.computeIfAbsent(h.category(), c -> new ConcurrentHashMap<>())
           .computeIfAbsent(key, k -> new LongAdder()).increment();
       boolean suspicious = false;
-      if (a.status() == 505 && h.raw() && new String(h.rawBytes(), StandardCharsets.ISO_8859_1).contains(" HTTP/9.9\r\n")) {
-        // "HTTP Version Not Supported" is what RFC 9110 prescribes for HTTP/9.9: correct, not a fault.
+      if (h.raw() && isHttpLayerAnswer(a.status(), new String(h.rawBytes(), StandardCharsets.ISO_8859_1))) {
+        httpLayer.increment();
         return;
       }
       if (a.status() >= 500) {
@@ -323,8 +356,24 @@ public final class HttpBarrage {
         categories.put(c, inner);
       });
       return new Result(requests, millis, statuses, categories, serverErrors.sum(), transportErrors.sum(),
-          timeouts.sum(), rawClosed.sum(), sessionsOpened.sum(), List.copyOf(samples));
+          timeouts.sum(), rawClosed.sum(), sessionsOpened.sum(), httpLayer.sum(), sessionsReplaced.sum(),
+          List.copyOf(samples));
     }
+  }
+
+  private static final java.util.Set<String> HTTP_METHODS = java.util.Set.of("GET", "POST", "PUT", "DELETE", "PATCH",
+      "HEAD", "OPTIONS", "TRACE", "CONNECT");
+
+  /**
+   * The answers RFC 9110 prescribes to what is not an HTTP request Bastion implements, given by
+   * Pekko HTTP's request parser before any of Bastion's code runs: 501 Not Implemented for a request
+   * line whose method is no HTTP method (§9.1), 505 HTTP Version Not Supported for HTTP/9.9
+   * (§15.6.6). Correct answers, counted apart, not failures.
+   */
+  static boolean isHttpLayerAnswer(int status, String raw) {
+    String method = raw.split(" ", 2)[0];
+    return (status == 501 && !HTTP_METHODS.contains(method))
+        || (status == 505 && raw.startsWith(method + " ") && raw.split("\r\n", 2)[0].endsWith(" HTTP/9.9"));
   }
 
   static String abbreviate(String s) {
@@ -337,9 +386,12 @@ public final class HttpBarrage {
     b.append(String.format(Locale.ROOT, "requests: %,d in %.1f s (%,.0f/s); answered with a status: %,d%n",
         r.requests(), r.millis() / 1000.0, r.requests() * 1000.0 / Math.max(1, r.millis()), r.answered()));
     b.append(String.format(Locale.ROOT,
-        "5xx: %d; transport errors: %d; timeouts (client gave up after 30 s): %d; raw requests closed without a status: %d;"
-            + " sessions opened by generated initialize (each deleted): %d%n",
-        r.serverErrors(), r.transportErrors(), r.timeouts(), r.rawClosedWithoutStatus(), r.sessionsOpened()));
+        "5xx from Bastion: %d; transport errors: %d; timeouts (client gave up after 30 s): %d;"
+            + " raw requests closed without a status: %d; sessions opened by generated initialize (each deleted): %d;"
+            + " pooled sessions replaced after a 404 (a generated DELETE ended them): %d%n"
+            + "HTTP-layer answers to non-HTTP request lines (RFC 9110: 501 unknown method, 505 HTTP/9.9; not failures): %d%n",
+        r.serverErrors(), r.transportErrors(), r.timeouts(), r.rawClosedWithoutStatus(), r.sessionsOpened(),
+        r.sessionsReplaced(), r.httpLayerAnswers()));
     b.append("by status: ").append(r.byStatus()).append('\n');
     b.append("| category | requests | outcomes (status or what happened: count) |\n|---|---:|---|\n");
     r.byCategory().forEach((c, m) -> b.append("| ").append(c).append(" | ")

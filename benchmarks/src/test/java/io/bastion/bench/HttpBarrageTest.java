@@ -44,4 +44,13 @@ class HttpBarrageTest {
       node.stop();
     }
   }
+
+  @Test
+  void onlyRfcPrescribedParserAnswersCountAsHttpLayer() {
+    assertThat(HttpBarrage.isHttpLayerAnswer(501, "q~g7zO)So 9\r\n\r\n")).isTrue();
+    assertThat(HttpBarrage.isHttpLayerAnswer(505, "POST /mcp HTTP/9.9\r\nHost: x\r\n\r\n")).isTrue();
+    assertThat(HttpBarrage.isHttpLayerAnswer(501, "POST /mcp HTTP/1.1\r\n\r\n")).isFalse();
+    assertThat(HttpBarrage.isHttpLayerAnswer(500, "q~g7zO)So 9\r\n\r\n")).isFalse();
+    assertThat(HttpBarrage.isHttpLayerAnswer(505, "POST /mcp HTTP/1.1\r\n\r\n")).isFalse();
+  }
 }
