@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.LongAdder;
  * node no upstream failure is a 5xx: those are JSON-RPC errors with HTTP 200), and keep serving.
  *
  * <pre>
- * benchmarks/fuzz.sh [--requests N] [--concurrency C] [--seed S] [--out FILE]
+ * benchmarks/fuzz.sh [--requests N] [--rounds R] [--concurrency C] [--seed S] [--out FILE]
  * </pre>
  * starts one node in its own JVM ({@code io.bastion.node.Main}, as {@code ./bastion} does) fronting
  * the real server-everything over stdio (node/src/test/node/node_modules; the benchmarks' own stdio
@@ -89,7 +89,7 @@ public final class HttpBarrage {
       Thread t = new Thread(() -> {
         while (next.getAndIncrement() < requests) {
           Hostile h = gen.next(rnd);
-          Answer a = send(client, mcp, h, tally, watchdog);
+          Answer a = send(client, mcp, h, sessions, tally, watchdog);
           tally.one(h, a);
           if (a.status() == 404) {
             replaceIfPooled(client, mcp, h, sessions, tally);
@@ -112,7 +112,8 @@ public final class HttpBarrage {
   /** An answer: the status (-1: none), the body's start, and the session a 200 initialize opened. */
   record Answer(int status, String body, String outcome) {}
 
-  static Answer send(HttpClient client, URI mcp, Hostile h, Tally tally, ScheduledExecutorService watchdog) {
+  static Answer send(HttpClient client, URI mcp, Hostile h, List<String> pooled, Tally tally,
+      ScheduledExecutorService watchdog) {
     if (h.raw()) {
       return sendRaw(mcp, h.rawBytes());
     }
@@ -144,8 +145,10 @@ public final class HttpBarrage {
       } catch (IOException e) {
         return new Answer(r.statusCode(), "", "body-cut");
       }
+      // Any request may be an initialize (random methods include it): a session it opened is
+      // deleted at once, so the heap figures are not sessions waiting for their idle timeout.
       String opened = r.statusCode() == 200 ? r.headers().firstValue("Mcp-Session-Id").orElse(null) : null;
-      if (opened != null && "initialize".equals(h.category())) {
+      if (opened != null && !pooled.contains(opened)) {
         tally.sessionsOpened.increment();
         delete(client, mcp, opened);
       }
@@ -387,7 +390,7 @@ public final class HttpBarrage {
         r.requests(), r.millis() / 1000.0, r.requests() * 1000.0 / Math.max(1, r.millis()), r.answered()));
     b.append(String.format(Locale.ROOT,
         "5xx from Bastion: %d; transport errors: %d; timeouts (client gave up after 30 s): %d;"
-            + " raw requests closed without a status: %d; sessions opened by generated initialize (each deleted): %d;"
+            + " raw requests closed without a status: %d; sessions opened by generated initialize (each deleted at once): %d;"
             + " pooled sessions replaced after a 404 (a generated DELETE ended them): %d%n"
             + "HTTP-layer answers to non-HTTP request lines (RFC 9110: 501 unknown method, 505 HTTP/9.9; not failures): %d%n",
         r.serverErrors(), r.transportErrors(), r.timeouts(), r.rawClosedWithoutStatus(), r.sessionsOpened(),
@@ -408,6 +411,8 @@ public final class HttpBarrage {
   public static void main(String[] args) throws Exception {
     int requests = 100_000;
     int concurrency = 16;
+    int rounds = 4;
+    boolean histogram = false;
     long seed = 1;
     Path out = null;
     for (int i = 0; i < args.length; i++) {
@@ -415,9 +420,11 @@ public final class HttpBarrage {
         case "--requests" -> requests = Integer.parseInt(args[++i]);
         case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--histogram" -> histogram = true;
         case "--out" -> out = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (--requests N --concurrency C --seed S --out FILE)");
+            + " (--requests N --rounds R --concurrency C --seed S --histogram --out FILE)");
       }
     }
     Path work = Files.createTempDirectory("bastion-fuzz-");
@@ -439,24 +446,50 @@ public final class HttpBarrage {
       URI mcp = URI.create(url[0]);
       HttpClient client = HttpClient.newHttpClient();
       awaitTools(client, mcp);
-      long heapBefore = Procs.remoteHeapUsedAfterGc(node.pid());
-      Result r = run(mcp, requests, concurrency, seed, 4 * 1024 * 1024);
+      // The barrage runs in rounds with the heap read after GC between them: growth that stops
+      // after the first round is caches warming (H2's page cache, the JIT's profile, pools);
+      // growth that goes on round after round would be a leak.
+      List<Long> heaps = new ArrayList<>(List.of(Procs.remoteHeapUsedAfterGc(node.pid())));
+      String before = histogram ? histogram(node.pid()) : "";
+      StringBuilder text = new StringBuilder();
+      boolean failed = false;
+      for (int round = 1; round <= rounds; round++) {
+        Result r = run(mcp, requests / rounds, concurrency, seed + round - 1, 4 * 1024 * 1024);
+        heaps.add(Procs.remoteHeapUsedAfterGc(node.pid()));
+        text.append(String.format(Locale.ROOT, "%n--- round %d of %d (seed %d) ---%n", round, rounds, seed + round - 1))
+            .append(report(r));
+        failed |= r.serverErrors() > 0 || r.transportErrors() > 0;
+      }
       String alive = liveness(client, mcp);
       boolean processAlive = node.process().isAlive();
-      long heapAfter = Procs.remoteHeapUsedAfterGc(node.pid());
-      String text = report(r) + String.format(Locale.ROOT,
-          "node process alive: %s; after the barrage: %s%nheap used after GC (jcmd GC.run ×2, GC.heap_info): before %.1f MB,"
-              + " after %.1f MB (%+.1f MB); -Xmx512m%nseed %d, concurrency %d; node log: %s%n",
-          processAlive, alive, heapBefore / 1e6, heapAfter / 1e6, (heapAfter - heapBefore) / 1e6, seed, concurrency,
-          work.resolve("bastion.log"));
+      if (histogram) {
+        text.append(String.format("%nlargest classes on the heap at the start:%n%s%nand at the end:%n%s%n", before,
+            histogram(node.pid())));
+      }
+      StringBuilder h = new StringBuilder();
+      for (int i = 0; i < heaps.size(); i++) {
+        h.append(i == 0 ? "start " : ", after round " + i + " ").append(String.format(Locale.ROOT, "%.1f MB", heaps.get(i) / 1e6));
+      }
+      text.append(String.format(Locale.ROOT,
+          "%n=== %,d requests in %d rounds, concurrency %d ===%nnode process alive: %s; after the barrage: %s%n"
+              + "heap used after GC (jcmd GC.run ×2, GC.heap_info; -Xmx512m): %s%nnode log: %s%n",
+          requests, rounds, concurrency, processAlive, alive, h, work.resolve("bastion.log")));
       System.out.print(text);
       if (out != null) {
         Files.writeString(out, text);
       }
-      if (r.serverErrors() > 0 || r.transportErrors() > 0 || !processAlive || !alive.startsWith("ok")) {
+      if (failed || !processAlive || !alive.startsWith("ok")) {
         System.exit(1);
       }
     }
+  }
+
+  /** The top of {@code jcmd GC.class_histogram} (live objects, after a full GC). */
+  static String histogram(long pid) {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    String out = Procs.capture(Duration.ofSeconds(60), jcmd, Long.toString(pid), "GC.class_histogram");
+    String[] lines = out.split("\n");
+    return String.join("\n", java.util.Arrays.copyOfRange(lines, 0, Math.min(lines.length, 24)));
   }
 
   /** server-everything over stdio when node/src/test/node has it installed, else the benchmarks' stdio mock. */
