@@ -489,7 +489,14 @@ public final class HttpBarrage {
     String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     String out = Procs.capture(Duration.ofSeconds(60), jcmd, Long.toString(pid), "GC.class_histogram");
     String[] lines = out.split("\n");
-    return String.join("\n", java.util.Arrays.copyOfRange(lines, 0, Math.min(lines.length, 24)));
+    StringBuilder b = new StringBuilder(String.join("\n", java.util.Arrays.copyOfRange(lines, 0, Math.min(lines.length, 24))));
+    b.append("\nBastion's own classes:");
+    for (String line : lines) {
+      if (line.contains("io.bastion.")) {
+        b.append('\n').append(line);
+      }
+    }
+    return b.toString();
   }
 
   /** server-everything over stdio when node/src/test/node has it installed, else the benchmarks' stdio mock. */

@@ -266,7 +266,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     if (info.found()) {
       setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream));
     }
-    return this;
+    return info.found() ? this : passivate();
   }
 
   private Behavior<Command> onAttach(AttachStream a) {
@@ -287,7 +287,10 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       stream = null;
       setInfo(info.withStream(null));
     }
-    return this;
+    // A GET stream that ends after its session was deleted sends this to an id with no session:
+    // the message starts a fresh entity, which must not stay behind until the idle timeout (the
+    // HTTP barrage left one per deleted session that had a stream, 30 minutes each).
+    return info.found() || stream != null ? this : passivate();
   }
 
   /**
