@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param warnings things that are allowed but probably not meant, each {@code <path>: <message>}
  *     (e.g. a key naming a server that is not defined)
  * @param cluster {@code cluster}: Artery address, seed nodes, management HTTP
+ * @param codeMode {@code mcp.code_mode} (and each server's {@code code_mode} flag)
  */
 public record BastionConfig(
     Path source,
@@ -35,7 +36,8 @@ public record BastionConfig(
     StoreConfig store,
     String adminToken,
     List<String> warnings,
-    ClusterConfig cluster) {
+    ClusterConfig cluster,
+    CodeModeConfig codeMode) {
 
   public BastionConfig {
     gateway = Objects.requireNonNullElse(gateway, GatewayConfig.DEFAULT);
@@ -48,6 +50,16 @@ public record BastionConfig(
     store = Objects.requireNonNullElse(store, StoreConfig.DEFAULT);
     warnings = List.copyOf(warnings == null ? List.of() : warnings);
     cluster = Objects.requireNonNullElse(cluster, ClusterConfig.DEFAULT);
+    codeMode = Objects.requireNonNullElse(codeMode, CodeModeConfig.DISABLED);
+  }
+
+  /** The config without Code Mode (the constructor from before {@code codeMode} existed). */
+  public BastionConfig(Path source, GatewayConfig gateway, List<ServerConfig> servers,
+      List<VirtualKeyConfig> virtualKeys, List<TeamConfig> teams, List<CustomerConfig> customers,
+      List<ToolGroupConfig> toolGroups, AuditConfig audit, StoreConfig store, String adminToken,
+      List<String> warnings, ClusterConfig cluster) {
+    this(source, gateway, servers, virtualKeys, teams, customers, toolGroups, audit, store,
+        adminToken, warnings, cluster, null);
   }
 
   /** The config without a {@code cluster} block (its defaults: a cluster of one on 127.0.0.1:25520). */
@@ -56,13 +68,19 @@ public record BastionConfig(
       List<ToolGroupConfig> toolGroups, AuditConfig audit, StoreConfig store, String adminToken,
       List<String> warnings) {
     this(source, gateway, servers, virtualKeys, teams, customers, toolGroups, audit, store,
-        adminToken, warnings, null);
+        adminToken, warnings, null, null);
   }
 
   /** The same config with another {@code cluster} block. */
   public BastionConfig withCluster(ClusterConfig c) {
     return new BastionConfig(source, gateway, servers, virtualKeys, teams, customers, toolGroups,
-        audit, store, adminToken, warnings, c);
+        audit, store, adminToken, warnings, c, codeMode);
+  }
+
+  /** The same config with another {@code mcp.code_mode}. */
+  public BastionConfig withCodeMode(CodeModeConfig c) {
+    return new BastionConfig(source, gateway, servers, virtualKeys, teams, customers, toolGroups,
+        audit, store, adminToken, warnings, cluster, c);
   }
 
   public Optional<ServerConfig> server(String name) {
@@ -90,6 +108,7 @@ public record BastionConfig(
     return "BastionConfig[source=" + source + ", gateway=" + gateway + ", servers=" + servers
         + ", virtualKeys=" + virtualKeys + ", teams=" + teams + ", customers=" + customers
         + ", toolGroups=" + toolGroups + ", audit=" + audit + ", store=" + store + ", adminToken="
-        + (adminToken == null ? null : "***") + ", warnings=" + warnings + ", cluster=" + cluster + "]";
+        + (adminToken == null ? null : "***") + ", warnings=" + warnings + ", cluster=" + cluster
+        + ", codeMode=" + codeMode + "]";
   }
 }

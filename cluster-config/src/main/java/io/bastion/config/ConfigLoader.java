@@ -101,6 +101,14 @@ public final class ConfigLoader {
         Keys.TOOL_GROUP, GovernanceReader::toolGroup));
   }
 
+  /**
+   * One item of {@code mcp.servers} as the admin API receives it: the same fields and rules as in
+   * the config file, with no {@code ${VAR}} interpolation; see {@link #parseVirtualKey}.
+   */
+  public static ServerConfig parseServer(JsonNode node, String path) {
+    return single(node, path, ServerReader::readOne);
+  }
+
   private static <T> T single(JsonNode node, String path, java.util.function.Function<ConfigNode, T> read) {
     Diagnostics diagnostics = new Diagnostics();
     T value = read.apply(new ConfigNode(node, path == null ? ConfigNode.ROOT : path, diagnostics));
@@ -133,11 +141,18 @@ public final class ConfigLoader {
     String adminToken = SettingsReader.adminToken(root.get("admin"));
     ClusterConfig cluster = SettingsReader.cluster(root.get("cluster"));
     References.check(root, servers, teams, customers, groups);
+    CodeModeConfig codeMode = CodeModeReader.read(root.get("mcp"));
+    CodeModeReader.checkReferences(root.get("mcp"), codeMode,
+        servers.stream().map(ServerConfig::name).collect(java.util.stream.Collectors.toSet()),
+        keys.stream().map(VirtualKeyConfig::keyName).collect(java.util.stream.Collectors.toSet()),
+        groups.stream().map(ToolGroupConfig::name).collect(java.util.stream.Collectors.toSet()));
+    OAuthReader.checkKeys(root.get("gateway").get("oauth"), gateway.oauth(),
+        keys.stream().map(VirtualKeyConfig::keyName).collect(java.util.stream.Collectors.toSet()));
     if (servers.isEmpty() && root.diagnostics().problems().isEmpty()) {
       root.get("mcp").warn("no servers are defined, so no tools will be offered");
     }
     return new BastionConfig(source, gateway, servers, keys, teams, customers, groups, audit, store,
-        adminToken, root.diagnostics().warnings(), cluster);
+        adminToken, root.diagnostics().warnings(), cluster, codeMode);
   }
 
   private static JsonNode parseTree(String yaml, Path source) {

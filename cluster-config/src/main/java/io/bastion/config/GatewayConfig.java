@@ -15,6 +15,7 @@ import java.util.Objects;
  *     only; {@code "*"} means any
  * @param sessionIdleTimeout an MCP session unused this long is closed (default 30m)
  * @param publicUrl the URL clients reach the gateway at (behind a proxy), or null
+ * @param oauth {@code oauth}: OAuth access tokens accepted beside virtual keys, or null (keys only)
  */
 public record GatewayConfig(
     String host,
@@ -22,7 +23,8 @@ public record GatewayConfig(
     long maxRequestBytes,
     List<String> allowedOrigins,
     Duration sessionIdleTimeout,
-    URI publicUrl) {
+    URI publicUrl,
+    ResourceServerConfig oauth) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 8080;
@@ -32,7 +34,7 @@ public record GatewayConfig(
   public static final Duration DEFAULT_SESSION_IDLE_TIMEOUT = Duration.ofMinutes(30);
 
   public static final GatewayConfig DEFAULT = new GatewayConfig(DEFAULT_HOST, DEFAULT_PORT,
-      DEFAULT_MAX_REQUEST_BYTES, List.of(), DEFAULT_SESSION_IDLE_TIMEOUT, null);
+      DEFAULT_MAX_REQUEST_BYTES, List.of(), DEFAULT_SESSION_IDLE_TIMEOUT, null, null);
 
   public GatewayConfig {
     Objects.requireNonNull(host, "host");
@@ -43,9 +45,20 @@ public record GatewayConfig(
     allowedOrigins = List.copyOf(allowedOrigins == null ? List.of() : allowedOrigins);
   }
 
+  /** The settings without OAuth (keys only). */
+  public GatewayConfig(String host, int port, long maxRequestBytes, List<String> allowedOrigins,
+      Duration sessionIdleTimeout, URI publicUrl) {
+    this(host, port, maxRequestBytes, allowedOrigins, sessionIdleTimeout, publicUrl, null);
+  }
+
+  /** The same settings with another {@code oauth} block. */
+  public GatewayConfig withOAuth(ResourceServerConfig o) {
+    return new GatewayConfig(host, port, maxRequestBytes, allowedOrigins, sessionIdleTimeout, publicUrl, o);
+  }
+
   /** The same settings bound elsewhere (tests bind 127.0.0.1:0). */
   public GatewayConfig withHostPort(String host, int port) {
-    return new GatewayConfig(host, port, maxRequestBytes, allowedOrigins, sessionIdleTimeout, publicUrl);
+    return new GatewayConfig(host, port, maxRequestBytes, allowedOrigins, sessionIdleTimeout, publicUrl, oauth);
   }
 
   /** True if {@code allowed_origins} contains {@code "*"}. */

@@ -10,17 +10,24 @@ final class Keys {
 
   static final List<String> ROOT = List.of(
       "gateway", "mcp", "virtual_keys", "teams", "customers", "tool_groups", "audit", "store", "admin", "cluster");
-  static final List<String> MCP = List.of("servers");
+  static final List<String> MCP = List.of("servers", "code_mode");
   static final List<String> SERVER_COMMON = List.of("name", "type");
   static final List<String> SERVER_STDIO = List.of("command", "args", "env", "cwd");
   static final List<String> SERVER_REMOTE = List.of("url", "headers");
   static final List<String> SERVER_TUNING = List.of(
-      "request_timeout", "health_interval", "ping_timeout", "backoff", "tool_prefix", "pricing");
+      "request_timeout", "health_interval", "ping_timeout", "backoff", "tool_prefix", "pricing", "code_mode");
   static final List<String> SERVER = concat(SERVER_COMMON, SERVER_STDIO, SERVER_REMOTE, SERVER_TUNING);
+  static final List<String> CODE_MODE = List.of(
+      "enabled", "sandbox", "mode", "auto_threshold", "servers", "binding", "limits", "keys", "tool_groups");
+  static final List<String> CODE_MODE_LIMITS = List.of("wall_time", "max_steps", "max_output", "max_value_size",
+      "max_allocation", "max_nested_calls", "max_code_size", "concurrency", "queue");
   static final List<String> BACKOFF = List.of("initial", "max");
   static final List<String> PRICING = List.of("default", "tools");
   static final List<String> GATEWAY = List.of(
-      "host", "port", "max_request_bytes", "allowed_origins", "session_idle_timeout", "public_url");
+      "host", "port", "max_request_bytes", "allowed_origins", "session_idle_timeout", "public_url", "oauth");
+  static final List<String> OAUTH = List.of("issuer", "jwks_url", "resource", "audiences", "required_scopes",
+      "clock_skew", "subject_claim", "mappings", "default_key");
+  static final List<String> OAUTH_MAPPING = List.of("claim", "value", "key");
   static final List<String> STORE = List.of("type", "url", "user", "password", "data_dir", "limits_on_outage");
   static final List<String> VIRTUAL_KEY = List.of(
       "key_name", "key", "mcp_clients", "team", "tool_groups", "budget", "rate_limit");

@@ -43,7 +43,7 @@ final class ServerReader {
   }
 
   /** One server, or null if it has problems (all of them reported). */
-  private static ServerConfig readOne(ConfigNode s) {
+  static ServerConfig readOne(ConfigNode s) {
     if (!s.isSet()) {
       s.error("expected a server (a map with name and type), got nothing");
       return null;

@@ -32,10 +32,11 @@ final class SettingsReader {
     List<String> origins = origins(g.get("allowed_origins"));
     Duration idle = g.get("session_idle_timeout").duration(GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT);
     URI publicUrl = ServerReader.readUrl(g.get("public_url"));
+    ResourceServerConfig oauth = OAuthReader.read(g.get("oauth"));
     return new GatewayConfig(host == null || host.isBlank() ? GatewayConfig.DEFAULT_HOST : host,
         port == null ? GatewayConfig.DEFAULT_PORT : port.intValue(),
         maxBytes == null ? GatewayConfig.DEFAULT_MAX_REQUEST_BYTES : maxBytes, origins,
-        idle == null ? GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT : idle, publicUrl);
+        idle == null ? GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT : idle, publicUrl, oauth);
   }
 
   private static Long size(ConfigNode node) {

@@ -82,8 +82,12 @@ class ConfigSchemaTest {
 
     assertKeys(root, Keys.ROOT);
     assertKeys(props.get("gateway"), Keys.GATEWAY);
+    assertKeys(props.at("/gateway/properties/oauth"), Keys.OAUTH);
+    assertKeys(props.at("/gateway/properties/oauth/properties/mappings/items"), Keys.OAUTH_MAPPING);
     assertKeys(props.get("mcp"), Keys.MCP);
     assertKeys(defs.get("server"), Keys.SERVER);
+    assertKeys(props.at("/mcp/properties/code_mode"), Keys.CODE_MODE);
+    assertKeys(props.at("/mcp/properties/code_mode/properties/limits"), Keys.CODE_MODE_LIMITS);
     assertKeys(defs.get("server").at("/properties/backoff"), Keys.BACKOFF);
     assertKeys(defs.get("server").at("/properties/pricing"), Keys.PRICING);
     assertKeys(defs.get("virtualKey"), Keys.VIRTUAL_KEY);

@@ -81,7 +81,7 @@ class ServerParsingTest {
   void unknownKeyNamesThePathAndListsAllowedKeys() {
     assertThat(Yaml.problems(Yaml.stdioServer("comand: [\"x\"]"))).containsExactly(
         "mcp.servers[0].comand: unknown key; expected one of: name, type, command, args, env, cwd,"
-            + " url, headers, request_timeout, health_interval, ping_timeout, backoff, tool_prefix, pricing");
+            + " url, headers, request_timeout, health_interval, ping_timeout, backoff, tool_prefix, pricing, code_mode");
   }
 
   @Test

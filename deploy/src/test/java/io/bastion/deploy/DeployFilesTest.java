@@ -142,7 +142,11 @@ class DeployFilesTest {
     assertThat(expose.find()).isTrue();
     assertThat(expose.group(1).trim().split("\\s+")).containsExactlyInAnyOrder("" + HTTP, "" + ARTERY, "" + MANAGEMENT);
     String entry = line(df, "ENTRYPOINT");
-    assertThat(entry).contains("io.bastion.node.Main", "--port " + HTTP, "--config " + CONFIG_PATH);
+    assertThat(entry).contains("-jar /opt/bastion/bastion-node.jar", "--port " + HTTP, "--config " + CONFIG_PATH);
+    // The image runs the node's distribution (jar + lib/ of runtime dependencies), not a classpath
+    // of its own making: the jar's manifest (checked below) names io.bastion.node.Main.
+    assertThat(df).contains("cp -r node/target/lib /out/lib", "COPY --from=build /out/lib /opt/bastion/lib")
+        .doesNotContain("copy-dependencies").doesNotContain("build-classpath");
     assertThat(line(df, "HEALTHCHECK")).contains("http://127.0.0.1:" + HTTP + "/health/ready");
     assertThat(df).contains("nodejs", "npm").contains("COPY deploy/config/cluster-example.yaml " + CONFIG_PATH);
     Map<String, String> env = dockerfileEnv();
@@ -153,6 +157,57 @@ class DeployFilesTest {
     while (copy.find()) {
       assertThat(DEPLOY.getParent().resolve(copy.group(1))).as("COPY %s", copy.group(1)).exists();
     }
+  }
+
+  // ------------------------------------------------------------------ distribution
+
+  /** Test and test-tool jars that must never reach the runtime classpath (issue 10). */
+  static final Pattern TEST_JAR = Pattern.compile(
+      "^(junit|assertj|opentest4j|apiguardian|archunit|byte-buddy|mockito|hamcrest|reactor-|mcp-|mcp\\.|"
+          + "json-schema-validator|mock-oauth2).*|.*testkit.*");
+
+  /**
+   * node/target/lib is what {@code ./bastion} and the Dockerfile run: only compile and runtime
+   * scope dependencies of the node. Third-party jars are there once the node is compiled; after
+   * {@code mvn package} the jar's manifest lists exactly the jars of lib/ and names the main class.
+   */
+  @Test
+  void theNodesLibHoldsOnlyRuntimeDependencies() throws IOException {
+    Path target = DEPLOY.getParent().resolve("node/target");
+    Path lib = target.resolve("lib");
+    assertThat(lib).as("node/target/lib (build the node first: mvn package, or mvn test from the root)")
+        .isDirectory();
+    List<String> jars;
+    try (Stream<Path> files = Files.list(lib)) {
+      jars = files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    assertThat(jars).isNotEmpty().allSatisfy(j -> assertThat(j).endsWith(".jar"));
+    assertThat(jars).filteredOn(j -> TEST_JAR.matcher(j).matches()).as("test jars in lib/").isEmpty();
+    assertThat(jars).anyMatch(j -> j.startsWith("pekko-cluster-sharding-typed_2.13-"))
+        .anyMatch(j -> j.startsWith("pekko-http_2.13-")).anyMatch(j -> j.startsWith("logback-classic-"))
+        .anyMatch(j -> j.startsWith("h2-")).anyMatch(j -> j.startsWith("postgresql-"));
+    Path jar = target.resolve("bastion-node-0.1.0-SNAPSHOT.jar");
+    if (Files.isRegularFile(jar)) {
+      java.util.jar.Manifest mf;
+      try (java.util.jar.JarFile jf = new java.util.jar.JarFile(jar.toFile())) {
+        mf = jf.getManifest();
+      }
+      assertThat(mf.getMainAttributes().getValue("Main-Class")).isEqualTo("io.bastion.node.Main");
+      List<String> classPath = List.of(mf.getMainAttributes().getValue("Class-Path").trim().split("\\s+"));
+      assertThat(classPath).allSatisfy(e -> assertThat(e).startsWith("lib/"))
+          .allSatisfy(e -> assertThat(lib.resolve(e.substring(4))).as(e).isRegularFile());
+      assertThat(classPath).filteredOn(e -> TEST_JAR.matcher(e.substring(4)).matches()).isEmpty();
+      // and nothing else: no jar of an earlier dependency version left beside its successor
+      assertThat(jars).containsExactlyInAnyOrderElementsOf(classPath.stream().map(e -> e.substring(4)).toList());
+      assertThat(classPath).anyMatch(e -> e.startsWith("lib/bastion-protocol-"));
+    }
+  }
+
+  @Test
+  void theLauncherRunsTheDistributionNotAClasspathOfItsOwn() throws IOException {
+    String launcher = Files.readString(DEPLOY.getParent().resolve("bastion"));
+    assertThat(launcher).contains("-jar \"$jar\"").contains("node/target/lib")
+        .doesNotContain("build-classpath").doesNotContain("classpath.txt");
   }
 
   // ------------------------------------------------------------------ compose

@@ -5,11 +5,20 @@ import io.bastion.config.BastionConfig;
 import io.bastion.config.ClusterConfig;
 import io.bastion.config.GatewayConfig;
 import io.bastion.config.ServerConfig;
+import io.bastion.node.codemode.CodeMode;
+import io.bastion.node.auth.OAuthAuthenticator;
+import io.bastion.node.auth.ProtectedResource;
+import io.bastion.node.auth.ProtectedResourceRoutes;
+import io.bastion.node.call.Authenticator;
 import io.bastion.node.governance.Governance;
 import io.bastion.node.governance.GovernanceRoutes;
 import io.bastion.node.governance.KeyAccessPolicy;
 import io.bastion.node.governance.KeyDirectory;
 import io.bastion.node.governance.GovernanceDefinitions;
+import io.bastion.node.governance.ServerDefinitions;
+import io.bastion.node.governance.ServerRoutes;
+import io.bastion.node.governance.UsageRoutes;
+import io.bastion.node.http.ConsoleRoutes;
 import io.bastion.node.http.AdminGuard;
 import io.bastion.node.http.AdminRoutes;
 import io.bastion.node.http.BastionRoutes;
@@ -23,6 +32,7 @@ import io.bastion.node.metrics.NodeMetrics;
 import io.bastion.persistence.audit.AuditLog;
 import io.bastion.node.session.LocalSessions;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.node.session.StreamReplay;
 import io.bastion.node.session.ShardedSessionPort;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamServer;
@@ -123,26 +133,39 @@ public final class BastionNode {
         }
       });
       SessionEntity.init(system, gw.sessionIdleTimeout(), settings.maxRequestTimeout());
+      StreamReplay.init(system, gw.sessionIdleTimeout());
       List<String> names = config.servers().stream().map(ServerConfig::name).toList();
       // Before any entity publishes: this node serves only the servers in its own configuration.
       UpstreamDirectory directory = UpstreamDirectory.get(system);
       directory.configure(names);
-      UpstreamServer.init(system, config::server, settings, new ShardedSessionPort(system));
+      // The config's servers overlaid with the admin API's (journaled, replicated like keys).
+      ServerDefinitions servers = new ServerDefinitions(system, config, settings.askTimeout());
+      UpstreamServer.init(system, servers::server, settings, new ShardedSessionPort(system));
       drainBeforeUnbind(system, settings.shutdownDrain());
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
       Governance governance = Governance.start(system, config, keys, settings);
+      governance.serversFrom(servers::server);
       SessionStreams streams = new SessionStreams(system, policy, settings.sseKeepalive());
       directory.addListener(streams);
       ReplyRouter router = new ReplyRouter(system, settings.maxRequestTimeout().plus(settings.askTimeout()),
           settings.sseKeepalive());
       registerSamplers(system, streams, governance, directory);
-      system.systemActorOf(UpstreamKeeper.create(names, settings.upstreamKeepaliveInterval()),
+      system.systemActorOf(UpstreamKeeper.create(servers::names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
-      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance);
+      CodeMode codeMode = CodeMode.start(system, config.codeMode(), policy, governance);
+      McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance, codeMode);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());
-      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, keys, router);
-      AdminRoutes admin = new AdminRoutes(system, configLoaded::get);
+      // gateway.oauth: OAuth access tokens beside virtual keys (docs/oauth-downstream.md).
+      ProtectedResource resource = gw.oauth() == null ? null : new ProtectedResource(gw);
+      Authenticator authenticator = keys;
+      if (resource != null) {
+        OAuthAuthenticator oauth = new OAuthAuthenticator(gw.oauth(), keys, resource);
+        warmUp(system, oauth, Duration.ofSeconds(1));
+        authenticator = oauth;
+      }
+      McpEdge mcp = new McpEdge(system, edge, settings, dispatcher, streams, authenticator, router);
+      AdminRoutes admin = new AdminRoutes(system, configLoaded::get, names, settings.readyWaitForUpstreams());
       AdminGuard guard = new AdminGuard(config.adminToken(), gw.host());
       GovernanceDefinitions definitions = new GovernanceDefinitions(system, config, keys, policy,
           settings.askTimeout());
@@ -150,20 +173,54 @@ public final class BastionNode {
       // not work again for a moment after a restart. The registry is a sharded entity and answers
       // only once this node is Up, so a node that cannot join fails with the join failure (after
       // bastion.node.join-timeout), not with the registry's patience running out.
-      return firstFailure(definitions.start(REGISTRY_PATIENCE).exceptionally(err -> {
+      servers.start();
+      // The API's servers too are in force before the port is bound (the registry answers by now).
+      return firstFailure(definitions.start(REGISTRY_PATIENCE).thenCompose(x -> servers.load()).exceptionally(err -> {
             throw StartupFailures.registryUnreadable(err, REGISTRY_PATIENCE);
           }), up)
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
-              .bind(new BastionRoutes(mcp, admin, guard,
-                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route()).handler(system))
+              .bind(new BastionRoutes(mcp, admin, guard, extraRoutes(resource,
+                  new GovernanceRoutes(governance.audit(), guard, definitions, system).route(),
+                  new ServerRoutes(guard, servers, system).route(),
+                  new UsageRoutes(guard, governance.audit(), definitions, keys, system, settings.askTimeout()).route(),
+                  new ConsoleRoutes().route()))
+                  .handler(system))
               .exceptionally(err -> {
                 throw StartupFailures.portInUse(err, gw.host(), gw.port(), "HTTP");
               }))
-          .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(5), system));
+          .thenApply(b -> {
+            if (resource != null) {
+              resource.bound(b.localAddress());
+            }
+            return b.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+          });
     });
     return bound
         .thenCompose(b -> startManagement(system).thenApply(x -> b))
         .thenCompose(b -> up.thenApply(x -> b));
+  }
+
+  /** The routes after the core ones: the admin API, and the RFC 9728 metadata when OAuth is on. */
+  private static org.apache.pekko.http.javadsl.server.Route[] extraRoutes(ProtectedResource resource,
+      org.apache.pekko.http.javadsl.server.Route... routes) {
+    if (resource == null) {
+      return routes;
+    }
+    org.apache.pekko.http.javadsl.server.Route[] all = java.util.Arrays.copyOf(routes, routes.length + 1);
+    all[routes.length] = new ProtectedResourceRoutes(resource).route();
+    return all;
+  }
+
+  /** Loads the IdP's signing keys off the request path, retrying with backoff (at most every minute) until they are in. */
+  private static void warmUp(ActorSystem<?> system, OAuthAuthenticator oauth, Duration delay) {
+    var blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
+    CompletableFuture.supplyAsync(oauth::warmUp, blocking).thenAccept(ok -> {
+      if (!ok && !system.whenTerminated().isCompleted()) {
+        system.scheduler().scheduleOnce(delay, () -> warmUp(system, oauth,
+            delay.multipliedBy(2).compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : delay.multipliedBy(2)),
+            system.executionContext());
+      }
+    });
   }
 
   /**

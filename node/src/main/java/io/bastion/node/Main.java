@@ -149,7 +149,7 @@ public final class Main {
       store = new StoreConfig(store.type(), store.url(), store.user(), store.password(), data);
     }
     return new BastionConfig(c.source(), gw, c.servers(), c.virtualKeys(), c.teams(), c.customers(),
-        c.toolGroups(), c.audit(), store, c.adminToken(), c.warnings(), c.cluster());
+        c.toolGroups(), c.audit(), store, c.adminToken(), c.warnings(), c.cluster(), c.codeMode());
   }
 
   static BastionConfig overrideCluster(BastionConfig c, String host, Integer port, List<String> seeds,

@@ -16,11 +16,15 @@ public record NodeSettings(
     Duration sseKeepalive,
     Duration failoverHold,
     Duration handoffDrain,
-    Duration shutdownDrain) {
+    Duration shutdownDrain,
+    Duration readyWaitForUpstreams) {
 
   public NodeSettings {
     if (listPageSize < 1) {
       throw new IllegalArgumentException("bastion.node.list-page-size must be >= 1");
+    }
+    if (readyWaitForUpstreams.isNegative()) {
+      throw new IllegalArgumentException("bastion.node.ready-wait-for-upstreams must not be negative");
     }
   }
 
@@ -35,6 +39,7 @@ public record NodeSettings(
         c.getDuration("sse-keepalive"),
         c.getDuration("failover-hold"),
         c.getDuration("handoff-drain"),
-        c.getDuration("shutdown-drain"));
+        c.getDuration("shutdown-drain"),
+        c.getDuration("ready-wait-for-upstreams"));
   }
 }

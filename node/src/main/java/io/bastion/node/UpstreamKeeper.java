@@ -3,6 +3,7 @@ package io.bastion.node;
 import io.bastion.node.upstream.UpstreamServer;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
@@ -15,7 +16,8 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * interval, so after a node loss or a shard hand-off the upstream starts again on its new owner
  * within one interval, without remembered entities. When a member is removed (downed or left),
  * the nudges come every 300 ms for a few seconds instead of every interval: the upstreams it ran
- * start elsewhere as soon as their shards have a new home.
+ * start elsewhere as soon as their shards have a new home. The list is read at every nudge:
+ * servers added through the admin API start within one interval on whichever node owns them.
  */
 final class UpstreamKeeper {
   private enum Tick { INSTANCE }
@@ -27,10 +29,10 @@ final class UpstreamKeeper {
 
   private UpstreamKeeper() {}
 
-  static Behavior<Object> create(List<String> servers, Duration interval) {
+  static Behavior<Object> create(Supplier<List<String>> servers, Duration interval) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-      Runnable nudge = () -> servers.forEach(name ->
+      Runnable nudge = () -> servers.get().forEach(name ->
           sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, name).tell(UpstreamServer.Wakeup.INSTANCE));
       nudge.run();
       timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);

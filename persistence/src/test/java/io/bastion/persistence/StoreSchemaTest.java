@@ -26,9 +26,10 @@ class StoreSchemaTest {
     StoreDatabase db = TestStores.h2(dir);
     MigrateResult result = StoreSchema.migrate(db);
 
-    assertThat(result.migrationsExecuted).isEqualTo(3);
-    assertThat(result.targetSchemaVersion).isEqualTo("3");
-    assertThat(applied(db)).containsExactly("1 journal and snapshot", "2 audit", "3 audit request id");
+    assertThat(result.migrationsExecuted).isEqualTo(4);
+    assertThat(result.targetSchemaVersion).isEqualTo("4");
+    assertThat(applied(db)).containsExactly("1 journal and snapshot", "2 audit", "3 audit request id",
+        "4 audit subject");
     assertThat(count(db, "SELECT COUNT(*) FROM bastion_audit")).isZero();
     assertThat(count(db, "SELECT COUNT(*) FROM \"event_journal\"")).isZero();
   }
@@ -40,7 +41,7 @@ class StoreSchemaTest {
     MigrateResult again = StoreSchema.migrate(db);
 
     assertThat(again.migrationsExecuted).isZero();
-    assertThat(again.initialSchemaVersion).isEqualTo("3");
+    assertThat(again.initialSchemaVersion).isEqualTo("4");
   }
 
   @Test
@@ -53,7 +54,10 @@ class StoreSchemaTest {
     List<String> expected = TestStores.describe(old);
     assertThat(expected).anyMatch(l -> l.contains("event_journal.ordering"))
         .anyMatch(l -> l.contains("BASTION_AUDIT.REQUEST_ID"));
-    assertThat(TestStores.describe(migrated)).containsExactlyElementsOf(expected);
+    // V4 adds the OAuth subject column, which the old code never had.
+    assertThat(TestStores.describe(migrated)).filteredOn(l -> !l.contains("BASTION_AUDIT.SUBJECT"))
+        .containsExactlyElementsOf(expected);
+    assertThat(TestStores.describe(migrated)).anyMatch(l -> l.contains("BASTION_AUDIT.SUBJECT"));
   }
 
   @Test
@@ -71,16 +75,16 @@ class StoreSchemaTest {
 
     MigrateResult result = StoreSchema.migrate(db);
 
-    assertThat(result.migrationsExecuted).isEqualTo(3);
+    assertThat(result.migrationsExecuted).isEqualTo(4);
     assertThat(applied(db)).containsExactly("0 store created before Flyway (SchemaUtils and inline DDL)",
-        "1 journal and snapshot", "2 audit", "3 audit request id");
+        "1 journal and snapshot", "2 audit", "3 audit request id", "4 audit subject");
     assertThat(count(db, "SELECT COUNT(*) FROM \"event_journal\" WHERE \"persistence_id\" = 'p-1'")).isEqualTo(1);
     assertThat(count(db, "SELECT COUNT(*) FROM bastion_audit WHERE tool = 'echo' AND request_id IS NULL"))
         .isEqualTo(1);
     List<String> after = TestStores.describe(db);
     assertThat(after).containsAll(before);
-    assertThat(after).filteredOn(l -> !before.contains(l)).singleElement().asString()
-        .contains("BASTION_AUDIT.REQUEST_ID");
+    assertThat(after).filteredOn(l -> !before.contains(l)).hasSize(2)
+        .anyMatch(l -> l.contains("BASTION_AUDIT.REQUEST_ID")).anyMatch(l -> l.contains("BASTION_AUDIT.SUBJECT"));
     StoreDatabase fresh = TestStores.h2(dir.resolve("fresh"));
     StoreSchema.migrate(fresh);
     assertThat(after).containsExactlyElementsOf(TestStores.describe(fresh));
@@ -92,25 +96,26 @@ class StoreSchemaTest {
     TestStores.createOldSchema(db, true);
     List<String> before = TestStores.describe(db);
 
-    assertThat(StoreSchema.migrate(db).targetSchemaVersion).isEqualTo("3");
-    assertThat(TestStores.describe(db)).containsExactlyElementsOf(before);
+    assertThat(StoreSchema.migrate(db).targetSchemaVersion).isEqualTo("4");
+    assertThat(TestStores.describe(db)).filteredOn(l -> !l.contains("BASTION_AUDIT.SUBJECT"))
+        .containsExactlyElementsOf(before);
   }
 
   @Test
   void anOlderNodeStillStartsOnAStoreANewerOneMigrated() throws Exception {
     StoreDatabase db = TestStores.h2(dir);
     StoreSchema.migrate(db);
-    // What a newer release would leave behind: a V4 this code does not know.
+    // What a newer release would leave behind: a V99 this code does not know.
     try (Connection c = db.connect(); Statement st = c.createStatement()) {
       st.execute("INSERT INTO \"" + StoreSchema.HISTORY_TABLE + "\" (\"installed_rank\", \"version\", "
           + "\"description\", \"type\", \"script\", \"checksum\", \"installed_by\", \"execution_time\", "
-          + "\"success\") VALUES (4, '4', 'from the future', 'SQL', 'V4__from_the_future.sql', 1, 'sa', 1, TRUE)");
+          + "\"success\") VALUES (99, '99', 'from the future', 'SQL', 'V99__from_the_future.sql', 1, 'sa', 1, TRUE)");
     }
 
     MigrateResult result = StoreSchema.migrate(db);
 
     assertThat(result.migrationsExecuted).isZero();
-    assertThat(result.initialSchemaVersion).isEqualTo("4");
+    assertThat(result.initialSchemaVersion).isEqualTo("99");
   }
 
   @Test

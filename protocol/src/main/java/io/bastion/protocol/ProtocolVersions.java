@@ -20,6 +20,16 @@ public final class ProtocolVersions {
     return version != null && SUPPORTED.contains(version);
   }
 
+  /**
+   * Whether a client that negotiated {@code version} may send JSON-RPC batches (one POST body
+   * holding an array of messages). 2025-03-26 requires receivers to accept them; 2024-11-05 is
+   * plain JSON-RPC 2.0, which has them; 2025-06-18 removed them (its changelog, item 1), so later
+   * revisions refuse them.
+   */
+  public static boolean allowsBatches(String version) {
+    return V2025_03_26.equals(version) || V2024_11_05.equals(version);
+  }
+
   /** The version to answer an {@code initialize} with: the client's if we speak it, else our latest. */
   public static String negotiate(String requested) {
     return isSupported(requested) ? requested : LATEST;

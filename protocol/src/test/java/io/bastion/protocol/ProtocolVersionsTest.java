@@ -34,4 +34,17 @@ class ProtocolVersionsTest {
     assertThat(ProtocolVersions.SUPPORTED).isSortedAccordingTo((a, b) -> b.compareTo(a));
     assertThat(ProtocolVersions.SUPPORTED).contains(ProtocolVersions.ASSUMED_WHEN_ABSENT);
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"2025-03-26", "2024-11-05"})
+  void batchesAreAllowedBefore2025_06_18(String v) {
+    assertThat(ProtocolVersions.allowsBatches(v)).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"2025-06-18", "2025-11-25", "2099-01-01"})
+  void batchesAreRefusedFrom2025_06_18On(String v) {
+    assertThat(ProtocolVersions.allowsBatches(v)).isFalse();
+    assertThat(ProtocolVersions.allowsBatches(null)).isFalse();
+  }
 }

@@ -35,6 +35,8 @@ public enum Fault {
   CLIENT_FORBIDDEN_ORIGIN(Domain.CLIENT, 403, ErrorCodes.INVALID_REQUEST, false, "error", "forbidden_origin"),
   CLIENT_UNAUTHENTICATED(Domain.CLIENT, 401, ErrorCodes.INVALID_REQUEST, false, "error", "unauthenticated"),
   CLIENT_UNKNOWN_GROUP(Domain.CLIENT, 404, ErrorCodes.INVALID_REQUEST, false, "error", "unknown_group"),
+  /** A virtual key and an OAuth access token in one request (RFC 6750 §3.1 invalid_request). */
+  CLIENT_AMBIGUOUS_CREDENTIALS(Domain.CLIENT, 400, ErrorCodes.INVALID_REQUEST, false, "error", "ambiguous_credentials"),
   CLIENT_CANCELLED(Domain.CLIENT, 200, ErrorCodes.REQUEST_CANCELLED, false, "error", "cancelled"),
   /** The client went away before the answer (no answer is sent). */
   CLIENT_GONE(Domain.CLIENT, 200, ErrorCodes.REQUEST_CANCELLED, false, "error", "client_gone"),
@@ -43,6 +45,10 @@ public enum Fault {
   /** A tool the key may not see looks exactly like one that does not exist (-32602 "Unknown tool"). */
   POLICY_UNKNOWN_TOOL(Domain.POLICY, 200, ErrorCodes.INVALID_PARAMS, false, "denied", "unknown_tool"),
   POLICY_GROUP_FORBIDDEN(Domain.POLICY, 403, ErrorCodes.INVALID_REQUEST, false, "denied", "group_forbidden"),
+  /** A valid OAuth access token lacks a scope {@code gateway.oauth.required_scopes} asks for (RFC 6750 §3.1). */
+  POLICY_INSUFFICIENT_SCOPE(Domain.POLICY, 403, ErrorCodes.INVALID_REQUEST, false, "denied", "insufficient_scope"),
+  /** A valid OAuth access token that no {@code gateway.oauth.mappings} rule maps to an existing virtual key. */
+  POLICY_UNMAPPED_TOKEN(Domain.POLICY, 403, ErrorCodes.INVALID_REQUEST, false, "denied", "unmapped_token"),
   POLICY_RATE_LIMITED(Domain.POLICY, 200, ErrorCodes.RATE_LIMITED, false, "rate_limited", "rate_limited"),
   POLICY_OVER_BUDGET(Domain.POLICY, 200, ErrorCodes.BUDGET_EXCEEDED, false, "over_budget", "over_budget"),
 
@@ -60,6 +66,8 @@ public enum Fault {
   GATEWAY_OWNER_UNAVAILABLE(Domain.GATEWAY, 503, ErrorCodes.GATEWAY_ERROR, false, "error", "owner_unavailable"),
   GATEWAY_OVERLOADED(Domain.GATEWAY, 200, ErrorCodes.GATEWAY_ERROR, false, "error", "gateway_overloaded"),
   GATEWAY_INTERNAL(Domain.GATEWAY, 500, ErrorCodes.INTERNAL_ERROR, false, "error", "internal"),
+  /** The authorization server's signing keys (JWKS) could not be fetched, so a token cannot be checked. */
+  GATEWAY_AUTH_UNAVAILABLE(Domain.GATEWAY, 503, ErrorCodes.GATEWAY_ERROR, false, "error", "auth_unavailable"),
   /** Uncategorized: alarm on it. */
   OTHER(Domain.GATEWAY, 500, ErrorCodes.INTERNAL_ERROR, false, "error", "other");
 

@@ -12,16 +12,22 @@ import org.apache.pekko.actor.typed.ActorRef;
  * ports (access policy, tool-call gate) see of a session.
  */
 public record SessionInfo(boolean found, String protocolVersion, String keyName, JsonNode clientInfo,
-    JsonNode capabilities, ActorRef<RequestStream.Event> stream) implements CborSerializable {
+    JsonNode capabilities, ActorRef<RequestStream.Event> stream, String subject) implements CborSerializable {
   public SessionInfo {
     clientInfo = JsonFields.absentAsNull(clientInfo);
     capabilities = JsonFields.absentAsNull(capabilities);
   }
 
-  public static final SessionInfo NOT_FOUND = new SessionInfo(false, null, null, null, null, null);
+  /** A session opened with a virtual key (no OAuth subject). */
+  public SessionInfo(boolean found, String protocolVersion, String keyName, JsonNode clientInfo,
+      JsonNode capabilities, ActorRef<RequestStream.Event> stream) {
+    this(found, protocolVersion, keyName, clientInfo, capabilities, stream, null);
+  }
+
+  public static final SessionInfo NOT_FOUND = new SessionInfo(false, null, null, null, null, null, null);
 
   public SessionInfo withStream(ActorRef<RequestStream.Event> s) {
-    return new SessionInfo(found, protocolVersion, keyName, clientInfo, capabilities, s);
+    return new SessionInfo(found, protocolVersion, keyName, clientInfo, capabilities, s, subject);
   }
 
   public boolean clientSupports(String capability) {

@@ -27,6 +27,13 @@ public interface ToolCallGate {
    */
   void admit(Call call, Exchange exchange, Consumer<Reply> forward);
 
+  /**
+   * A call Bastion answers itself (Code Mode's meta-tools, a program run): recorded like any
+   * other once {@code exchange} ends, without limits of its own (a run's nested calls are each
+   * admitted on their own).
+   */
+  default void observed(Call call, Exchange exchange) {}
+
   /** No governance: forward everything as is. */
   ToolCallGate PASS = new ToolCallGate() {
     @Override

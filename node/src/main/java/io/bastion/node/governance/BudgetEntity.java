@@ -80,7 +80,13 @@ public final class BudgetEntity
   /** The spend per level ({@code key:x}, {@code team:y}, {@code customer:z}) in the current windows. */
   public record GetUsage(ActorRef<Usage> replyTo) implements Command {}
 
-  public record Usage(Map<String, Double> usd) implements CborSerializable {}
+  /** Per level ({@code key:x}, {@code team:y}, {@code customer:z}): the spend in its window and when the window ends (epoch ms). */
+  public record Usage(Map<String, Double> usd, Map<String, Long> resetAtMillis) implements CborSerializable {
+    public Usage {
+      usd = usd == null ? Map.of() : Map.copyOf(usd);
+      resetAtMillis = resetAtMillis == null ? Map.of() : Map.copyOf(resetAtMillis);
+    }
+  }
 
   /** Persist the exact spend if it changed (every {@link #TICK}). */
   enum Tick implements Command { INSTANCE }

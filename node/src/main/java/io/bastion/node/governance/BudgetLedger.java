@@ -57,8 +57,14 @@ final class BudgetLedger {
   /** The spend per level in the current windows. */
   Usage usage(long now) {
     Map<String, Double> m = new HashMap<>();
-    spent.forEach((level, v) -> m.put(level, v[0] > now ? v[1] / BudgetEntity.NANOS : 0.0));
-    return new Usage(m);
+    Map<String, Long> ends = new HashMap<>();
+    spent.forEach((level, v) -> {
+      m.put(level, v[0] > now ? v[1] / BudgetEntity.NANOS : 0.0);
+      if (v[0] > now) {
+        ends.put(level, v[0]);
+      }
+    });
+    return new Usage(m, ends);
   }
 
   /** Once a second: the exact spend to persist, if it changed since the last time. */

@@ -50,6 +50,9 @@ public final class Governance implements ToolCallGate {
   private final ClusterSharding sharding;
   private final Duration askTimeout;
   private final Map<String, ServerConfig> servers = new HashMap<>();
+  /** Where prices come from: the config's servers until {@link #serversFrom} names the live definitions. */
+  private volatile java.util.function.Function<String, Optional<ServerConfig>> serverLookup =
+      name -> Optional.ofNullable(servers.get(name));
   private final String node;
   private final List<ToolCallObserver> observers = new CopyOnWriteArrayList<>();
   /** {@code store.limits_on_outage: fail_open}: a limited key's call is forwarded uncounted when its counters do not answer. */
@@ -68,6 +71,11 @@ public final class Governance implements ToolCallGate {
     config.servers().forEach(s -> servers.put(s.name(), s));
     this.node = Cluster.get(system).selfMember().address().hostPort();
     observers.add(this::audit);
+  }
+
+  /** Prices calls by the servers in force now (the config overlaid with the admin API's servers). */
+  public void serversFrom(java.util.function.Function<String, Optional<ServerConfig>> lookup) {
+    this.serverLookup = lookup;
   }
 
   /** Adds an observer of every finished tools/call (after the audit log). */
@@ -98,10 +106,15 @@ public final class Governance implements ToolCallGate {
   }
 
   @Override
+  public void observed(Call call, Exchange exchange) {
+    observe(call, exchange, System.nanoTime(), 0);
+  }
+
+  @Override
   public void admit(Call call, Exchange exchange, Consumer<Reply> forward) {
     long started = System.nanoTime();
     Optional<KeyDirectory.Key> key = keys.byName(call.session().keyName());
-    double price = Optional.ofNullable(servers.get(call.server()))
+    double price = serverLookup.apply(call.server())
         .map(s -> s.pricing().priceOf(call.tool())).orElse(0.0);
     if (key.isEmpty() || !key.get().limited()) {
       observe(call, exchange, started, price);
@@ -187,6 +200,6 @@ public final class Governance implements ToolCallGate {
         s == null ? null : s.keyName(), key.map(KeyDirectory.Key::teamName).orElse(null),
         key.map(KeyDirectory.Key::customerName).orElse(null), clientName, clientVersion,
         call.server(), call.server() == null ? call.name() : call.tool(), redactor.render(args), outcome, errorType,
-        latencyNanos / 1000, cost, bytesIn, bytesOut, call.requestId());
+        latencyNanos / 1000, cost, bytesIn, bytesOut, call.requestId(), s == null ? null : s.subject());
   }
 }

@@ -64,7 +64,9 @@ public final class GovernanceRegistry extends
   public static final String TEAMS = "teams";
   public static final String CUSTOMERS = "customers";
   public static final String GROUPS = "groups";
-  static final Set<String> KINDS = Set.of(KEYS, TEAMS, CUSTOMERS, GROUPS);
+  /** Upstream servers added, changed or removed through the admin API ({@link ServerDefinitions}). */
+  public static final String SERVERS = "servers";
+  static final Set<String> KINDS = Set.of(KEYS, TEAMS, CUSTOMERS, GROUPS, SERVERS);
 
   /**
    * One definition set through the API: its JSON (the YAML field names; never a key's value), a
@@ -147,6 +149,11 @@ public final class GovernanceRegistry extends
 
   /** Hands every overlay the register receives (from any node) to {@code onChange}, on this node. */
   static void subscribe(ActorSystem<?> system, Consumer<Overlay> onChange) {
+    subscribe(system, "bastion-governance-definitions", onChange);
+  }
+
+  /** As {@link #subscribe(ActorSystem, Consumer)}, with a subscriber actor named {@code actorName}. */
+  static void subscribe(ActorSystem<?> system, String actorName, Consumer<Overlay> onChange) {
     system.systemActorOf(Behaviors.<Replicator.SubscribeResponse<LWWRegister<Overlay>>>setup(ctx -> {
       DistributedData.get(system).replicator().tell(new Replicator.Subscribe<>(KEY, ctx.getSelf()));
       return Behaviors.receiveMessage(msg -> {
@@ -155,7 +162,7 @@ public final class GovernanceRegistry extends
         }
         return Behaviors.same();
       });
-    }), "bastion-governance-definitions", Props.empty());
+    }), actorName, Props.empty());
   }
 
   private final Consumer<Overlay> publish;
@@ -203,7 +210,8 @@ public final class GovernanceRegistry extends
 
   private static String invalid(String kind, String name) {
     if (!KINDS.contains(kind)) {
-      return "unknown kind [" + kind + "]; one of " + KEYS + ", " + TEAMS + ", " + CUSTOMERS + ", " + GROUPS;
+      return "unknown kind [" + kind + "]; one of " + KEYS + ", " + TEAMS + ", " + CUSTOMERS + ", " + GROUPS
+          + ", " + SERVERS;
     }
     return name == null || name.isBlank() ? "a " + kind + " definition needs a name" : null;
   }

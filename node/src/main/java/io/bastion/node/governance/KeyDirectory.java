@@ -96,6 +96,11 @@ public final class KeyDirectory implements Authenticator {
     this.view = new View(config, keys, byName, keys.isEmpty() && loopback);
   }
 
+  /** True when tool group {@code group} exists (in the config or through the admin API). */
+  public boolean groupExists(String group) {
+    return view.config().toolGroup(group).isPresent();
+  }
+
   public boolean keysConfigured() {
     return !view.keys().isEmpty();
   }

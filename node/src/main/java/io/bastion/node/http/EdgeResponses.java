@@ -35,7 +35,15 @@ final class EdgeResponses {
 
   /** The request refused with {@code fault}: its HTTP status, and a JSON-RPC error with its code. */
   static HttpResponse refuse(Fault fault, JsonNode id, String message) {
+    return refuse(fault, id, message, null);
+  }
+
+  /** As {@link #refuse(Fault, JsonNode, String)}, with this {@code WWW-Authenticate} value when not null. */
+  static HttpResponse refuse(Fault fault, JsonNode id, String message, String challenge) {
     HttpResponse r = json(fault.httpStatus(), JsonRpc.error(id, fault.code(), message, null));
+    if (challenge != null) {
+      return r.addHeader(RawHeader.create("WWW-Authenticate", challenge));
+    }
     return fault == Fault.CLIENT_UNAUTHENTICATED
         ? r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"bastion\", error=\"invalid_token\""))
         : r;

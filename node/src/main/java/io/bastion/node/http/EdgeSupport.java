@@ -3,6 +3,7 @@ package io.bastion.node.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.bastion.node.NodeSettings;
 import io.bastion.node.call.Authenticator;
+import io.bastion.node.call.Caller;
 import io.bastion.node.call.Failures;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
@@ -14,7 +15,6 @@ import io.bastion.protocol.JsonRpcException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -67,20 +67,27 @@ final class EdgeSupport {
   static final class Refused extends RuntimeException {
     final Fault fault;
     final transient JsonNode id;
+    /** The WWW-Authenticate value, or null for the fault's default. */
+    final String challenge;
 
     Refused(Fault fault, JsonNode id, String message) {
+      this(fault, id, message, null);
+    }
+
+    Refused(Fault fault, JsonNode id, String message, String challenge) {
       super(message, null, false, false);
       this.fault = fault;
       this.id = id;
+      this.challenge = challenge;
     }
 
     HttpResponse response() {
-      return EdgeResponses.refuse(fault, id, getMessage());
+      return EdgeResponses.refuse(fault, id, getMessage(), challenge);
     }
   }
 
-  /** Origin, Host and key: the checks every MCP request passes first. Returns the key name or null. */
-  String admit(HttpRequest req, String group) {
+  /** Origin, Host and credentials: the checks every MCP request passes first. Returns the caller. */
+  Caller admit(HttpRequest req, String group) {
     if (!HttpChecks.originAllowed(header(req, "Origin"), edge.allowedOrigins())) {
       throw new Refused(Fault.CLIENT_FORBIDDEN_ORIGIN, null,
           "Forbidden: Origin " + header(req, "Origin").orElse("") + " is not allowed");
@@ -90,9 +97,9 @@ final class EdgeSupport {
           "Forbidden: Host " + header(req, "Host").orElse("") + " is not allowed on a loopback listener");
     }
     try {
-      return authenticator.authenticate(req, group).orElse(null);
+      return authenticator.identify(req, group);
     } catch (Authenticator.Unauthorized e) {
-      throw new Refused(e.fault(), null, e.getMessage());
+      throw new Refused(e.fault(), null, e.getMessage(), e.challenge());
     }
   }
 
@@ -127,16 +134,25 @@ final class EdgeSupport {
 
   /** One JSON-RPC message (batches are refused), parsed once from the bytes. */
   static JsonRpc.Message parseSingle(byte[] body) {
-    JsonNode tree;
-    try {
-      tree = JsonRpc.parseTree(body);
-    } catch (JsonRpcException e) {
-      throw new Refused(Fault.CLIENT_PARSE_ERROR, null, e.getMessage());
-    }
+    JsonNode tree = parse(body);
     if (tree.isArray()) {
       throw new Refused(Fault.CLIENT_INVALID_REQUEST, null,
           "Invalid request: JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
     }
+    return classify(tree);
+  }
+
+  /** The body as a JSON tree (a message, or an array of them): -32700 when it is not JSON. */
+  static JsonNode parse(byte[] body) {
+    try {
+      return JsonRpc.parseTree(body);
+    } catch (JsonRpcException e) {
+      throw new Refused(Fault.CLIENT_PARSE_ERROR, null, e.getMessage());
+    }
+  }
+
+  /** One JSON-RPC message: an HTTP-level refusal when it is not one. */
+  static JsonRpc.Message classify(JsonNode tree) {
     try {
       return JsonRpc.classify(tree);
     } catch (JsonRpcException e) {
@@ -154,13 +170,18 @@ final class EdgeSupport {
     return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
   }
 
+  /** The replay buffers of the session's SSE streams. */
+  EntityRef<io.bastion.node.session.StreamReplay.Command> replayRef(String sessionId) {
+    return sharding.entityRefFor(io.bastion.node.session.StreamReplay.ENTITY_TYPE_KEY, sessionId);
+  }
+
   /**
-   * The session, if it exists and was opened with the same virtual key as this request: a session
-   * id is not a credential (spec: sessions are bound to the user), so another key's session looks
-   * exactly like an unknown one (404). A session whose entity runs on this node is read from
+   * The session, if it exists and was opened by the same caller as this request (the same virtual
+   * key and, for OAuth, the same subject): a session id is not a credential (spec: sessions are
+   * bound to the user), so another caller's session looks exactly like an unknown one (404). A session whose entity runs on this node is read from
    * {@link LocalSessions} (no ask); any other is asked.
    */
-  CompletionStage<SessionInfo> validate(String sessionId, String keyName) {
+  CompletionStage<SessionInfo> validate(String sessionId, Caller caller) {
     if (sessionId.isEmpty() || sessionId.length() > 128) {
       return CompletableFuture.completedFuture(SessionInfo.NOT_FOUND);
     }
@@ -168,7 +189,7 @@ final class EdgeSupport {
     CompletionStage<SessionInfo> info = local.isPresent()
         ? CompletableFuture.completedFuture(local.get())
         : askTwice(sessionId, SessionEntity.Validate::new);
-    return info.thenApply(i -> i.found() && !Objects.equals(i.keyName(), keyName) ? SessionInfo.NOT_FOUND : i);
+    return info.thenApply(i -> i.found() && !caller.owns(i) ? SessionInfo.NOT_FOUND : i);
   }
 
   /**
@@ -181,19 +202,25 @@ final class EdgeSupport {
    */
   CompletionStage<SessionInfo> askTwice(String sessionId,
       Function<ActorRef<SessionInfo>, SessionEntity.Command> message) {
-    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true);
+    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true, false);
   }
 
+  /**
+   * {@code sawLoss}: a member was lost at some attempt; its shards may still be moving when it is
+   * already forgotten, so the asking goes on (within the hold) once a loss was seen.
+   */
   private CompletionStage<SessionInfo> askAgain(String sessionId,
-      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first) {
+      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first,
+      boolean sawLoss) {
     Duration timeout = first ? settings.askTimeout().dividedBy(2) : settings.askTimeout();
     return sessionRef(sessionId).<SessionInfo>ask(message::apply, timeout)
         .exceptionallyCompose(err -> {
           if (!(Failures.root(err) instanceof TimeoutException)) {
             return CompletableFuture.failedFuture(err);
           }
-          if (first || (route.memberLost() && System.nanoTime() < holdUntil)) {
-            return askAgain(sessionId, message, holdUntil, false);
+          boolean loss = sawLoss || route.memberLost();
+          if (first || (loss && System.nanoTime() < holdUntil)) {
+            return askAgain(sessionId, message, holdUntil, false, loss);
           }
           return CompletableFuture.failedFuture(err);
         });

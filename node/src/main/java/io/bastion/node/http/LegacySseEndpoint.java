@@ -2,10 +2,12 @@ package io.bastion.node.http;
 
 import static io.bastion.node.http.EdgeSupport.REQUEST_ID_HEADER;
 
+import io.bastion.node.call.Caller;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.protocol.ErrorCodes;
 import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.JsonRpcException;
 import io.bastion.protocol.Methods;
@@ -40,10 +42,10 @@ public final class LegacySseEndpoint {
   /** {@code GET /sse}: opens a session and its stream; the first event names the POST endpoint. */
   public CompletionStage<HttpResponse> openStream(HttpRequest req, String group) {
     try {
-      String key = support.admit(req, group);
+      Caller key = support.admit(req, group);
       String sessionId = EdgeSupport.newSessionId();
       return support.sessionRef(sessionId).<SessionInfo>ask(reply -> new SessionEntity.Open(
-              ProtocolVersions.V2024_11_05, null, null, key, reply), support.settings.askTimeout())
+              ProtocolVersions.V2024_11_05, null, null, key.keyName(), reply, key.subject()), support.settings.askTimeout())
           .thenApply(info -> {
             String endpoint = "/messages?sessionId=" + sessionId + (group == null ? "" : "&group=" + group);
             return EdgeResponses.sse(Source.single(Sse.event("endpoint", endpoint))
@@ -60,12 +62,12 @@ public final class LegacySseEndpoint {
       String sessionId = req.getUri().query().get("sessionId").orElseThrow(() -> new EdgeSupport.Refused(
           Fault.CLIENT_SESSION_REQUIRED, null, "Bad Request: sessionId query parameter is required"));
       String group = req.getUri().query().get("group").orElse(null);
-      String keyName = support.admit(req, group);
+      Caller caller = support.admit(req, group);
       String requestId = RequestIds.of(req);
       long started = System.nanoTime();
       return support.readBody(req).thenCompose(body -> {
         JsonRpc.Message msg = EdgeSupport.parseSingle(body);
-        return support.validate(sessionId, keyName).thenCompose(info -> {
+        return support.validate(sessionId, caller).thenCompose(info -> {
           if (!info.found() || info.stream() == null) {
             throw support.sessionNotFound(EdgeSupport.idOf(msg));
           }
@@ -86,6 +88,12 @@ public final class LegacySseEndpoint {
     ActorRef<RequestStream.Event> stream = info.stream();
     if (Methods.INITIALIZE.equals(r.method())) {
       // Legacy clients read answers only from their SSE stream, with the request's id.
+      if (info.clientInfo() != null || info.capabilities() != null) {
+        // Already initialized (an initialize carries both): refused as on /mcp, the session unchanged.
+        stream.tell(new RequestStream.Final(JsonRpc.error(r.id(), ErrorCodes.INVALID_REQUEST,
+            "Invalid Request: session already initialized", null)));
+        return CompletableFuture.completedFuture(EdgeResponses.accepted());
+      }
       try {
         String version = McpDispatcher.negotiate(r);
         support.sessionRef(sessionId).tell(new SessionEntity.Initialized(version,

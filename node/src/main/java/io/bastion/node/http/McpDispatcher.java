@@ -11,6 +11,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.call.ToolCallGate;
+import io.bastion.node.codemode.CodeMode;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamRoute;
@@ -45,13 +46,25 @@ public final class McpDispatcher {
   private final AccessPolicy policy;
   private final ToolCallGate gate;
   private final UpstreamRoute route;
+  /** Code Mode, or null when it is off. */
+  private final CodeMode codeMode;
 
   public McpDispatcher(ActorSystem<?> system, NodeSettings settings, AccessPolicy policy) {
     this(system, settings, policy, ToolCallGate.PASS);
   }
 
   public McpDispatcher(ActorSystem<?> system, NodeSettings settings, AccessPolicy policy, ToolCallGate gate) {
+    this(system, settings, policy, gate, null);
+  }
+
+  public McpDispatcher(ActorSystem<?> system, NodeSettings settings, AccessPolicy policy, ToolCallGate gate,
+      CodeMode codeMode) {
     this.gate = gate;
+    this.codeMode = codeMode;
+    if (codeMode != null) {
+      // A program's tool calls take the same path as a client's (policy, limits, audit, routing).
+      codeMode.bind(this::callUpstreamTool);
+    }
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.directory = UpstreamDirectory.get(system);
@@ -157,6 +170,9 @@ public final class McpDispatcher {
       return;
     }
     String reason = n.paramsObject().path("reason").asText(null);
+    if (codeMode != null) {
+      codeMode.cancel(sessionId, requestId, reason);
+    }
     for (String server : directory.statuses().keySet()) {
       sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server)
           .tell(new UpstreamServer.Cancel(sessionId, requestId, reason));
@@ -171,6 +187,9 @@ public final class McpDispatcher {
     List<FederatedCatalog.Entry> tools = directory.catalog().tools().stream()
         .filter(e -> policy.allowsTool(session, group, e.target().server(), e.target().original()))
         .toList();
+    if (codeMode != null && codeMode.active(session, group)) {
+      tools = codeMode.toolsList(tools);
+    }
     return page(req, "tools", tools);
   }
 
@@ -201,6 +220,17 @@ public final class McpDispatcher {
   }
 
   private void callTool(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
+      Exchange out, String requestId, long bytesIn) {
+    JsonNode tool = req.paramsObject().get("name");
+    if (codeMode != null && tool != null && codeMode.isMetaTool(tool.asText()) && codeMode.active(session, group)) {
+      codeMode.call(req, sessionId, session, group, out, requestId, bytesIn);
+      return;
+    }
+    callUpstreamTool(req, sessionId, session, group, out, requestId, bytesIn);
+  }
+
+  /** A tools/call of an upstream's tool, from a client or from a Code Mode program. */
+  private void callUpstreamTool(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
       Exchange out, String requestId, long bytesIn) {
     ObjectNode params = req.paramsObject();
     JsonNode name = params.get("name");

@@ -48,6 +48,15 @@ public final class ReplyRouter {
   interface Target {
     /** An event for the request (a final answer only once). */
     void deliver(Pending p, RequestStream.Event event);
+
+    /** The request's final answer (told once, under the request's lock); returns the bytes sent. */
+    default long complete(Pending p, RequestStream.Final f) {
+      deliver(p, f);
+      return 0;
+    }
+
+    /** The request is still unanswered after the keep-alive interval (told on every sweep until answered). */
+    default void slow(Pending p) {}
   }
 
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -83,7 +92,23 @@ public final class ReplyRouter {
 
   /** A POST on {@code /mcp}: its HTTP response completes with the answer. */
   Pending openPost(JsonNode id, String method, long startedNanos, CompletableFuture<HttpResponse> response) {
-    return open(id, method, startedNanos, new PostTarget(response));
+    return open(id, method, startedNanos, new PostTarget(response, null, false));
+  }
+
+  /**
+   * A POST of session {@code sessionId} whose SSE answer can be resumed ({@link StreamRecorder}):
+   * its events carry ids, and a client that leaves before the answer does not abandon the request
+   * (MCP: a disconnection is not a cancellation); the rest is recorded for its resumption.
+   * {@code priming}: send the priming event first.
+   */
+  Pending openPost(JsonNode id, String method, long startedNanos, CompletableFuture<HttpResponse> response,
+      String sessionId, boolean priming) {
+    return open(id, method, startedNanos, new PostTarget(response, sessionId, priming));
+  }
+
+  /** One request of a JSON-RPC batch: its answer goes into the batch's response ({@link BatchReply}). */
+  Pending openBatchMember(JsonNode id, String method, long startedNanos, BatchReply batch) {
+    return open(id, method, startedNanos, batch);
   }
 
   /** A legacy {@code POST /messages}: the answer goes to the session's SSE stream, wherever it is. */
@@ -137,8 +162,8 @@ public final class ReplyRouter {
       long age = now - p.startedNanos;
       if (age > limitNanos) {
         p.reply.fail(Fault.GATEWAY_TIMEOUT, p.id, p.method, "Bastion gave up waiting for the upstream");
-      } else if (age > slowNanos && p.target instanceof PostTarget post) {
-        post.slow(p);
+      } else if (age > slowNanos) {
+        p.target.slow(p);
       }
     }
   }
@@ -201,7 +226,7 @@ public final class ReplyRouter {
         RequestStream.Final f = (RequestStream.Final) event;
         done = true;
         pending.remove(correlation);
-        bytes = target instanceof PostTarget post ? post.complete(this, f) : deliverCounted(f);
+        bytes = target.complete(this, f);
         told = completion;
         answer = f.json();
         fault = f.fault();
@@ -210,11 +235,6 @@ public final class ReplyRouter {
       if (told != null) {
         told.done(answer, fault, bytes);
       }
-    }
-
-    private long deliverCounted(RequestStream.Final f) {
-      target.deliver(this, f);
-      return 0;
     }
 
     /** The client went away before the answer: nothing will be sent. */
@@ -237,34 +257,41 @@ public final class ReplyRouter {
   /** A streamable-HTTP POST: JSON when the answer comes first, else an SSE body. */
   private final class PostTarget implements Target {
     private final CompletableFuture<HttpResponse> response;
+    private final String sessionId;
+    private final boolean priming;
     /** The SSE body's queue, once the response became SSE. */
     private BoundedSourceQueue<ByteString> sse;
+    /** Numbers and records the SSE events, when the stream is resumable. */
+    private StreamRecorder recorder;
 
-    PostTarget(CompletableFuture<HttpResponse> response) {
+    PostTarget(CompletableFuture<HttpResponse> response, String sessionId, boolean priming) {
       this.response = response;
+      this.sessionId = sessionId;
+      this.priming = priming;
     }
 
     @Override
     public void deliver(Pending p, RequestStream.Event event) {
       openSse(p);
       if (sse != null) {
-        sse.offer(Sse.frame(Json.writeBytes(event.json())));
+        sse.offer(recorder != null ? recorder.frame(event.json(), false) : Sse.frame(Json.writeBytes(event.json())));
       }
     }
 
-    /** Hands the final answer on; returns the bytes sent. */
-    long complete(Pending p, RequestStream.Final f) {
+    @Override
+    public long complete(Pending p, RequestStream.Final f) {
       byte[] json = Json.writeBytes(f.json());
       if (sse == null) {
         response.complete(EdgeResponses.json(200, json));
       } else {
-        sse.offer(Sse.frame(json));
+        sse.offer(recorder != null ? recorder.frame(f.json(), true) : Sse.frame(json));
         sse.complete();
       }
       return json.length;
     }
 
-    void slow(Pending p) {
+    @Override
+    public void slow(Pending p) {
       synchronized (p) {
         if (!p.done) {
           openSse(p);
@@ -279,11 +306,23 @@ public final class ReplyRouter {
       Pair<BoundedSourceQueue<ByteString>, Source<ByteString, NotUsed>> q =
           Source.<ByteString>queue(1024).preMaterialize(system);
       sse = q.first();
+      if (sessionId != null) {
+        recorder = new StreamRecorder(system, sessionId, StreamRecorder.POST_STREAM);
+        if (priming) {
+          sse.offer(recorder.priming());
+        }
+      }
+      boolean resumable = recorder != null;
       Source<ByteString, NotUsed> body = q.second()
           .keepAlive(keepAlive, () -> Sse.KEEP_ALIVE)
           .watchTermination((mat, finished) -> {
-            // Ends after the final answer; if the client leaves first, the request is abandoned.
-            finished.whenComplete((d, err) -> p.abandon());
+            // Ends after the final answer. If the client leaves first, a resumable request carries
+            // on (its events are recorded for a GET with Last-Event-ID); any other is abandoned.
+            finished.whenComplete((d, err) -> {
+              if (!resumable) {
+                p.abandon();
+              }
+            });
             return mat;
           });
       response.complete(EdgeResponses.sse(body));

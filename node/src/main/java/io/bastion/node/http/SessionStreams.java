@@ -5,12 +5,16 @@ import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.node.session.StreamReplay;
 import io.bastion.protocol.FederatedCatalog;
+import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,6 +23,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import org.apache.pekko.util.ByteString;
@@ -62,7 +67,17 @@ public final class SessionStreams implements UpstreamDirectory.Listener {
         ClusterSharding.get(system).entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId);
     session.tell(new SessionEntity.AttachStream(ref));
     streams.put(sessionId, new Open(info, group, ref));
-    return s.second().map(Sse::frame)
+    Source<ByteString, NotUsed> frames;
+    if (terminateOnClose) {
+      frames = s.second().map(Sse::frame); // legacy HTTP+SSE has no event ids or resumption
+    } else {
+      StreamRecorder recorder = new StreamRecorder(system, sessionId, StreamRecorder.GET_STREAM);
+      frames = s.second().map(e -> recorder.frame(e.json(), false));
+      if (StreamRecorder.primes(info.protocolVersion())) {
+        frames = Source.single(recorder.priming()).concat(frames);
+      }
+    }
+    return frames
         .keepAlive(keepAlive, () -> Sse.KEEP_ALIVE)
         .watchTermination((mat, done) -> {
           done.whenComplete((d, err) -> {
@@ -73,6 +88,53 @@ public final class SessionStreams implements UpstreamDirectory.Listener {
             }
           });
           return mat;
+        });
+  }
+
+  /**
+   * A GET with {@code Last-Event-ID}: the events of the stream that id names which came after it,
+   * from the session's {@link StreamReplay} (on whichever node), then: for a session's GET stream,
+   * a new GET stream carrying on; for a POST's stream, its later events as they come, ending with
+   * its answer. A GET stream's id that names nothing buffered (or a malformed id) just opens a
+   * new GET stream; a POST stream's id is followed even before its first record arrives.
+   */
+  CompletionStage<Source<ByteString, NotUsed>> resume(String sessionId, SessionInfo info, String group,
+      String lastEventId, Duration askTimeout) {
+    int colon = lastEventId.lastIndexOf(':');
+    long seq;
+    try {
+      seq = colon > 1 ? Long.parseLong(lastEventId.substring(colon + 1)) : -1;
+    } catch (NumberFormatException e) {
+      seq = -1;
+    }
+    if (seq < 0) {
+      return CompletableFuture.completedFuture(open(sessionId, info, group, false));
+    }
+    String streamId = lastEventId.substring(0, colon);
+    boolean follow = streamId.charAt(0) == StreamRecorder.POST_STREAM;
+    Pair<ActorRef<StreamReplay.Replayed>, Source<StreamReplay.Replayed, NotUsed>> r =
+        ActorSource.<StreamReplay.Replayed>actorRef(e -> false, e -> Optional.empty(), 1024,
+            OverflowStrategy.dropHead()).preMaterialize(system);
+    long after = seq;
+    return ClusterSharding.get(system).entityRefFor(StreamReplay.ENTITY_TYPE_KEY, sessionId)
+        .<Boolean>ask(reply -> new StreamReplay.Resume(streamId, after, follow, r.first(), reply), askTimeout)
+        .whenComplete((known, err) -> {
+          if (err != null || !known) {
+            r.second().runWith(Sink.cancelled(), system); // stops the replay source's actor
+          }
+        })
+        .thenApply(known -> {
+          if (!known) {
+            return open(sessionId, info, group, false);
+          }
+          Source<ByteString, NotUsed> replayed = r.second()
+              .takeWhile(e -> !e.end(), true)
+              .filter(e -> e.json() != null)
+              .map(e -> Sse.frame(e.eventId(), Json.writeBytes(e.json())));
+          return follow
+              ? replayed.keepAlive(keepAlive, () -> Sse.KEEP_ALIVE)
+              // The new GET stream is attached now: what arrives during the replay waits behind it.
+              : replayed.concat(open(sessionId, info, group, false));
         });
   }
 

@@ -19,6 +19,19 @@ final class Sse {
     return PREFIX.concat(ByteString.fromArrayUnsafe(json)).concat(SUFFIX);
   }
 
+  /** A frame with an event id, for resumption with {@code Last-Event-ID}. */
+  static ByteString frame(String eventId, byte[] json) {
+    return ByteString.fromString("id: " + eventId + "\n").concat(frame(json));
+  }
+
+  /**
+   * The priming event (MCP 2025-11-25): an id and empty data, sent first, so a client whose
+   * connection drops before the first message can still resume with {@code Last-Event-ID}.
+   */
+  static ByteString priming(String eventId) {
+    return ByteString.fromString("id: " + eventId + "\ndata: \n\n");
+  }
+
   static ByteString frame(RequestStream.Event e) {
     return frame(Json.writeBytes(e.json()));
   }

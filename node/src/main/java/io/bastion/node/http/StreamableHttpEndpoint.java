@@ -6,15 +6,23 @@ import static io.bastion.node.http.EdgeSupport.VERSION_HEADER;
 import static io.bastion.node.http.EdgeSupport.header;
 import static io.bastion.node.http.EdgeSupport.idOf;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.bastion.node.call.Caller;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.metrics.Metrics;
 import io.bastion.node.session.SessionEntity;
+import io.bastion.node.session.StreamReplay;
+import io.bastion.protocol.ErrorCodes;
+import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.JsonRpcException;
 import io.bastion.protocol.Methods;
 import io.bastion.protocol.ProtocolVersions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -33,8 +41,13 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
  * session id or unsupported {@code MCP-Protocol-Version}, 404 unknown or deleted session, 202 for
  * accepted notifications and responses, 200 with JSON or SSE for requests (see {@link
  * ReplyRouter} for when a POST is answered as SSE). Every status comes from a {@link Fault}.
+ * JSON-RPC batches are answered for 2025-03-26 (and 2024-11-05) sessions only ({@link #batch}); an
+ * {@code initialize} inside a live session is refused ({@link #alreadyInitialized}).
  */
 public final class StreamableHttpEndpoint {
+
+  /** The most messages one batch may hold (the TypeScript SDK's server has the same limit). */
+  static final int MAX_BATCH = 100;
 
   private final EdgeSupport support;
   private final McpDispatcher dispatcher;
@@ -51,7 +64,7 @@ public final class StreamableHttpEndpoint {
   /** Handles any request to {@code /mcp} (group null) or {@code /mcp/<group>}. */
   public CompletionStage<HttpResponse> handle(HttpRequest req, String group) {
     try {
-      String key = support.admit(req, group);
+      Caller key = support.admit(req, group);
       if (req.method() == HttpMethods.POST) {
         String requestId = RequestIds.of(req);
         return post(req, group, key, requestId)
@@ -73,7 +86,7 @@ public final class StreamableHttpEndpoint {
     }
   }
 
-  private CompletionStage<HttpResponse> post(HttpRequest req, String group, String keyName, String requestId) {
+  private CompletionStage<HttpResponse> post(HttpRequest req, String group, Caller caller, String requestId) {
     long started = System.nanoTime();
     if (!HttpChecks.accepts(header(req, "Accept"), "application/json")
         || !HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
@@ -81,9 +94,22 @@ public final class StreamableHttpEndpoint {
           "Not Acceptable: the client must accept both application/json and text/event-stream");
     }
     return support.readBody(req).thenCompose(body -> {
-      JsonRpc.Message msg = EdgeSupport.parseSingle(body);
+      JsonNode tree = EdgeSupport.parse(body);
+      if (tree.isArray()) {
+        return batch(req, (ArrayNode) tree, group, caller, requestId, started);
+      }
+      JsonRpc.Message msg = EdgeSupport.classify(tree);
       if (msg instanceof JsonRpc.Request r && Methods.INITIALIZE.equals(r.method())) {
-        return initialize(r, keyName).thenApply(resp -> {
+        Optional<String> existing = header(req, SESSION_HEADER);
+        CompletionStage<HttpResponse> answer = existing.isEmpty() ? initialize(r, caller)
+            : support.validate(existing.get(), caller).thenCompose(info -> {
+              if (info.found()) {
+                throw alreadyInitialized(r.id());
+              }
+              // A stale id (an ended session) alongside a new initialize: the client starts over.
+              return initialize(r, caller);
+            });
+        return answer.thenApply(resp -> {
           Metrics.mcpRequest(Methods.INITIALIZE, System.nanoTime() - started);
           return resp;
         });
@@ -91,7 +117,7 @@ public final class StreamableHttpEndpoint {
       String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new EdgeSupport.Refused(
           Fault.CLIENT_SESSION_REQUIRED, idOf(msg), "Bad Request: Mcp-Session-Id header is required"));
       checkProtocolVersion(req, msg);
-      return support.validate(sessionId, keyName).thenCompose(info -> {
+      return support.validate(sessionId, caller).thenCompose(info -> {
         if (!info.found()) {
           throw support.sessionNotFound(idOf(msg));
         }
@@ -106,12 +132,91 @@ public final class StreamableHttpEndpoint {
       return dispatcher.accept(msg, sessionId).thenApply(x -> EdgeResponses.accepted());
     }
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
-    ReplyRouter.Pending exchange = router.openPost(r.id(), r.method(), started, response);
+    ReplyRouter.Pending exchange = router.openPost(r.id(), r.method(), started, response, sessionId,
+        StreamRecorder.primes(info.protocolVersion()));
     dispatcher.dispatch(r, sessionId, info, group, exchange, requestId, bytesIn);
     return response;
   }
 
-  private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, String keyName) {
+  /**
+   * An {@code initialize} inside a live session is refused as the TypeScript SDK's server refuses
+   * it: 400 with -32600 (Invalid Request). The session is left as it was: a client that wants to
+   * start over sends {@code initialize} without {@code Mcp-Session-Id} (or DELETEs the session).
+   */
+  static EdgeSupport.Refused alreadyInitialized(JsonNode id) {
+    return new EdgeSupport.Refused(Fault.CLIENT_INVALID_REQUEST, id,
+        "Invalid Request: session already initialized; to start a new session, send initialize"
+            + " without Mcp-Session-Id");
+  }
+
+  /**
+   * A JSON-RPC batch: only in a session that negotiated a revision that has batches (2025-03-26,
+   * 2024-11-05; {@link ProtocolVersions#allowsBatches}); later ones get 400 with -32600. Members
+   * that are not valid JSON-RPC, and an {@code initialize} (which 2025-03-26 says MUST NOT be
+   * batched), get an error answer each; notifications and responses are accepted as when sent
+   * alone; requests are dispatched at once, in parallel, and answered together ({@link
+   * BatchReply}). A batch of only notifications and responses is answered 202 with no body.
+   */
+  private CompletionStage<HttpResponse> batch(HttpRequest req, ArrayNode batch, String group, Caller caller,
+      String requestId, long started) {
+    if (batch.isEmpty() || batch.size() > MAX_BATCH) {
+      throw new EdgeSupport.Refused(Fault.CLIENT_INVALID_REQUEST, null, batch.isEmpty()
+          ? "Invalid Request: empty batch" : "Invalid Request: a batch holds at most " + MAX_BATCH + " messages");
+    }
+    String sessionId = header(req, SESSION_HEADER).orElseThrow(() -> new EdgeSupport.Refused(
+        Fault.CLIENT_SESSION_REQUIRED, null,
+        "Bad Request: Mcp-Session-Id header is required (initialize must be sent alone, not in a batch)"));
+    checkProtocolVersion(req, null);
+    return support.validate(sessionId, caller).thenCompose(info -> {
+      if (!info.found()) {
+        throw support.sessionNotFound(null);
+      }
+      if (!ProtocolVersions.allowsBatches(info.protocolVersion())) {
+        throw new EdgeSupport.Refused(Fault.CLIENT_INVALID_REQUEST, null,
+            "Invalid Request: JSON-RPC batches are not supported in protocol version " + info.protocolVersion()
+                + " (MCP removed them in 2025-06-18); send one message per POST");
+      }
+      List<ObjectNode> immediate = new ArrayList<>();
+      List<JsonRpc.Request> requests = new ArrayList<>();
+      List<CompletableFuture<Void>> accepted = new ArrayList<>();
+      for (JsonNode member : batch) {
+        try {
+          JsonRpc.Message m = JsonRpc.classify(member);
+          if (m instanceof JsonRpc.Request r && Methods.INITIALIZE.equals(r.method())) {
+            immediate.add(JsonRpc.error(r.id(), ErrorCodes.INVALID_REQUEST,
+                "Invalid Request: initialize must not be part of a JSON-RPC batch", null));
+          } else if (m instanceof JsonRpc.Request r) {
+            requests.add(r);
+          } else {
+            accepted.add(dispatcher.accept(m, sessionId).toCompletableFuture());
+          }
+        } catch (JsonRpcException e) {
+          immediate.add(JsonRpc.error(e.id(), e));
+        }
+      }
+      if (requests.isEmpty()) {
+        return CompletableFuture.allOf(accepted.toArray(CompletableFuture[]::new)).thenApply(x -> immediate.isEmpty()
+            ? EdgeResponses.accepted()
+            : EdgeResponses.json(200, Json.MAPPER.createArrayNode().addAll(immediate)));
+      }
+      CompletableFuture<HttpResponse> response = new CompletableFuture<>();
+      BatchReply answers = new BatchReply(support.system, support.settings.sseKeepalive(), response,
+          requests.size(), immediate);
+      List<ReplyRouter.Pending> exchanges = new ArrayList<>();
+      for (JsonRpc.Request r : requests) {
+        ReplyRouter.Pending p = router.openBatchMember(r.id(), r.method(), started, answers);
+        answers.add(p);
+        exchanges.add(p);
+      }
+      for (int i = 0; i < requests.size(); i++) {
+        JsonRpc.Request r = requests.get(i);
+        dispatcher.dispatch(r, sessionId, info, group, exchanges.get(i), requestId, Json.writeBytes(r.raw()).length);
+      }
+      return response;
+    });
+  }
+
+  private CompletionStage<HttpResponse> initialize(JsonRpc.Request r, Caller caller) {
     String version;
     try {
       version = McpDispatcher.negotiate(r);
@@ -122,7 +227,7 @@ public final class StreamableHttpEndpoint {
     String sessionId = EdgeSupport.newSessionId();
     ObjectNode p = r.paramsObject();
     return support.askTwice(sessionId, reply -> new SessionEntity.Open(version,
-            p.get("clientInfo"), p.get("capabilities"), keyName, reply))
+            p.get("clientInfo"), p.get("capabilities"), caller.keyName(), reply, caller.subject()))
         .thenApply(info -> EdgeResponses.json(200, JsonRpc.result(r.id(), McpDispatcher.initializeResult(version)))
             .addHeader(RawHeader.create(SESSION_HEADER, sessionId)));
   }
@@ -136,24 +241,28 @@ public final class StreamableHttpEndpoint {
     }
   }
 
-  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group, String keyName) {
+  private CompletionStage<HttpResponse> getStream(HttpRequest req, String group, Caller caller) {
     if (!HttpChecks.accepts(header(req, "Accept"), "text/event-stream")) {
       throw new EdgeSupport.Refused(Fault.CLIENT_NOT_ACCEPTABLE, null,
           "Not Acceptable: the client must accept text/event-stream");
     }
     String sessionId = requireSessionId(req);
-    return support.validate(sessionId, keyName).thenApply(info -> {
+    Optional<String> lastEventId = header(req, "Last-Event-ID").filter(v -> !v.isBlank());
+    return support.validate(sessionId, caller).thenCompose(info -> {
       if (!info.found()) {
         throw support.sessionNotFound(null);
       }
-      return EdgeResponses.sse(streams.open(sessionId, info, group, false));
+      return lastEventId.isEmpty()
+          ? CompletableFuture.completedFuture(EdgeResponses.sse(streams.open(sessionId, info, group, false)))
+          : streams.resume(sessionId, info, group, lastEventId.get().trim(), support.settings.askTimeout())
+              .thenApply(EdgeResponses::sse);
     });
   }
 
-  private CompletionStage<HttpResponse> delete(HttpRequest req, String keyName) {
+  private CompletionStage<HttpResponse> delete(HttpRequest req, Caller caller) {
     String sessionId = requireSessionId(req);
     // Only the key that opened a session may end it: check ownership before terminating.
-    return support.validate(sessionId, keyName)
+    return support.validate(sessionId, caller)
         .thenCompose(owned -> owned.found()
             ? support.sessionRef(sessionId).<SessionInfo>ask(SessionEntity.Terminate::new, support.settings.askTimeout())
             : CompletableFuture.completedFuture(SessionInfo.NOT_FOUND))
@@ -161,6 +270,7 @@ public final class StreamableHttpEndpoint {
           if (!info.found()) {
             throw support.sessionNotFound(null);
           }
+          support.replayRef(sessionId).tell(StreamReplay.Forget.INSTANCE);
           return HttpResponse.create().withStatus(StatusCodes.OK);
         });
   }

@@ -56,8 +56,9 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
           PendingExpired, Restored, ParkDone {}
 
   /** Opens the session (sent once, by the edge that minted the id). */
+  /** {@code subject}: the OAuth token's subject, or null for a virtual key. */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
-      String keyName, ActorRef<SessionInfo> replyTo) implements Command {
+      String keyName, ActorRef<SessionInfo> replyTo, String subject) implements Command {
     public Open {
       clientInfo = JsonFields.absentAsNull(clientInfo);
       capabilities = JsonFields.absentAsNull(capabilities);
@@ -180,6 +181,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private final SessionParking parking;
   /** Stopping for a hand-off with its state parked: subscriptions stay with the next home. */
   private boolean handedOff;
+  /** Asked sharding to stop it (idle, ended): the stop that follows is not a hand-off. */
+  private boolean passivating;
 
   private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
       Duration idleTimeout, Duration pendingTimeout, int maxPending,
@@ -227,7 +230,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   /** Sharding moves the shard (or the node stops): park the state for the next home, then stop. */
   private Behavior<Command> onStop() {
-    if (parking == null || !info.found()) {
+    if (parking == null || !info.found() || passivating) {
       return Behaviors.stopped();
     }
     handedOff = true;
@@ -250,7 +253,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onOpen(Open open) {
-    setInfo(new SessionInfo(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null));
+    setInfo(new SessionInfo(true, open.protocolVersion(), open.keyName(), open.clientInfo(), open.capabilities(), null,
+        open.subject()));
     open.replyTo().tell(info);
     return this;
   }
@@ -264,7 +268,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   private Behavior<Command> onInitialized(Initialized i) {
     if (info.found()) {
-      setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream));
+      setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream,
+          info.subject()));
     }
     return info.found() ? this : passivate();
   }
@@ -389,6 +394,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> passivate() {
+    passivating = true; // its own end (idle, terminated): nothing to park when sharding stops it
     shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
     return this;
   }

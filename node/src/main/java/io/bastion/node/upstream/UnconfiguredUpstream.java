@@ -11,7 +11,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * The {@link UpstreamServer} entity of a server name this node's configuration does not list
  * (removed from the YAML, or only known from a stale directory entry): every forwarded request is
  * answered at once with an error, instead of being dropped and left to the edge's time bound.
- * Passivates after a minute idle.
+ * Passivates after a minute idle; stops at the first {@link UpstreamServer.Wakeup} after the
+ * server was added to this node's configuration.
  */
 final class UnconfiguredUpstream {
   private UnconfiguredUpstream() {}
@@ -19,7 +20,9 @@ final class UnconfiguredUpstream {
   /** Receive timeout: passivate. */
   private enum Idle { INSTANCE }
 
-  static Behavior<UpstreamServer.Command> create(String name, ActorRef<ClusterSharding.ShardCommand> shard) {
+  /** {@code configuredNow}: true once this node's configuration lists the server (the admin API added it). */
+  static Behavior<UpstreamServer.Command> create(String name, ActorRef<ClusterSharding.ShardCommand> shard,
+      java.util.function.BooleanSupplier configuredNow) {
     return Behaviors.<Object>setup(ctx -> {
       ctx.getLog().info("Upstream [{}] is not in this node's configuration: requests to it are refused", name);
       ctx.setReceiveTimeout(Duration.ofMinutes(1), Idle.INSTANCE);
@@ -34,6 +37,9 @@ final class UnconfiguredUpstream {
             return Behaviors.same();
           })
           .onMessageEquals(UpstreamServer.Stop.INSTANCE, Behaviors::stopped)
+          // Added meanwhile: stop, so that the next message starts the real entity.
+          .onMessageEquals(UpstreamServer.Wakeup.INSTANCE, () -> configuredNow.getAsBoolean()
+              ? Behaviors.stopped() : Behaviors.same())
           .onAnyMessage(m -> Behaviors.same())
           .build();
     }).narrow();

@@ -42,6 +42,8 @@ final class UpstreamConnection {
 
   private UpstreamTransport transport;
   private int generation;
+  /** {@link #start} ran (the incarnation is recorded): a reconnect before it would race the first connect. */
+  private boolean started;
   private String status = UpstreamStatus.CONNECTING;
   private String lastError;
   private JsonNode serverInfo;
@@ -109,6 +111,7 @@ final class UpstreamConnection {
 
   /** The first connection of this incarnation, and the health loop. */
   void start(State s) {
+    started = true;
     entity.publish(s);
     connect(s);
     timers.startTimerWithFixedDelay(UpstreamServer.HealthTick.INSTANCE, config.healthInterval());
@@ -213,6 +216,20 @@ final class UpstreamConnection {
       connect(s);
     }
     return effect().none();
+  }
+
+  /** The operator's reconnect: drop the connection, fail what is in flight, reset the backoff, connect now. */
+  Effect<Event, State> onReconnectNow(State s) {
+    if (!started) {
+      return effect().none(); // the first connection is about to start anyway
+    }
+    entity.ctx.getLog().info("Upstream [{}]: reconnect requested", config.name());
+    close("reconnect requested");
+    entity.traffic.failAll("upstream " + config.name() + " is reconnecting (requested by an operator)");
+    timers.cancel("reconnect");
+    backoff.reset();
+    connect(s);
+    return effect().unstashAll();
   }
 
   /** Closes the transport, if any (in the background; a failure is only logged). */

@@ -98,6 +98,12 @@ public final class UpstreamServer
   /** Makes sure the entity runs (sent periodically by every node's {@code UpstreamKeeper}). */
   public enum Wakeup implements Command { INSTANCE }
 
+  /**
+   * The operator asked for a reconnect (admin API): the connection is dropped (requests in flight
+   * fail), the backoff is reset and a new connection starts at once.
+   */
+  public enum ReconnectNow implements Command { INSTANCE }
+
   /** Sharding's stop message (hand-off, shutdown). */
   public enum Stop implements Command { INSTANCE }
 
@@ -160,8 +166,9 @@ public final class UpstreamServer
       NodeSettings settings, SessionPort sessions) {
     ClusterSharding.get(system).init(
         Entity.of(ENTITY_TYPE_KEY, ctx -> configs.apply(ctx.getEntityId())
-                .<Behavior<Command>>map(cfg -> create(cfg, settings, sessions))
-                .orElseGet(() -> UnconfiguredUpstream.create(ctx.getEntityId(), ctx.getShard())))
+                .<Behavior<Command>>map(cfg -> create(cfg, settings, sessions, UpstreamTransports::create, configs))
+                .orElseGet(() -> UnconfiguredUpstream.create(ctx.getEntityId(), ctx.getShard(),
+                    () -> configs.apply(ctx.getEntityId()).isPresent())))
             .withStopMessage(Stop.INSTANCE));
   }
 
@@ -172,8 +179,18 @@ public final class UpstreamServer
   /** With another transport factory (a fake one in unit tests). */
   static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions,
       TransportFactory transports) {
+    return create(config, settings, sessions, transports, name -> Optional.of(config));
+  }
+
+  /**
+   * {@code current}: this node's configuration of a server now (the file overlaid with the admin
+   * API's changes). A {@link Wakeup} that finds it changed or gone stops the entity, and the next
+   * wake-up starts it again with the new configuration.
+   */
+  static Behavior<Command> create(ServerConfig config, NodeSettings settings, SessionPort sessions,
+      TransportFactory transports, Function<String, Optional<ServerConfig>> current) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new UpstreamServer(ctx, timers, config, settings, sessions, transports)));
+        new UpstreamServer(ctx, timers, config, settings, sessions, transports, current)));
   }
 
   final ActorContext<Command> ctx;
@@ -183,6 +200,7 @@ public final class UpstreamServer
   final UpstreamConnection connection;
   final UpstreamTraffic traffic;
   private final kamon.metric.Gauge inFlightGauge;
+  private final Function<String, Optional<ServerConfig>> current;
   private int reportedInFlight = -1;
   private final TimerScheduler<Command> timers;
   private final Duration handoffDrain;
@@ -193,11 +211,13 @@ public final class UpstreamServer
   private long publishSequence;
 
   private UpstreamServer(ActorContext<Command> ctx, TimerScheduler<Command> timers, ServerConfig config,
-      NodeSettings settings, SessionPort sessions, TransportFactory transports) {
+      NodeSettings settings, SessionPort sessions, TransportFactory transports,
+      Function<String, Optional<ServerConfig>> current) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), config.name()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.ctx = ctx;
     this.config = config;
+    this.current = current;
     this.timers = timers;
     this.handoffDrain = settings.handoffDrain();
     this.directory = UpstreamDirectory.get(ctx.getSystem());
@@ -277,7 +297,9 @@ public final class UpstreamServer
         .onCommand(Cancel.class, c -> traffic.cancel(c))
         .onCommand(ClientAnswer.class, a -> traffic.clientAnswer(a))
         .onCommand(SessionEnded.class, e -> traffic.sessionEnded(e))
-        .onCommand(Wakeup.class, w -> Effect().none())
+        .onCommand(Wakeup.class, w -> current.apply(config.name()).filter(config::equals).isPresent()
+            ? Effect().none() : stale())
+        .onCommand(ReconnectNow.class, (st, c) -> connection.onReconnectNow(st))
         .onCommand(Stop.class, s -> onStop())
         .onCommand(DrainOver.class, d -> {
           traffic.failAll("upstream " + config.name() + " moved to another node while the request ran");
@@ -297,6 +319,13 @@ public final class UpstreamServer
         })
         .onCommand(Incarnate.class, (s, i) -> onIncarnate(s))
         .build();
+  }
+
+  /** The configuration changed or was removed: stop; the next {@link Wakeup} starts the new one. */
+  private Effect<Event, State> stale() {
+    ctx.getLog().info("Upstream [{}]: configuration changed or removed; restarting", config.name());
+    traffic.failAll("upstream " + config.name() + " was reconfigured or removed while the request ran");
+    return Effect().stop();
   }
 
   /** The effect factories, for this entity's handler classes. */

@@ -39,9 +39,15 @@ public final class TsClient {
 
   /** Runs the driver, waiting at most {@code wait}; fails with its stderr when it misbehaves. */
   public static JsonNode run(Duration wait, String url, String scenario, String... options) {
-    List<String> cmd = new ArrayList<>(List.of(EverythingServer.nodeBinary(),
-        toolsDir().resolve("ts-client.mjs").toString(), url, scenario));
-    cmd.addAll(Arrays.asList(options));
+    List<String> args = new ArrayList<>(List.of(url, scenario));
+    args.addAll(Arrays.asList(options));
+    return runScript(wait, "ts-client.mjs", args.toArray(String[]::new));
+  }
+
+  /** Runs another driver script of the tools folder (e.g. {@code ts-oauth-client.mjs}) the same way. */
+  public static JsonNode runScript(Duration wait, String script, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(EverythingServer.nodeBinary(), toolsDir().resolve(script).toString()));
+    cmd.addAll(Arrays.asList(args));
     Path stdout;
     Path stderr;
     Process p;

@@ -66,7 +66,7 @@ class SessionEntityTest {
       if (open) {
         ObjectNode caps = N.objectNode();
         caps.putObject("sampling");
-        session.tell(new SessionEntity.Open("2025-11-25", null, caps, null, infos.ref()));
+        session.tell(new SessionEntity.Open("2025-11-25", null, caps, null, infos.ref(), null));
         assertThat(infos.receiveMessage().found()).isTrue();
         session.tell(new SessionEntity.AttachStream(stream.ref()));
       }

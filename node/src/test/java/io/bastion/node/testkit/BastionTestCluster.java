@@ -72,7 +72,7 @@ public final class BastionTestCluster implements AutoCloseable {
     ClusterConfig cluster = new ClusterConfig("127.0.0.1", 0, seeds, ClusterConfig.Management.DISABLED);
     BastionConfig c = base.withCluster(cluster);
     c = new BastionConfig(c.source(), c.gateway(), c.servers(), c.virtualKeys(), c.teams(),
-        c.customers(), c.toolGroups(), c.audit(), store(), c.adminToken(), c.warnings(), cluster);
+        c.customers(), c.toolGroups(), c.audit(), store(), c.adminToken(), c.warnings(), cluster, c.codeMode());
     BastionTestNode node = BastionTestNode.start(c, overrides);
     nodes.add(node);
     return node;

@@ -74,7 +74,7 @@ public final class BastionTestNode implements AutoCloseable {
           config.teams(), config.customers(), config.toolGroups(), config.audit(),
           config.store().type() == StoreConfig.Type.H2
               ? new StoreConfig(StoreConfig.Type.H2, null, null, null, data) : config.store(),
-          config.adminToken(), config.warnings(), testCluster(config.cluster()));
+          config.adminToken(), config.warnings(), testCluster(config.cluster()), config.codeMode());
       Config o = overrides.withFallback(TestConfigs.node());
       BastionNode.Running r = BastionNode.start(c, o).toCompletableFuture().join();
       return new BastionTestNode(r, data, keepData);

@@ -48,7 +48,7 @@ public final class AuditLog implements AutoCloseable {
   private static final int MAX_ARGUMENTS_CHARS = 100_000;
   static final String TABLE = "bastion_audit";
   private static final String COLUMNS = "ts_ms, node, session_id, key_name, team, customer, client_name, "
-      + "client_version, server, tool, arguments, outcome, error_type, latency_us, cost_usd, bytes_in, bytes_out, request_id";
+      + "client_version, server, tool, arguments, outcome, error_type, latency_us, cost_usd, bytes_in, bytes_out, request_id, subject";
 
   private final StoreDatabase db;
   private final AuditConfig config;
@@ -173,7 +173,7 @@ public final class AuditLog implements AutoCloseable {
         }
         connection.setAutoCommit(false);
         try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
-            + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
           for (AuditRecord r : batch) {
             int i = 1;
             ps.setLong(i++, r.timeMillis());
@@ -194,6 +194,7 @@ public final class AuditLog implements AutoCloseable {
             ps.setLong(i++, r.bytesIn());
             ps.setLong(i++, r.bytesOut());
             ps.setString(i++, cut(r.requestId(), 128));
+            ps.setString(i++, cut(r.subject(), 255));
             ps.addBatch();
           }
           ps.executeBatch();
@@ -340,7 +341,7 @@ public final class AuditLog implements AutoCloseable {
               o.put("id", rs.getLong("id"));
               o.put("time", Instant.ofEpochMilli(rs.getLong("ts_ms")).toString());
               for (String col : List.of("node", "session_id", "key_name", "team", "customer", "client_name",
-                  "client_version", "server", "tool", "arguments", "outcome", "error_type", "request_id")) {
+                  "client_version", "server", "tool", "arguments", "outcome", "error_type", "request_id", "subject")) {
                 o.put(camel(col), rs.getString(col));
               }
               o.put("latencyUs", rs.getLong("latency_us"));
@@ -390,6 +391,51 @@ public final class AuditLog implements AutoCloseable {
         return body;
       } catch (SQLException e) {
         throw new IllegalStateException("audit summary failed: " + e.getMessage(), e);
+      }
+    }, queries);
+  }
+
+  /** The columns {@link #timeseries} may split by. */
+  public static final Map<String, String> SERIES_BY = Map.of("key", "key_name", "server", "server", "tool", "tool",
+      "team", "team", "customer", "customer", "outcome", "outcome");
+
+  /**
+   * Calls and cost per time bucket of {@code bucketMillis}, split by {@code by} (a key of {@link
+   * #SERIES_BY}, or null for one series named {@code all}); same filters as {@link #query}, paging
+   * ignored. Answers {@code {bucketMs, by, series: [{name, points: [{t, calls, costUsd}]}]}} with
+   * points in time order (empty buckets are absent).
+   */
+  public CompletionStage<ObjectNode> timeseries(Query q, long bucketMillis, String by) {
+    if (bucketMillis < 1) {
+      throw new IllegalArgumentException("bucket must be positive");
+    }
+    String col = by == null ? null : SERIES_BY.get(by);
+    if (by != null && col == null) {
+      throw new IllegalArgumentException("by must be one of " + new java.util.TreeSet<>(SERIES_BY.keySet()));
+    }
+    return CompletableFuture.supplyAsync(() -> {
+      Where w = where(q);
+      String bucket = "(ts_ms / " + bucketMillis + ") * " + bucketMillis;
+      String group = col == null ? "'all'" : col;
+      String sql = "SELECT " + bucket + " AS b, " + group + " AS g, COUNT(*), COALESCE(SUM(cost_usd), 0) FROM "
+          + TABLE + w.sql() + " GROUP BY " + bucket + ", " + group + " ORDER BY 1";
+      try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+        bind(ps, w.args());
+        ObjectNode body = JsonNodeFactory.instance.objectNode().put("bucketMs", bucketMillis);
+        body.put("by", by);
+        Map<String, ArrayNode> series = new java.util.TreeMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String name = rs.getString(2) == null ? "(none)" : rs.getString(2);
+            series.computeIfAbsent(name, n -> JsonNodeFactory.instance.arrayNode()).addObject()
+                .put("t", rs.getLong(1)).put("calls", rs.getLong(3)).put("costUsd", rs.getDouble(4));
+          }
+        }
+        ArrayNode arr = body.putArray("series");
+        series.forEach((name, points) -> arr.addObject().put("name", name).set("points", points));
+        return body;
+      } catch (SQLException e) {
+        throw new IllegalStateException("audit timeseries failed: " + e.getMessage(), e);
       }
     }, queries);
   }

@@ -41,6 +41,26 @@ class AuditLogTest {
   }
 
   @Test
+  void storesTheOAuthSubjectOfATokenCallAndNullForAKeyCall() throws Exception {
+    AuditLog log = new AuditLog(db.url(), db.user(), db.password(), CONFIG);
+    AuditRecord key = rec(1_000, "a", "fs", "read", AuditRecord.OK, 0, "r-1");
+    AuditRecord token = new AuditRecord(2_000, "n", "s-2", "a", null, null, "c", "1", "fs", "read", null,
+        AuditRecord.OK, null, 5, 0, 1, 1, "r-2", "ci-agent@example");
+    log.record(key);
+    log.record(token);
+    log.close();
+
+    AuditLog reader = new AuditLog(db, CONFIG);
+    try {
+      JsonNode records = get(reader.query(query("a", null, null, null, null, 100, 0))).get("records");
+      assertThat(records.get(0).get("subject").asText()).isEqualTo("ci-agent@example");
+      assertThat(records.get(1).get("subject").isNull()).isTrue();
+    } finally {
+      reader.close();
+    }
+  }
+
+  @Test
   void writesRecordsInBatchesAndQueriesThemBack() throws Exception {
     AuditLog log = new AuditLog(db.url(), db.user(), db.password(), CONFIG);
     log.record(rec(1_000, "a", "fs", "read", AuditRecord.OK, 0.5, "r-1"));
@@ -89,6 +109,42 @@ class AuditLogTest {
       assertThat(summary.get("byTool").get("log").asLong()).isEqualTo(2);
       assertThat(summary.get("byKey").get("a").asLong()).isEqualTo(3);
       assertThat(summary.get("node").get("written").asLong()).isZero();
+    } finally {
+      reader.close();
+    }
+  }
+
+  @Test
+  void timeseriesCountsCallsAndCostPerBucketAndSeries() throws Exception {
+    AuditLog log = new AuditLog(db.url(), db.user(), db.password(), CONFIG);
+    log.record(rec(1_000, "a", "fs", "read", AuditRecord.OK, 0.5, "r-1"));
+    log.record(rec(1_500, "a", "fs", "write", AuditRecord.DENIED, 0, "r-2"));
+    log.record(rec(3_000, "b", "git", "log", AuditRecord.OK, 0.25, "r-3"));
+    log.record(rec(5_000, "a", "git", "diff", AuditRecord.OK, 1.0, "r-5"));
+    log.close();
+    AuditLog reader = new AuditLog(db, CONFIG);
+    try {
+      ObjectNode byKey = get(reader.timeseries(query(null, null, null, null, null, 100, 0), 2_000, "key"));
+      assertThat(byKey.get("bucketMs").asLong()).isEqualTo(2_000);
+      assertThat(byKey.get("series")).hasSize(2);
+      JsonNode a = byKey.get("series").get(0);
+      assertThat(a.get("name").asText()).isEqualTo("a");
+      // a: bucket 0 (t=1000, 1500: two calls, $0.5), bucket 4000 (t=5000: one call, $1).
+      assertThat(a.get("points")).hasSize(2);
+      assertThat(a.get("points").get(0).get("t").asLong()).isEqualTo(0);
+      assertThat(a.get("points").get(0).get("calls").asLong()).isEqualTo(2);
+      assertThat(a.get("points").get(0).get("costUsd").asDouble()).isEqualTo(0.5);
+      assertThat(a.get("points").get(1).get("t").asLong()).isEqualTo(4_000);
+      assertThat(a.get("points").get(1).get("costUsd").asDouble()).isEqualTo(1.0);
+      assertThat(byKey.get("series").get(1).get("points").get(0).get("t").asLong()).isEqualTo(2_000);
+
+      ObjectNode all = get(reader.timeseries(query(null, "git", null, null, null, 100, 0), 10_000, null));
+      assertThat(all.get("series")).hasSize(1);
+      assertThat(all.get("series").get(0).get("name").asText()).isEqualTo("all");
+      assertThat(all.get("series").get(0).get("points").get(0).get("calls").asLong()).isEqualTo(2);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> reader.timeseries(
+          query(null, null, null, null, null, 100, 0), 1_000, "arguments"))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("by must be one of");
     } finally {
       reader.close();
     }
