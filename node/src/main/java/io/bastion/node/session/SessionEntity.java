@@ -292,9 +292,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       stream = null;
       setInfo(info.withStream(null));
     }
-    // A GET stream that ends after its session was deleted sends this to an id with no session:
-    // the message starts a fresh entity, which must not stay behind until the idle timeout (the
-    // HTTP barrage left one per deleted session that had a stream, 30 minutes each).
+    // A stream ending after its session was deleted starts a fresh entity: it must not linger.
     return info.found() || stream != null ? this : passivate();
   }
 
