@@ -2,7 +2,6 @@ package io.bastion.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -17,19 +16,19 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.ThrowingConsumer;
 
 /**
  * Property-based fuzzing of the config loader (docs/fuzzing.md): mutated valid files (text and
  * tree mutations) and random trees either load or fail with a {@link ConfigException} whose every
- * problem names a path; no other exception type ever escapes {@link ConfigLoader#parse}. Seeded.
+ * problem names a path; no other exception type ever escapes {@link ConfigLoader#parse}. Seeded plain
+ * JUnit: each property draws its cases from a {@link SplittableRandom} seeded from {@link #SEED}; a
+ * failure names the property, the seed and the case's own seed (from which
+ * {@code new SplittableRandom(caseSeed)} regenerates the input) and prints the input. No shrinking.
  */
 class ConfigLoaderFuzzTest {
 
@@ -46,30 +45,58 @@ class ConfigLoaderFuzzTest {
       "port", "max_request_bytes", "allowed_origins", "request_timeout", "backoff", "initial", "max",
       "seed_nodes", "management", "token", "path", "jdbc_url", "user", "password", "retention");
 
-  @Property(tries = 400, seed = "10521")
-  void mutatedValidYamlLoadsOrNamesAPath(@ForAll("example") String yaml, @ForAll long seed) {
-    check(mutateText(yaml, new Random(seed)));
+  /** Property k draws its cases from {@code new SplittableRandom(SEED + k)}. */
+  static final long SEED = 10520L;
+
+  record Mutated(String yaml, long seed) {}
+
+  @Test
+  void mutatedValidYamlLoadsOrNamesAPath() {
+    forAll("mutatedValidYaml", 1, 400, r -> new Mutated(example(r), r.nextLong()),
+        c -> check(mutateText(c.yaml(), new Random(c.seed()))));
   }
 
-  @Property(tries = 400, seed = "10522")
-  void mutatedValidTreesLoadOrNameAPath(@ForAll("example") String yaml, @ForAll long seed) throws IOException {
-    JsonNode tree = YAML.readTree(yaml);
-    Random r = new Random(seed);
-    int n = 1 + r.nextInt(3);
-    for (int i = 0; i < n; i++) {
-      tree = mutateTree(tree, r);
+  @Test
+  void mutatedValidTreesLoadOrNameAPath() {
+    forAll("mutatedValidTrees", 2, 400, r -> new Mutated(example(r), r.nextLong()), c -> {
+      JsonNode tree = YAML.readTree(c.yaml());
+      Random r = new Random(c.seed());
+      int n = 1 + r.nextInt(3);
+      for (int i = 0; i < n; i++) {
+        tree = mutateTree(tree, r);
+      }
+      check(YAML.writeValueAsString(tree));
+    });
+  }
+
+  @Test
+  void randomTreesLoadOrNameAPath() {
+    forAll("randomTrees", 3, 250, ConfigLoaderFuzzTest::configTree, tree -> check(YAML.writeValueAsString(tree)));
+  }
+
+  @Test
+  void arbitraryTextLoadsOrNamesAPath() {
+    forAll("yamlishText", 4, 400, ConfigLoaderFuzzTest::yamlishText, ConfigLoaderFuzzTest::check);
+  }
+
+  /**
+   * Runs {@code check} on {@code tries} inputs; case i is generated from its own
+   * {@code SplittableRandom(caseSeed)}, the case seeds coming from {@code SplittableRandom(SEED + property)}.
+   */
+  static <T> void forAll(String name, int property, int tries, Function<SplittableRandom, T> gen,
+      ThrowingConsumer<T> check) {
+    SplittableRandom cases = new SplittableRandom(SEED + property);
+    for (int i = 0; i < tries; i++) {
+      long caseSeed = cases.nextLong();
+      T input = gen.apply(new SplittableRandom(caseSeed));
+      try {
+        check.accept(input);
+      } catch (Throwable t) {
+        throw new AssertionError(String.format("property %s failed at case %d of %d (SEED %d + %d, case seed %d)"
+            + "; input: %s", name, i, tries, SEED, property, caseSeed,
+            input instanceof String text ? NODES.textNode(text).toString() : input), t);
+      }
     }
-    check(YAML.writeValueAsString(tree));
-  }
-
-  @Property(tries = 250, seed = "10523")
-  void randomTreesLoadOrNameAPath(@ForAll("configTree") JsonNode tree) throws JsonProcessingException {
-    check(YAML.writeValueAsString(tree));
-  }
-
-  @Property(tries = 400, seed = "10524")
-  void arbitraryTextLoadsOrNamesAPath(@ForAll("yamlishText") String text) {
-    check(text);
   }
 
   /** The loader's contract: a config, or a ConfigException whose problems each name a path. */
@@ -92,40 +119,95 @@ class ConfigLoaderFuzzTest {
 
   // ------------------------------------------------------------------ generators
 
-  @Provide
-  Arbitrary<String> example() {
-    return Arbitraries.of(EXAMPLES);
+  static String example(SplittableRandom r) {
+    return EXAMPLES.get(r.nextInt(EXAMPLES.size()));
   }
 
-  @Provide
-  Arbitrary<String> yamlishText() {
-    return Arbitraries.strings().withChars("abcmpsv_:- \n\t{}[]\"'#&*!|>%@`,?0123456789.$").ofMaxLength(80);
-  }
-
-  @Provide
-  Arbitrary<JsonNode> configTree() {
-    return Arbitraries.maps(Arbitraries.of(KEYS), tree(3)).ofMaxSize(6).map(ConfigLoaderFuzzTest::object);
-  }
-
-  static Arbitrary<JsonNode> tree(int depth) {
-    Arbitrary<JsonNode> leaf = Arbitraries.oneOf(
-        Arbitraries.just(NODES.nullNode()),
-        Arbitraries.of(true, false).map(NODES::booleanNode),
-        Arbitraries.integers().map(NODES::numberNode),
-        Arbitraries.longs().map(NODES::numberNode),
-        Arbitraries.doubles().map(NODES::numberNode),
-        Arbitraries.bigIntegers().between(BigInteger.TEN.pow(40).negate(), BigInteger.TEN.pow(40)).map(NODES::numberNode),
-        Arbitraries.strings().ofMaxLength(10).map(NODES::textNode),
-        Arbitraries.of("stdio", "http", "sse", "h2", "postgres", "1s", "0s", "-5m", "4MiB", "1d", "1M", "10x",
-            "${X}", "${UNSET:-d}", "${", "http://localhost:1/mcp", "*", "", "127.0.0.1:25520").map(NODES::textNode));
-    if (depth == 0) {
-      return leaf;
+  static String yamlishText(SplittableRandom r) {
+    String chars = "abcmpsv_:- \n\t{}[]\"'#&*!|>%@`,?0123456789.$";
+    int n = r.nextInt(81);
+    StringBuilder b = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      b.append(chars.charAt(r.nextInt(chars.length())));
     }
-    Arbitrary<JsonNode> inner = Arbitraries.lazy(() -> tree(depth - 1));
-    return Arbitraries.frequencyOf(
-        Tuple.of(3, leaf),
-        Tuple.of(1, inner.list().ofMaxSize(3).map(ConfigLoaderFuzzTest::array)),
-        Tuple.of(3, Arbitraries.maps(Arbitraries.of(KEYS), inner).ofMaxSize(5).map(ConfigLoaderFuzzTest::object)));
+    return b.toString();
+  }
+
+  /** A root object of up to 6 of the loader's keys, with random trees of depth 3 as values. */
+  static JsonNode configTree(SplittableRandom r) {
+    ObjectNode o = NODES.objectNode();
+    for (int i = r.nextInt(7); i > 0; i--) {
+      o.set(KEYS.get(r.nextInt(KEYS.size())), tree(r, 3));
+    }
+    return o;
+  }
+
+  private static final List<String> LEAF_TEXTS = List.of("stdio", "http", "sse", "h2", "postgres", "1s", "0s",
+      "-5m", "4MiB", "1d", "1M", "10x", "${X}", "${UNSET:-d}", "${", "http://localhost:1/mcp", "*", "",
+      "127.0.0.1:25520");
+
+  /** Random trees: leaves 3 : lists 1 : objects (of the loader's keys) 3, nested up to depth. */
+  static JsonNode tree(SplittableRandom r, int depth) {
+    int kind = depth == 0 ? 0 : r.nextInt(7);
+    if (kind < 3) {
+      return leaf(r);
+    }
+    if (kind < 4) {
+      ArrayNode a = NODES.arrayNode();
+      for (int i = r.nextInt(4); i > 0; i--) {
+        a.add(tree(r, depth - 1));
+      }
+      return a;
+    }
+    ObjectNode o = NODES.objectNode();
+    for (int i = r.nextInt(6); i > 0; i--) {
+      o.set(KEYS.get(r.nextInt(KEYS.size())), tree(r, depth - 1));
+    }
+    return o;
+  }
+
+  private static JsonNode leaf(SplittableRandom r) {
+    return switch (r.nextInt(8)) {
+      case 0 -> NODES.nullNode();
+      case 1 -> NODES.booleanNode(r.nextBoolean());
+      case 2 -> NODES.numberNode(switch (r.nextInt(4)) {
+        case 0 -> new int[] {0, 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE}[r.nextInt(5)];
+        case 1 -> r.nextInt(-1000, 1001);
+        default -> r.nextInt();
+      });
+      case 3 -> NODES.numberNode(r.nextInt(4) == 0
+          ? new long[] {0, -1, Long.MAX_VALUE, Long.MIN_VALUE}[r.nextInt(4)] : r.nextLong());
+      case 4 -> NODES.numberNode(switch (r.nextInt(4)) {
+        case 0 -> new double[] {0.0, -0.0, Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE}[r.nextInt(5)];
+        case 1 -> r.nextDouble(-1000, 1000);
+        default -> (r.nextBoolean() ? 1 : -1) * r.nextDouble() * Math.pow(10, r.nextInt(-308, 309));
+      });
+      case 5 -> {
+        BigInteger bound = BigInteger.TEN.pow(40);
+        BigInteger v = r.nextInt(6) == 0 ? bound
+            : new BigInteger(1 + r.nextInt(bound.bitLength()), new Random(r.nextLong())).mod(bound.add(BigInteger.ONE));
+        yield NODES.numberNode(r.nextBoolean() ? v.negate() : v);
+      }
+      case 6 -> NODES.textNode(anyString(r, 10));
+      default -> NODES.textNode(LEAF_TEXTS.get(r.nextInt(LEAF_TEXTS.size())));
+    };
+  }
+
+  /** Any string up to maxLength: mostly ASCII, also controls, Latin-1, other BMP and supplementary characters. */
+  static String anyString(SplittableRandom r, int maxLength) {
+    int n = r.nextInt(8) == 0 ? 0 : r.nextInt(maxLength + 1);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      b.appendCodePoint(switch (r.nextInt(10)) {
+        case 0 -> r.nextInt(0x20);
+        case 1 -> r.nextInt(0x80, 0x100);
+        case 2 -> r.nextInt(0x100, 0xD800);
+        case 3 -> r.nextInt(0xE000, 0xFFFE);
+        case 4 -> r.nextInt(0x10000, 0x110000);
+        default -> r.nextInt(0x20, 0x7F);
+      });
+    }
+    return b.toString();
   }
 
   // ------------------------------------------------------------------ mutations
@@ -211,18 +293,6 @@ class ConfigLoaderFuzzTest {
     for (Iterator<JsonNode> it = n.elements(); it.hasNext(); ) {
       collect(it.next(), out);
     }
-  }
-
-  private static JsonNode array(List<JsonNode> items) {
-    ArrayNode a = NODES.arrayNode();
-    items.forEach(a::add);
-    return a;
-  }
-
-  private static JsonNode object(Map<String, JsonNode> fields) {
-    ObjectNode o = NODES.objectNode();
-    fields.forEach(o::set);
-    return o;
   }
 
   private static String read(String resource) {

@@ -8,23 +8,25 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.ThrowingConsumer;
 
 /**
  * Property-based fuzzing of the JSON-RPC framing (docs/fuzzing.md): whatever bytes or JSON arrive,
  * {@link JsonRpc#parseTree} and {@link JsonRpc#classify} either give a message or throw the
  * documented {@link JsonRpcException} (-32700 for bytes that are not JSON, -32600 for JSON that is
  * not a JSON-RPC message), never anything else; the error built from it is a well-formed JSON-RPC
- * error; and a valid id is never lost. Seeded, so a run is repeatable.
+ * error; and a valid id is never lost. Seeded plain JUnit: each property draws its cases from a
+ * {@link SplittableRandom} seeded from {@link #SEED}; a failure names the property, the seed and the
+ * case's own seed (from which {@code new SplittableRandom(caseSeed)} regenerates the input) and
+ * prints the input. No shrinking.
  */
 class JsonRpcFuzzTest {
 
@@ -32,47 +34,88 @@ class JsonRpcFuzzTest {
 
   // ------------------------------------------------------------------ properties
 
-  @Property(tries = 1500, seed = "10501")
-  void arbitraryBytesParseOrFailWithParseError(@ForAll byte[] bytes) {
-    checkBytes(bytes);
+  /** Property k draws its cases from {@code new SplittableRandom(SEED + k)}. */
+  static final long SEED = 10500L;
+
+  @Test
+  void arbitraryBytesParseOrFailWithParseError() {
+    forAll("arbitraryBytes", 1, 1500, JsonRpcFuzzTest::anyBytes, JsonRpcFuzzTest::checkBytes);
   }
 
-  @Property(tries = 1000, seed = "10502")
-  void arbitraryTextParsesOrFailsWithParseError(@ForAll("jsonishText") String text) {
-    checkBytes(text.getBytes(StandardCharsets.UTF_8));
+  @Test
+  void arbitraryTextParsesOrFailsWithParseError() {
+    forAll("jsonishText", 2, 1000, JsonRpcFuzzTest::jsonishText,
+        text -> checkBytes(text.getBytes(StandardCharsets.UTF_8)));
   }
 
-  @Property(tries = 1000, seed = "10503")
-  void arbitraryJsonClassifiesOrFailsWithInvalidRequest(@ForAll("anyJson") JsonNode tree) {
-    checkTree(tree);
-    // The same tree through the bytes path: serialization and parsing agree with the tree path.
-    checkBytes(Json.writeBytes(tree));
+  @Test
+  void arbitraryJsonClassifiesOrFailsWithInvalidRequest() {
+    forAll("anyJson", 3, 1000, r -> json(r, 4), tree -> {
+      checkTree(tree);
+      // The same tree through the bytes path: serialization and parsing agree with the tree path.
+      checkBytes(Json.writeBytes(tree));
+    });
   }
 
-  @Property(tries = 2000, seed = "10504")
-  void jsonRpcShapedObjectsKeepTheirId(@ForAll("rpcShaped") ObjectNode message) {
-    checkTree(message);
+  @Test
+  void jsonRpcShapedObjectsKeepTheirId() {
+    forAll("rpcShaped", 4, 2000, JsonRpcFuzzTest::rpcShaped, JsonRpcFuzzTest::checkTree);
   }
 
-  @Property(tries = 3000, seed = "10505")
-  void mutatedValidMessagesParseOrFailCleanly(@ForAll("validMessage") ObjectNode valid, @ForAll long seed) {
-    byte[] bytes = Json.writeBytes(valid);
-    Random r = new Random(seed);
-    checkBytes(mutateBytes(bytes, r));
-    checkTree(mutateTree(valid.deepCopy(), r));
+  record Mutated(ObjectNode valid, long seed) {}
+
+  @Test
+  void mutatedValidMessagesParseOrFailCleanly() {
+    forAll("mutatedValid", 5, 3000, r -> new Mutated(validMessage(r), anyLong(r)), c -> {
+      byte[] bytes = Json.writeBytes(c.valid());
+      Random r = new Random(c.seed());
+      checkBytes(mutateBytes(bytes, r));
+      checkTree(mutateTree(c.valid().deepCopy(), r));
+    });
   }
 
-  @Property(tries = 300, seed = "10506")
-  void validMessagesClassifyWithTheirId(@ForAll("validMessage") ObjectNode valid) {
-    JsonRpc.Message m = JsonRpc.classify(JsonRpc.parseTree(Json.writeBytes(valid)));
-    JsonNode id = valid.get("id");
-    if (m instanceof JsonRpc.Request r) {
-      assertThat(JsonRpc.sameId(r.id(), id)).isTrue();
-    } else if (m instanceof JsonRpc.Response resp) {
-      assertThat(JsonRpc.sameId(resp.id(), id)).isTrue();
-    } else {
-      assertThat(id).isNull();
+  @Test
+  void validMessagesClassifyWithTheirId() {
+    forAll("validMessage", 6, 300, JsonRpcFuzzTest::validMessage, valid -> {
+      JsonRpc.Message m = JsonRpc.classify(JsonRpc.parseTree(Json.writeBytes(valid)));
+      JsonNode id = valid.get("id");
+      if (m instanceof JsonRpc.Request r) {
+        assertThat(JsonRpc.sameId(r.id(), id)).isTrue();
+      } else if (m instanceof JsonRpc.Response resp) {
+        assertThat(JsonRpc.sameId(resp.id(), id)).isTrue();
+      } else {
+        assertThat(id).isNull();
+      }
+    });
+  }
+
+  /**
+   * Runs {@code check} on {@code tries} inputs; case i is generated from its own
+   * {@code SplittableRandom(caseSeed)}, the case seeds coming from {@code SplittableRandom(SEED + property)}.
+   */
+  static <T> void forAll(String name, int property, int tries, Function<SplittableRandom, T> gen,
+      ThrowingConsumer<T> check) {
+    SplittableRandom cases = new SplittableRandom(SEED + property);
+    for (int i = 0; i < tries; i++) {
+      long caseSeed = cases.nextLong();
+      T input = gen.apply(new SplittableRandom(caseSeed));
+      try {
+        check.accept(input);
+      } catch (Throwable t) {
+        throw new AssertionError(String.format("property %s failed at case %d of %d (SEED %d + %d, case seed %d)"
+            + "; input: %s", name, i, tries, SEED, property, caseSeed, describe(input)), t);
+      }
     }
+  }
+
+  private static String describe(Object input) {
+    if (input instanceof byte[] b) {
+      return "byte[" + b.length + "] base64 " + Base64.getEncoder().encodeToString(b);
+    }
+    if (input instanceof String s) {
+      return Json.NODES.textNode(s).toString();
+    }
+    return String.valueOf(input);
   }
 
   // ------------------------------------------------------------------ invariants
@@ -146,85 +189,171 @@ class JsonRpcFuzzTest {
 
   // ------------------------------------------------------------------ generators
 
-  @Provide
-  Arbitrary<JsonNode> anyJson() {
-    return json(4);
+  /** Edge cases now and then, else small or full-range values. */
+  static int anyInt(SplittableRandom r) {
+    return switch (r.nextInt(8)) {
+      case 0 -> new int[] {0, 1, -1, 2, -2, Integer.MAX_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE - 1}[r.nextInt(8)];
+      case 1, 2, 3 -> r.nextInt(-1000, 1001);
+      default -> r.nextInt();
+    };
   }
 
-  static Arbitrary<JsonNode> json(int depth) {
-    Arbitrary<JsonNode> leaf = Arbitraries.oneOf(
-        Arbitraries.just(Json.NODES.nullNode()),
-        Arbitraries.of(true, false).map(Json.NODES::booleanNode),
-        Arbitraries.integers().map(Json.NODES::numberNode),
-        Arbitraries.longs().map(Json.NODES::numberNode),
-        Arbitraries.bigIntegers().between(BigInteger.TEN.pow(30).negate(), BigInteger.TEN.pow(30))
-            .map(Json.NODES::numberNode),
-        Arbitraries.doubles().map(Json.NODES::numberNode),
-        Arbitraries.strings().ofMaxLength(12).map(Json.NODES::textNode),
-        Arbitraries.of("2.0", "initialize", "tools/call", "tools/list", "ping", "").map(Json.NODES::textNode));
-    if (depth == 0) {
-      return leaf;
+  static long anyLong(SplittableRandom r) {
+    return switch (r.nextInt(8)) {
+      case 0 -> new long[] {0, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 53, (1L << 53) + 1, -(1L << 53)}[r.nextInt(8)];
+      case 1, 2 -> r.nextLong(-1000, 1001);
+      default -> r.nextLong();
+    };
+  }
+
+  static double anyDouble(SplittableRandom r) {
+    return switch (r.nextInt(6)) {
+      case 0 -> new double[] {0.0, -0.0, 1.0, -1.0, Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE, 0.1}[r.nextInt(8)];
+      case 1, 2 -> r.nextDouble(-1000, 1000);
+      default -> (r.nextBoolean() ? 1 : -1) * r.nextDouble() * Math.pow(10, r.nextInt(-308, 309));
+    };
+  }
+
+  /** Uniform-ish in [-bound, bound], with small values and the bounds now and then. */
+  static BigInteger bigInteger(SplittableRandom r, BigInteger bound) {
+    BigInteger v = switch (r.nextInt(6)) {
+      case 0 -> r.nextBoolean() ? bound : BigInteger.ZERO;
+      case 1 -> BigInteger.valueOf(r.nextLong());
+      default -> new BigInteger(1 + r.nextInt(bound.bitLength()), new Random(r.nextLong())).mod(bound.add(BigInteger.ONE));
+    };
+    return r.nextBoolean() ? v.negate() : v;
+  }
+
+  /** Any string up to maxLength: mostly ASCII, also controls, Latin-1, other BMP and supplementary characters. */
+  static String anyString(SplittableRandom r, int maxLength) {
+    int n = r.nextInt(8) == 0 ? 0 : r.nextInt(maxLength + 1);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      int cp = switch (r.nextInt(10)) {
+        case 0 -> r.nextInt(0x20);
+        case 1 -> r.nextInt(0x80, 0x100);
+        case 2 -> r.nextInt(0x100, 0xD800);
+        case 3 -> r.nextInt(0xE000, 0xFFFE);
+        case 4 -> r.nextInt(0x10000, 0x110000);
+        default -> r.nextInt(0x20, 0x7F);
+      };
+      b.appendCodePoint(cp);
     }
-    Arbitrary<JsonNode> inner = Arbitraries.lazy(() -> json(depth - 1));
-    Arbitrary<String> keys = Arbitraries.oneOf(Arbitraries.of(List.copyOf(FIELDS)),
-        Arbitraries.of("code", "message", "data", "name", "arguments", "_meta", "progressToken", "cursor"),
-        Arbitraries.strings().ofMaxLength(6));
-    Arbitrary<JsonNode> arrays = inner.list().ofMaxSize(4).map(JsonRpcFuzzTest::array);
-    Arbitrary<JsonNode> objects = Arbitraries.maps(keys, inner).ofMaxSize(6).map(JsonRpcFuzzTest::object);
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(4, leaf), net.jqwik.api.Tuple.of(2, arrays), net.jqwik.api.Tuple.of(4, objects));
+    return b.toString();
+  }
+
+  static String charsFrom(SplittableRandom r, String chars, int maxLength) {
+    int n = r.nextInt(maxLength + 1);
+    StringBuilder b = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      b.append(chars.charAt(r.nextInt(chars.length())));
+    }
+    return b.toString();
+  }
+
+  static <T> T pick(SplittableRandom r, List<T> from) {
+    return from.get(r.nextInt(from.size()));
+  }
+
+  static byte[] anyBytes(SplittableRandom r) {
+    int n = switch (r.nextInt(8)) {
+      case 0 -> 0;
+      case 1 -> r.nextInt(1, 4);
+      default -> r.nextInt(256);
+    };
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) r.nextInt(256);
+    }
+    return b;
+  }
+
+  static JsonNode leaf(SplittableRandom r) {
+    return switch (r.nextInt(8)) {
+      case 0 -> Json.NODES.nullNode();
+      case 1 -> Json.NODES.booleanNode(r.nextBoolean());
+      case 2 -> Json.NODES.numberNode(anyInt(r));
+      case 3 -> Json.NODES.numberNode(anyLong(r));
+      case 4 -> Json.NODES.numberNode(bigInteger(r, BigInteger.TEN.pow(30)));
+      case 5 -> Json.NODES.numberNode(anyDouble(r));
+      case 6 -> Json.NODES.textNode(anyString(r, 12));
+      default -> Json.NODES.textNode(pick(r, List.of("2.0", "initialize", "tools/call", "tools/list", "ping", "")));
+    };
+  }
+
+  static final List<String> FIELD_LIST = List.copyOf(FIELDS);
+  static final List<String> OTHER_KEYS =
+      List.of("code", "message", "data", "name", "arguments", "_meta", "progressToken", "cursor");
+
+  /** Random JSON: leaves 4 : arrays 2 : objects 4, nested up to depth, keys biased to JSON-RPC's names. */
+  static JsonNode json(SplittableRandom r, int depth) {
+    int kind = depth == 0 ? 0 : r.nextInt(10);
+    if (kind < 4) {
+      return leaf(r);
+    }
+    if (kind < 6) {
+      ArrayNode a = Json.NODES.arrayNode();
+      for (int i = r.nextInt(5); i > 0; i--) {
+        a.add(json(r, depth - 1));
+      }
+      return a;
+    }
+    ObjectNode o = Json.object();
+    for (int i = r.nextInt(7); i > 0; i--) {
+      String key = switch (r.nextInt(3)) {
+        case 0 -> pick(r, FIELD_LIST);
+        case 1 -> pick(r, OTHER_KEYS);
+        default -> anyString(r, 6);
+      };
+      o.set(key, json(r, depth - 1));
+    }
+    return o;
   }
 
   /** Objects with JSON-RPC's fields, each present or not, with plausible or hostile values. */
-  @Provide
-  Arbitrary<ObjectNode> rpcShaped() {
-    Arbitrary<JsonNode> any = json(2);
-    Arbitrary<JsonNode> version = Arbitraries.oneOf(Arbitraries.of("2.0", "1.0", "2.0 ", "").map(Json.NODES::textNode),
-        Arbitraries.just(Json.NODES.numberNode(2.0)), any);
-    Arbitrary<JsonNode> id = Arbitraries.oneOf(Arbitraries.integers().map(Json.NODES::numberNode),
-        Arbitraries.longs().map(Json.NODES::numberNode),
-        Arbitraries.bigIntegers().between(BigInteger.TEN.pow(25).negate(), BigInteger.TEN.pow(25)).map(Json.NODES::numberNode),
-        Arbitraries.strings().ofMaxLength(10).map(Json.NODES::textNode), any);
-    Arbitrary<JsonNode> method = Arbitraries.oneOf(
-        Arbitraries.of(Methods.INITIALIZE, "tools/call", "tools/list", "notifications/initialized", "ping",
-            "resources/read", "prompts/get", "", "x").map(Json.NODES::textNode), any);
-    Arbitrary<JsonNode> params = Arbitraries.oneOf(Arbitraries.just(Json.object()), any);
-    Arbitrary<JsonNode> error = Arbitraries.oneOf(
-        Arbitraries.integers().map(c -> (JsonNode) Json.object().put("code", c).put("message", "m")), any);
-    List<Arbitrary<JsonNode>> values = List.of(version, id, method, params, any, error);
+  static ObjectNode rpcShaped(SplittableRandom r) {
+    int mask = r.nextInt(64);
     List<String> names = List.of("jsonrpc", "id", "method", "params", "result", "error");
-    return Arbitraries.integers().between(0, 63).flatMap(mask -> {
-      List<Arbitrary<JsonNode>> chosen = new ArrayList<>();
-      List<String> chosenNames = new ArrayList<>();
-      for (int i = 0; i < names.size(); i++) {
-        // jsonrpc and id present more often than not
-        if ((mask & (1 << i)) != 0 || (i <= 1 && mask % 3 != 0)) {
-          chosen.add(values.get(i));
-          chosenNames.add(names.get(i));
-        }
+    ObjectNode o = Json.object();
+    for (int i = 0; i < names.size(); i++) {
+      // jsonrpc and id present more often than not
+      if ((mask & (1 << i)) != 0 || (i <= 1 && mask % 3 != 0)) {
+        o.set(names.get(i), rpcValue(r, i));
       }
-      if (chosen.isEmpty()) {
-        return Arbitraries.just(Json.object());
-      }
-      return net.jqwik.api.Combinators.combine(chosen).as(vs -> {
-        ObjectNode o = Json.object();
-        for (int i = 0; i < vs.size(); i++) {
-          o.set(chosenNames.get(i), vs.get(i));
-        }
-        return o;
-      });
-    });
+    }
+    return o;
   }
 
-  @Provide
-  Arbitrary<ObjectNode> validMessage() {
-    return Arbitraries.of(VALID).map(s -> (ObjectNode) JsonRpc.parseTree(s.getBytes(StandardCharsets.UTF_8)));
+  private static JsonNode rpcValue(SplittableRandom r, int field) {
+    return switch (field) {
+      case 0 -> switch (r.nextInt(3)) {
+        case 0 -> Json.NODES.textNode(pick(r, List.of("2.0", "1.0", "2.0 ", "")));
+        case 1 -> Json.NODES.numberNode(2.0);
+        default -> json(r, 2);
+      };
+      case 1 -> switch (r.nextInt(5)) {
+        case 0 -> Json.NODES.numberNode(anyInt(r));
+        case 1 -> Json.NODES.numberNode(anyLong(r));
+        case 2 -> Json.NODES.numberNode(bigInteger(r, BigInteger.TEN.pow(25)));
+        case 3 -> Json.NODES.textNode(anyString(r, 10));
+        default -> json(r, 2);
+      };
+      case 2 -> r.nextBoolean()
+          ? Json.NODES.textNode(pick(r, List.of(Methods.INITIALIZE, "tools/call", "tools/list",
+              "notifications/initialized", "ping", "resources/read", "prompts/get", "", "x")))
+          : json(r, 2);
+      case 3 -> r.nextBoolean() ? Json.object() : json(r, 2);
+      case 4 -> json(r, 2);
+      default -> r.nextBoolean() ? Json.object().put("code", anyInt(r)).put("message", "m") : json(r, 2);
+    };
   }
 
-  @Provide
-  Arbitrary<String> jsonishText() {
-    return Arbitraries.strings().withChars("{}[]\":,.-+0123456789eEtrufalsn \\/u\t\n").ofMaxLength(60)
-        .injectDuplicates(0.01);
+  static ObjectNode validMessage(SplittableRandom r) {
+    return (ObjectNode) JsonRpc.parseTree(pick(r, VALID).getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String jsonishText(SplittableRandom r) {
+    return charsFrom(r, "{}[]\":,.-+0123456789eEtrufalsn \\/u\t\n", 60);
   }
 
   static final List<String> VALID = List.of(
@@ -304,17 +433,5 @@ class JsonRpcFuzzTest {
     for (Iterator<JsonNode> it = n.elements(); it.hasNext(); ) {
       collect(it.next(), out);
     }
-  }
-
-  private static JsonNode array(List<JsonNode> items) {
-    ArrayNode a = Json.NODES.arrayNode();
-    items.forEach(a::add);
-    return a;
-  }
-
-  private static JsonNode object(Map<String, JsonNode> fields) {
-    ObjectNode o = Json.object();
-    fields.forEach(o::set);
-    return o;
   }
 }

@@ -22,16 +22,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
-
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.ThrowingConsumer;
 /**
  * Property-based fuzzing of the MCP edge's dispatch against a real node fronting the real
  * server-everything over stdio (docs/fuzzing.md): random JSON-RPC (every method the edge knows and
@@ -41,9 +39,13 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * upstream's failures are JSON-RPC errors with HTTP 200); every answer to a request is one JSON-RPC
  * message carrying the request's id; every error is well formed; the node keeps serving.
  *
- * <p>jqwik has no per-class timeout like Jupiter's {@code @Timeout}; every HTTP exchange here has
- * its own (30 s), so a hang fails the property instead of the build.
+ * <p>Seeded plain JUnit: each property draws its cases from a {@link SplittableRandom} seeded from
+ * {@link #SEED}; a failure names the property, the seed and the case's own seed (from which
+ * {@code new SplittableRandom(caseSeed)} regenerates the input) and prints the input. No shrinking.
+ * Every HTTP exchange has its own timeout (30 s) and the class one per test method, so a hang fails
+ * a test instead of the build.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class EdgeFuzzTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -53,7 +55,7 @@ class EdgeFuzzTest {
   static String session;
   static List<String> tools = List.of();
 
-  @BeforeContainer
+  @BeforeAll
   static void start() {
     node = BastionTestNode.start(List.of(EverythingServer.startStdioConfig()));
     node.awaitReady("everything");
@@ -68,7 +70,7 @@ class EdgeFuzzTest {
     tools = List.copyOf(names);
   }
 
-  @AfterContainer
+  @AfterAll
   static void stop() {
     if (node != null) {
       try {
@@ -84,21 +86,49 @@ class EdgeFuzzTest {
     }
   }
 
-  @Property(tries = 300, seed = "10541")
-  void randomJsonRpcGetsNo5xxAndKeepsItsId(@ForAll("messages") ObjectNode message, @ForAll("accepts") String accept,
-      @ForAll("versions") String version) {
-    String body = message.toString();
-    Answer a = post(body, session, accept, version);
-    checkAnswer(a, message);
+  /** Property k draws its cases from {@code new SplittableRandom(SEED + k)}. */
+  static final long SEED = 10540L;
+
+  record Sent(ObjectNode message, String accept, String version) {}
+
+  record Damaged(ObjectNode message, long seed) {}
+
+  @Test
+  void randomJsonRpcGetsNo5xxAndKeepsItsId() {
+    forAll("randomJsonRpc", 1, 300, r -> new Sent(message(r), accept(r), version(r)), c -> {
+      Answer a = post(c.message().toString(), session, c.accept(), c.version());
+      checkAnswer(a, c.message());
+    });
   }
 
-  @Property(tries = 150, seed = "10542")
-  void damagedBodiesGetNo5xx(@ForAll("messages") ObjectNode message, @ForAll long seed) {
-    byte[] bytes = damage(message.toString().getBytes(StandardCharsets.UTF_8), new Random(seed));
-    Answer a = post(bytes, session, BOTH, McpHttp.VERSION);
-    assertThat(a.status).as("status for %s", a.body).isBetween(200, 499);
-    if (a.message != null && a.message.has("error")) {
-      assertWellFormedError(a.message);
+  @Test
+  void damagedBodiesGetNo5xx() {
+    forAll("damagedBodies", 2, 150, r -> new Damaged(message(r), r.nextLong()), c -> {
+      byte[] bytes = damage(c.message().toString().getBytes(StandardCharsets.UTF_8), new Random(c.seed()));
+      Answer a = post(bytes, session, BOTH, McpHttp.VERSION);
+      assertThat(a.status).as("status for %s", a.body).isBetween(200, 499);
+      if (a.message != null && a.message.has("error")) {
+        assertWellFormedError(a.message);
+      }
+    });
+  }
+
+  /**
+   * Runs {@code check} on {@code tries} inputs; case i is generated from its own
+   * {@code SplittableRandom(caseSeed)}, the case seeds coming from {@code SplittableRandom(SEED + property)}.
+   */
+  static <T> void forAll(String name, int property, int tries, Function<SplittableRandom, T> gen,
+      ThrowingConsumer<T> check) {
+    SplittableRandom cases = new SplittableRandom(SEED + property);
+    for (int i = 0; i < tries; i++) {
+      long caseSeed = cases.nextLong();
+      T input = gen.apply(new SplittableRandom(caseSeed));
+      try {
+        check.accept(input);
+      } catch (Throwable t) {
+        throw new AssertionError(String.format("property %s failed at case %d of %d (SEED %d + %d, case seed %d)"
+            + "; input: %s", name, i, tries, SEED, property, caseSeed, input), t);
+      }
     }
   }
 
@@ -107,7 +137,7 @@ class EdgeFuzzTest {
    * closing its side failed the read with Pekko's EntityStreamException, answered 500 "Internal
    * error" and logged as an unexpected failure; it is the client's fault: 400, -32700.
    */
-  @Example
+  @Test
   void aBodyCutShortOfItsContentLengthIsABadRequest() throws IOException {
     URI u = URI.create(node.mcpUrl());
     String body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
@@ -216,107 +246,164 @@ class EdgeFuzzTest {
       "notifications/cancelled", "notifications/progress", "notifications/roots/list_changed", "tasks/get",
       "tasks/list", "tasks/cancel", "sampling/createMessage", "bogus/method", "", "tools/call ");
 
-  @Provide
-  Arbitrary<ObjectNode> messages() {
-    Arbitrary<JsonNode> id = Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(6, Arbitraries.integers().between(-1000, 1_000_000).map(i -> (JsonNode) Json.NODES.numberNode(i))),
-        net.jqwik.api.Tuple.of(2, Arbitraries.strings().ofMaxLength(12).map(s -> (JsonNode) Json.NODES.textNode(s))),
-        net.jqwik.api.Tuple.of(1, Arbitraries.longs().map(l -> (JsonNode) Json.NODES.numberNode(BigInteger.valueOf(l).shiftLeft(8)))),
-        net.jqwik.api.Tuple.of(1, Arbitraries.of((JsonNode) Json.NODES.nullNode(), Json.NODES.numberNode(1.5),
-            Json.NODES.booleanNode(true), Json.object(), Json.NODES.arrayNode())),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just((JsonNode) null)));
-    Arbitrary<String> method = Arbitraries.oneOf(Arbitraries.of(METHODS), Arbitraries.strings().ofMaxLength(10));
-    Arbitrary<JsonNode> params = Arbitraries.oneOf(paramsFor(), value(2));
-    return Combinators.combine(id, method, params, Arbitraries.integers().between(0, 19)).as((i, m, p, shape) -> {
-      ObjectNode o = Json.object();
-      if (shape != 0) {
-        o.put("jsonrpc", shape == 1 ? "1.0" : "2.0");
-      }
-      if (i != null) {
-        o.set("id", i);
-      }
-      if (shape == 2) {
-        o.set("result", p);
-      } else if (shape == 3) {
-        o.set("error", Json.object().put("code", -1).put("message", "x"));
-      } else {
-        o.put("method", m);
-        if (shape != 4) {
-          o.set("params", p);
-        }
-      }
-      if (shape == 5) {
-        ObjectNode batch = Json.object();
-        batch.set("batch", Json.NODES.arrayNode().add(o.deepCopy()).add(o.deepCopy()));
-        return batch;
-      }
-      return o;
-    });
+  static <T> T pick(SplittableRandom r, List<T> from) {
+    return from.get(r.nextInt(from.size()));
   }
+
+  static String charsFrom(SplittableRandom r, String chars, int maxLength) {
+    int n = r.nextInt(maxLength + 1);
+    StringBuilder b = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      b.append(chars.charAt(r.nextInt(chars.length())));
+    }
+    return b.toString();
+  }
+
+  /** Any string up to maxLength: mostly ASCII, also controls, Latin-1, other BMP and supplementary characters. */
+  static String anyString(SplittableRandom r, int maxLength) {
+    int n = r.nextInt(8) == 0 ? 0 : r.nextInt(maxLength + 1);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      b.appendCodePoint(switch (r.nextInt(10)) {
+        case 0 -> r.nextInt(0x20);
+        case 1 -> r.nextInt(0x80, 0x100);
+        case 2 -> r.nextInt(0x100, 0xD800);
+        case 3 -> r.nextInt(0xE000, 0xFFFE);
+        case 4 -> r.nextInt(0x10000, 0x110000);
+        default -> r.nextInt(0x20, 0x7F);
+      });
+    }
+    return b.toString();
+  }
+
+  private static final String ALPHA = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+  /** Ids: small ints 6 : strings 2 : huge (long << 8) 1 : invalid kinds 1 : absent 1. */
+  static JsonNode id(SplittableRandom r) {
+    int f = r.nextInt(11);
+    if (f < 6) {
+      return Json.NODES.numberNode(r.nextInt(-1000, 1_000_001));
+    }
+    if (f < 8) {
+      return Json.NODES.textNode(anyString(r, 12));
+    }
+    if (f < 9) {
+      long l = r.nextInt(4) == 0 ? new long[] {0, -1, Long.MAX_VALUE, Long.MIN_VALUE}[r.nextInt(4)] : r.nextLong();
+      return Json.NODES.numberNode(BigInteger.valueOf(l).shiftLeft(8));
+    }
+    if (f < 10) {
+      return pick(r, List.of(Json.NODES.nullNode(), Json.NODES.numberNode(1.5), Json.NODES.booleanNode(true),
+          Json.object(), Json.NODES.arrayNode()));
+    }
+    return null;
+  }
+
+  static ObjectNode message(SplittableRandom r) {
+    JsonNode i = id(r);
+    String m = r.nextBoolean() ? pick(r, METHODS) : anyString(r, 10);
+    JsonNode p = r.nextBoolean() ? paramsFor(r) : value(r, 2);
+    int shape = r.nextInt(20);
+    ObjectNode o = Json.object();
+    if (shape != 0) {
+      o.put("jsonrpc", shape == 1 ? "1.0" : "2.0");
+    }
+    if (i != null) {
+      o.set("id", i.deepCopy());
+    }
+    if (shape == 2) {
+      o.set("result", p);
+    } else if (shape == 3) {
+      o.set("error", Json.object().put("code", -1).put("message", "x"));
+    } else {
+      o.put("method", m);
+      if (shape != 4) {
+        o.set("params", p);
+      }
+    }
+    if (shape == 5) {
+      ObjectNode batch = Json.object();
+      batch.set("batch", Json.NODES.arrayNode().add(o.deepCopy()).add(o.deepCopy()));
+      return batch;
+    }
+    return o;
+  }
+
+  private static final List<String> ARG_NAMES = List.of("message", "a", "b", "prompt", "uri", "level",
+      "includeImage", "duration", "steps", "resourceId", "x");
 
   /** Params shaped like the real ones: tool names from the live catalog, random arguments. */
-  Arbitrary<JsonNode> paramsFor() {
-    Arbitrary<String> tool = Arbitraries.oneOf(Arbitraries.of(tools),
-        Arbitraries.of(tools).map(t -> t + "x"), Arbitraries.strings().ofMaxLength(8));
-    Arbitrary<JsonNode> args = Arbitraries.maps(
-        Arbitraries.of("message", "a", "b", "prompt", "uri", "level", "includeImage", "duration", "steps",
-            "resourceId", "x"), value(1)).ofMaxSize(4).map(m -> {
-              ObjectNode o = Json.object();
-              m.forEach(o::set);
-              return (JsonNode) o;
-            });
-    return Combinators.combine(tool, args, value(1), Arbitraries.integers().between(0, 5)).as((t, a, v, shape) -> {
-      ObjectNode p = Json.object();
-      switch (shape) {
-        case 0 -> p.put("name", t).set("arguments", a);
-        case 1 -> p.put("name", t);
-        case 2 -> p.put("uri", "demo://resource/static/document/" + t).set("_meta", a);
-        case 3 -> p.put("cursor", t).put("level", t);
-        case 4 -> p.put("name", t).set("arguments", v);
-        default -> p.set("_meta", Json.object().set("progressToken", v));
-      }
-      return p;
-    });
-  }
-
-  static Arbitrary<JsonNode> value(int depth) {
-    Arbitrary<JsonNode> leaf = Arbitraries.oneOf(
-        Arbitraries.integers().between(-5, 100).map(i -> (JsonNode) Json.NODES.numberNode(i)),
-        Arbitraries.strings().ofMaxLength(16).map(s -> (JsonNode) Json.NODES.textNode(s)),
-        Arbitraries.of((JsonNode) Json.NODES.nullNode(), Json.NODES.booleanNode(false), Json.NODES.numberNode(1e308),
-            Json.NODES.textNode("debug"), Json.NODES.textNode("demo://resource/static/document/architecture.md")));
-    if (depth == 0) {
-      return leaf;
+  static JsonNode paramsFor(SplittableRandom r) {
+    String t = switch (r.nextInt(3)) {
+      case 0 -> pick(r, tools);
+      case 1 -> pick(r, tools) + "x";
+      default -> anyString(r, 8);
+    };
+    ObjectNode a = Json.object();
+    for (int k = r.nextInt(5); k > 0; k--) {
+      a.set(pick(r, ARG_NAMES), value(r, 1));
     }
-    Arbitrary<JsonNode> inner = Arbitraries.lazy(() -> value(depth - 1));
-    return Arbitraries.oneOf(leaf,
-        inner.list().ofMaxSize(3).map(l -> {
-          ArrayNode a = Json.NODES.arrayNode();
-          l.forEach(a::add);
-          return (JsonNode) a;
-        }),
-        Arbitraries.maps(Arbitraries.strings().alpha().ofMaxLength(5), inner).ofMaxSize(3).map(m -> {
-          ObjectNode o = Json.object();
-          m.forEach(o::set);
-          return (JsonNode) o;
-        }));
+    JsonNode v = value(r, 1);
+    ObjectNode p = Json.object();
+    switch (r.nextInt(6)) {
+      case 0 -> p.put("name", t).set("arguments", a);
+      case 1 -> p.put("name", t);
+      case 2 -> p.put("uri", "demo://resource/static/document/" + t).set("_meta", a);
+      case 3 -> p.put("cursor", t).put("level", t);
+      case 4 -> p.put("name", t).set("arguments", v);
+      default -> p.set("_meta", Json.object().set("progressToken", v));
+    }
+    return p;
   }
 
-  @Provide
-  Arbitrary<String> accepts() {
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(8, Arbitraries.just(BOTH)),
-        net.jqwik.api.Tuple.of(1, Arbitraries.of("*/*", "application/json", "text/event-stream", ";", ",", ", ;",
-            "application/json;q=0.9, text/event-stream;q=0.1", "APPLICATION/JSON, TEXT/EVENT-STREAM", " ")),
-        net.jqwik.api.Tuple.of(1, Arbitraries.strings().withChars("a/json,;=* -").ofMaxLength(20)));
+  /** Values: leaves, lists of up to 3 and objects of up to 3 (alphabetic keys), nested up to depth. */
+  static JsonNode value(SplittableRandom r, int depth) {
+    int kind = depth == 0 ? 0 : r.nextInt(3);
+    if (kind == 1) {
+      ArrayNode a = Json.NODES.arrayNode();
+      for (int k = r.nextInt(4); k > 0; k--) {
+        a.add(value(r, depth - 1));
+      }
+      return a;
+    }
+    if (kind == 2) {
+      ObjectNode o = Json.object();
+      for (int k = r.nextInt(4); k > 0; k--) {
+        o.set(charsFrom(r, ALPHA, 5), value(r, depth - 1));
+      }
+      return o;
+    }
+    return switch (r.nextInt(3)) {
+      case 0 -> Json.NODES.numberNode(r.nextInt(-5, 101));
+      case 1 -> Json.NODES.textNode(anyString(r, 16));
+      default -> pick(r, List.<JsonNode>of(Json.NODES.nullNode(), Json.NODES.booleanNode(false),
+          Json.NODES.numberNode(1e308), Json.NODES.textNode("debug"),
+          Json.NODES.textNode("demo://resource/static/document/architecture.md")));
+    };
   }
 
-  @Provide
-  Arbitrary<String> versions() {
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(8, Arbitraries.just(McpHttp.VERSION)),
-        net.jqwik.api.Tuple.of(1, Arbitraries.of("2025-06-18", "2025-03-26", "2024-11-05", "2099-01-01", "", "x")),
-        net.jqwik.api.Tuple.of(1, Arbitraries.strings().alpha().numeric().ofMaxLength(12)));
+  /** Accept: both types 8 : known variants 1 : random media-range-ish text 1. */
+  static String accept(SplittableRandom r) {
+    int f = r.nextInt(10);
+    if (f < 8) {
+      return BOTH;
+    }
+    if (f < 9) {
+      return pick(r, List.of("*/*", "application/json", "text/event-stream", ";", ",", ", ;",
+          "application/json;q=0.9, text/event-stream;q=0.1", "APPLICATION/JSON, TEXT/EVENT-STREAM", " "));
+    }
+    return charsFrom(r, "a/json,;=* -", 20);
+  }
+
+  /** MCP-Protocol-Version: current 8 : other dates and junk 1 : random alphanumeric 1. */
+  static String version(SplittableRandom r) {
+    int f = r.nextInt(10);
+    if (f < 8) {
+      return McpHttp.VERSION;
+    }
+    if (f < 9) {
+      return pick(r, List.of("2025-06-18", "2025-03-26", "2024-11-05", "2099-01-01", "", "x"));
+    }
+    return charsFrom(r, ALPHA + "0123456789", 12);
   }
 
   static byte[] damage(byte[] in, Random r) {

@@ -14,16 +14,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.SplittableRandom;
+import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -32,6 +24,10 @@ import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.ThrowingConsumer;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -41,14 +37,17 @@ import org.slf4j.LoggerFactory;
  * Invariants: however a valid stream is cut into chunks (including between a CR and its LF), the
  * same events come out, and they are the events that were written; garbage in any chunking
  * completes with some events and never fails the stream; whatever an event's data is, only JSON
- * objects reach the transport, and nothing throws. Seeded.
+ * objects reach the transport, and nothing throws. Seeded plain JUnit: each property draws its cases
+ * from a {@link SplittableRandom} seeded from {@link #SEED}; a failure names the property, the seed
+ * and the case's own seed (from which {@code new SplittableRandom(caseSeed)} regenerates the input)
+ * and prints the input. No shrinking.
  */
 class SseParsingFuzzTest {
 
   static ActorTestKit testKit;
   static HttpSupport http;
 
-  @BeforeContainer
+  @BeforeAll
   static void start() {
     testKit = ActorTestKit.create("sse-parsing-fuzz-test", TestConfigs.local());
     http = new HttpSupport(testKit.system(),
@@ -56,7 +55,7 @@ class SseParsingFuzzTest {
         LoggerFactory.getLogger(SseParsingFuzzTest.class));
   }
 
-  @AfterContainer
+  @AfterAll
   static void stop() {
     if (http != null) {
       http.shutdown();
@@ -89,39 +88,78 @@ class SseParsingFuzzTest {
     }
   }
 
-  @Property(tries = 250, seed = "10531")
-  void anyChunkingOfAValidStreamGivesTheWrittenEvents(@ForAll("streams") List<Written> events,
-      @ForAll("eols") String eol, @ForAll @Size(max = 12) List<@IntRange(min = 0, max = 10_000) Integer> cuts)
-      throws Exception {
-    byte[] bytes = events.stream().map(e -> e.render(eol)).collect(Collectors.joining())
-        .getBytes(StandardCharsets.UTF_8);
-    List<ServerSentEvent> whole = parse(List.of(bytes));
-    List<ServerSentEvent> chunked = parse(cut(bytes, cuts));
-    assertThat(chunked).as("chunked at %s with EOL %s", cuts, escape(eol)).isEqualTo(whole);
-    // The events that carry data are exactly those written, in order.
-    List<String> written = events.stream().filter(e -> !String.join("\n", e.data()).isEmpty())
-        .map(e -> e.type() + "|" + String.join("\n", e.data())).toList();
-    List<String> read = whole.stream().filter(e -> !e.getData().isEmpty())
-        .map(e -> e.getEventType().orElse(null) + "|" + e.getData()).toList();
-    assertThat(read).isEqualTo(written);
-    for (ServerSentEvent e : whole) {
-      deliverChecked(e.getData());
+  /** Property k draws its cases from {@code new SplittableRandom(SEED + k)}. */
+  static final long SEED = 10530L;
+
+  record Chunked(List<Written> events, String eol, List<Integer> cuts) {
+    @Override
+    public String toString() {
+      return "Chunked[events=" + events + ", eol=" + escape(eol) + ", cuts=" + cuts + "]";
     }
   }
 
-  @Property(tries = 200, seed = "10532")
-  void garbageCompletesInAnyChunkingAndNeverThrows(@ForAll("garbage") byte[] bytes,
-      @ForAll @Size(max = 8) List<@IntRange(min = 0, max = 2_000) Integer> cuts) throws Exception {
-    List<ServerSentEvent> whole = parse(List.of(bytes));
-    assertThat(parse(cut(bytes, cuts))).isEqualTo(whole);
-    for (ServerSentEvent e : whole) {
-      deliverChecked(e.getData());
+  record Garbage(byte[] bytes, List<Integer> cuts) {
+    @Override
+    public String toString() {
+      return "Garbage[bytes=base64 " + java.util.Base64.getEncoder().encodeToString(bytes) + ", cuts=" + cuts + "]";
     }
   }
 
-  @Property(tries = 500, seed = "10533")
-  void anyEventDataReachesTheTransportOnlyAsJsonObjects(@ForAll("eventData") String data) {
-    deliverChecked(data);
+  @Test
+  void anyChunkingOfAValidStreamGivesTheWrittenEvents() {
+    forAll("validStreamChunked", 1, 250, r -> new Chunked(stream(r), pick(r, EOLS), cuts(r, 12, 10_000)), c -> {
+      List<Written> events = c.events();
+      byte[] bytes = events.stream().map(e -> e.render(c.eol())).collect(Collectors.joining())
+          .getBytes(StandardCharsets.UTF_8);
+      List<ServerSentEvent> whole = parse(List.of(bytes));
+      List<ServerSentEvent> chunked = parse(cut(bytes, c.cuts()));
+      assertThat(chunked).as("chunked at %s with EOL %s", c.cuts(), escape(c.eol())).isEqualTo(whole);
+      // The events that carry data are exactly those written, in order.
+      List<String> written = events.stream().filter(e -> !String.join("\n", e.data()).isEmpty())
+          .map(e -> e.type() + "|" + String.join("\n", e.data())).toList();
+      List<String> read = whole.stream().filter(e -> !e.getData().isEmpty())
+          .map(e -> e.getEventType().orElse(null) + "|" + e.getData()).toList();
+      assertThat(read).isEqualTo(written);
+      for (ServerSentEvent e : whole) {
+        deliverChecked(e.getData());
+      }
+    });
+  }
+
+  @Test
+  void garbageCompletesInAnyChunkingAndNeverThrows() {
+    forAll("garbageChunked", 2, 200, r -> new Garbage(garbage(r), cuts(r, 8, 2_000)), c -> {
+      List<ServerSentEvent> whole = parse(List.of(c.bytes()));
+      assertThat(parse(cut(c.bytes(), c.cuts()))).isEqualTo(whole);
+      for (ServerSentEvent e : whole) {
+        deliverChecked(e.getData());
+      }
+    });
+  }
+
+  @Test
+  void anyEventDataReachesTheTransportOnlyAsJsonObjects() {
+    forAll("eventData", 3, 500, SseParsingFuzzTest::eventData, SseParsingFuzzTest::deliverChecked);
+  }
+
+  /**
+   * Runs {@code check} on {@code tries} inputs; case i is generated from its own
+   * {@code SplittableRandom(caseSeed)}, the case seeds coming from {@code SplittableRandom(SEED + property)}.
+   */
+  static <T> void forAll(String name, int property, int tries, Function<SplittableRandom, T> gen,
+      ThrowingConsumer<T> check) {
+    SplittableRandom cases = new SplittableRandom(SEED + property);
+    for (int i = 0; i < tries; i++) {
+      long caseSeed = cases.nextLong();
+      T input = gen.apply(new SplittableRandom(caseSeed));
+      try {
+        check.accept(input);
+      } catch (Throwable t) {
+        String shown = input instanceof String text ? '"' + escape(text) + '"' : String.valueOf(input);
+        throw new AssertionError(String.format("property %s failed at case %d of %d (SEED %d + %d, case seed %d)"
+            + "; input: %s", name, i, tries, SEED, property, caseSeed, shown), t);
+      }
+    }
   }
 
   /** parseAndDeliver: never throws; hands over JSON objects only. */
@@ -162,40 +200,111 @@ class SseParsingFuzzTest {
 
   // ------------------------------------------------------------------ generators
 
-  @Provide
-  Arbitrary<String> eols() {
-    return Arbitraries.of("\n", "\r\n", "\r");
+  static final List<String> EOLS = List.of("\n", "\r\n", "\r");
+
+  static <T> T pick(SplittableRandom r, List<T> from) {
+    return from.get(r.nextInt(from.size()));
   }
 
-  @Provide
-  Arbitrary<List<Written>> streams() {
-    Arbitrary<String> line = Arbitraries.oneOf(
-        Arbitraries.of(MESSAGES),
-        Arbitraries.strings().ofMaxLength(20).filter(s -> s.indexOf('\r') < 0 && s.indexOf('\n') < 0));
-    Arbitrary<String> token = Arbitraries.strings().alpha().numeric().ofMinLength(1).ofMaxLength(8);
-    Arbitrary<Written> event = Combinators.combine(
-        token.injectNull(0.7),
-        Arbitraries.of("message", "endpoint", "ping").injectNull(0.5),
-        token.injectNull(0.5),
-        line.list().ofMaxSize(3),
-        Arbitraries.integers().between(0, 60_000).injectNull(0.8))
-        .as(Written::new);
-    return event.list().ofMaxSize(6);
+  /** Up to max cut points in [0, bound]. */
+  static List<Integer> cuts(SplittableRandom r, int max, int bound) {
+    List<Integer> out = new ArrayList<>();
+    for (int i = r.nextInt(max + 1); i > 0; i--) {
+      out.add(r.nextInt(bound + 1));
+    }
+    return out;
   }
 
-  @Provide
-  Arbitrary<byte[]> garbage() {
-    Arbitrary<byte[]> sseish = Arbitraries.strings().withChars("data:event:id:retry: \r\n{}\"x1")
-        .ofMaxLength(200).map(s -> s.getBytes(StandardCharsets.UTF_8));
-    return Arbitraries.oneOf(Arbitraries.bytes().array(byte[].class).ofMaxSize(300), sseish);
+  /** Any string up to maxLength: mostly ASCII, also controls, Latin-1, other BMP and supplementary characters. */
+  static String anyString(SplittableRandom r, int maxLength) {
+    int n = r.nextInt(8) == 0 ? 0 : r.nextInt(maxLength + 1);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      b.appendCodePoint(switch (r.nextInt(10)) {
+        case 0 -> r.nextInt(0x20);
+        case 1 -> r.nextInt(0x80, 0x100);
+        case 2 -> r.nextInt(0x100, 0xD800);
+        case 3 -> r.nextInt(0xE000, 0xFFFE);
+        case 4 -> r.nextInt(0x10000, 0x110000);
+        default -> r.nextInt(0x20, 0x7F);
+      });
+    }
+    return b.toString();
   }
 
-  @Provide
-  Arbitrary<String> eventData() {
-    return Arbitraries.oneOf(Arbitraries.of(MESSAGES), Arbitraries.strings().ofMaxLength(40),
-        Arbitraries.strings().withChars("{}[]\",:0123456789truefalsn ").ofMaxLength(40),
-        Arbitraries.integers().between(1, 5000).map(n -> "[".repeat(n) + "]".repeat(n)),
-        Arbitraries.integers().between(1, 5000).map(n -> "{\"a\":".repeat(n) + "1" + "}".repeat(n)));
+  static String charsFrom(SplittableRandom r, String chars, int maxLength) {
+    int n = r.nextInt(maxLength + 1);
+    StringBuilder b = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      b.append(chars.charAt(r.nextInt(chars.length())));
+    }
+    return b.toString();
+  }
+
+  /** Present with probability 1 - nullShare, else null. */
+  private static <T> T orNull(SplittableRandom r, double nullShare, Function<SplittableRandom, T> gen) {
+    return r.nextDouble() < nullShare ? null : gen.apply(r);
+  }
+
+  private static String token(SplittableRandom r) {
+    String alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    StringBuilder b = new StringBuilder();
+    for (int n = r.nextInt(1, 9); n > 0; n--) {
+      b.append(alnum.charAt(r.nextInt(alnum.length())));
+    }
+    return b.toString();
+  }
+
+  /** Up to 6 events: a comment (30 %), a type (50 %), an id (50 %), up to 3 data lines, a retry (20 %). */
+  static List<Written> stream(SplittableRandom r) {
+    List<Written> events = new ArrayList<>();
+    for (int i = r.nextInt(7); i > 0; i--) {
+      String comment = orNull(r, 0.7, SseParsingFuzzTest::token);
+      String type = orNull(r, 0.5, x -> pick(x, List.of("message", "endpoint", "ping")));
+      String id = orNull(r, 0.5, SseParsingFuzzTest::token);
+      List<String> data = new ArrayList<>();
+      for (int k = r.nextInt(4); k > 0; k--) {
+        data.add(r.nextBoolean() ? pick(r, MESSAGES) : dataLine(r));
+      }
+      Integer retry = orNull(r, 0.8, x -> x.nextInt(60_001));
+      events.add(new Written(comment, type, id, data, retry));
+    }
+    return events;
+  }
+
+  /**
+   * A data line: any string without CR or LF, and (known, not fixed: docs/fuzzing.md) without
+   * U+0085, U+2028 or U+2029, which make Pekko HTTP's SSE parser drop the whole event.
+   */
+  private static String dataLine(SplittableRandom r) {
+    return anyString(r, 20).replaceAll("[\r\n\u0085\u2028\u2029]", "");
+  }
+
+  static byte[] garbage(SplittableRandom r) {
+    if (r.nextBoolean()) {
+      return charsFrom(r, "data:event:id:retry: \r\n{}\"x1", 200).getBytes(StandardCharsets.UTF_8);
+    }
+    byte[] b = new byte[r.nextInt(301)];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (byte) r.nextInt(256);
+    }
+    return b;
+  }
+
+  static String eventData(SplittableRandom r) {
+    return switch (r.nextInt(5)) {
+      case 0 -> pick(r, MESSAGES);
+      case 1 -> anyString(r, 40);
+      case 2 -> charsFrom(r, "{}[]\",:0123456789truefalsn ", 40);
+      case 3 -> {
+        int n = r.nextInt(1, 5001);
+        yield "[".repeat(n) + "]".repeat(n);
+      }
+      default -> {
+        int n = r.nextInt(1, 5001);
+        yield "{\"a\":".repeat(n) + "1" + "}".repeat(n);
+      }
+    };
   }
 
   static final List<String> MESSAGES = List.of(
