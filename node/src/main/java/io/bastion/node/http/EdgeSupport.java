@@ -30,6 +30,7 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /**
@@ -239,6 +240,12 @@ final class EdgeSupport {
     }
     if (c instanceof EntityStreamSizeException) {
       return tooLarge().response();
+    }
+    if (c instanceof EntityStreamException) {
+      // The client closed the connection before its body was complete (shorter than its
+      // Content-Length, or a broken chunk): the client's fault, not an internal error.
+      return new Refused(Fault.CLIENT_PARSE_ERROR, null,
+          "Parse error: the request body could not be read: " + c.getMessage()).response();
     }
     if (c instanceof JsonRpcException e) {
       return EdgeResponses.json(200, JsonRpc.error(e.id(), e.code(), e.getMessage(), e.data()));

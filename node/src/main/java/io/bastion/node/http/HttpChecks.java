@@ -55,7 +55,10 @@ final class HttpChecks {
       return false;
     }
     for (String part : accept.get().split(",")) {
-      String m = part.split(";")[0].trim().toLowerCase(Locale.ROOT);
+      // The media range is what precedes the first ';' (parameters follow). A part may be empty or
+      // parameters only (";", ", ;q=1"): split(";")[0] threw on those and the edge answered 500.
+      int semi = part.indexOf(';');
+      String m = (semi < 0 ? part : part.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
       if (m.equals(mediaType) || m.equals("*/*")) {
         return true;
       }

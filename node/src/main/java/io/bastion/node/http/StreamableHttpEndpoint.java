@@ -79,6 +79,10 @@ public final class StreamableHttpEndpoint {
           .addHeader(RawHeader.create("Allow", "GET, POST, DELETE")));
     } catch (EdgeSupport.Refused e) {
       return CompletableFuture.completedFuture(e.response());
+    } catch (RuntimeException e) {
+      // Whatever else a check throws goes through the one failure mapping (logged, JSON-RPC body),
+      // not to Pekko HTTP's bare 500.
+      return CompletableFuture.completedFuture(support.failure(e));
     }
   }
 

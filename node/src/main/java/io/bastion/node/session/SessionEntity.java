@@ -271,7 +271,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       setInfo(new SessionInfo(true, i.protocolVersion(), info.keyName(), i.clientInfo(), i.capabilities(), stream,
           info.subject()));
     }
-    return this;
+    return info.found() ? this : passivate();
   }
 
   private Behavior<Command> onAttach(AttachStream a) {
@@ -292,7 +292,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       stream = null;
       setInfo(info.withStream(null));
     }
-    return this;
+    // A stream ending after its session was deleted starts a fresh entity: it must not linger.
+    return info.found() || stream != null ? this : passivate();
   }
 
   /**

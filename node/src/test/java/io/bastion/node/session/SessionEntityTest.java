@@ -185,4 +185,20 @@ class SessionEntityTest {
     assertThat(f.upstream.receiveMessage()).isEqualTo(new UpstreamServer.SessionEnded("gone"));
     f.stream.expectNoMessage(Duration.ofMillis(100));
   }
+
+  /**
+   * Regression (found by the HTTP barrage's heap histogram): a GET stream that ends after its
+   * session was deleted detaches from an id with no session; the entity this starts must passivate
+   * at once instead of living until the idle timeout.
+   */
+  @Test
+  void aStreamEndingAfterItsSessionWasDeletedLeavesNoEntityBehind() {
+    Fixture f = new Fixture("deleted", LONG, SessionEntity.MAX_PENDING, false);
+    f.session.tell(new SessionEntity.DetachStream(f.stream.ref()));
+    f.shard.expectMessageClass(ClusterSharding.Passivate.class);
+
+    Fixture open = new Fixture("open", LONG, SessionEntity.MAX_PENDING, true);
+    open.session.tell(new SessionEntity.DetachStream(open.stream.ref()));
+    open.shard.expectNoMessage(Duration.ofMillis(200));
+  }
 }
