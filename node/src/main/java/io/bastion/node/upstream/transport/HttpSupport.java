@@ -266,9 +266,14 @@ final class HttpSupport {
     return true;
   }
 
-  /** The SSE events of a streaming entity (parsed by Pekko HTTP's EventStreamUnmarshalling). */
+  /**
+   * The SSE events of a streaming entity (parsed by Pekko HTTP's EventStreamUnmarshalling, after
+   * {@link LineSeparatorEscape}, without which it drops events holding U+0085/U+2028/U+2029).
+   */
   CompletionStage<Source<ServerSentEvent, NotUsed>> events(HttpEntity entity) {
-    return EventStreamUnmarshalling.fromEventsStream(sse).unmarshal(entity, mat);
+    return EventStreamUnmarshalling.fromEventsStream(sse)
+        .unmarshal(org.apache.pekko.http.javadsl.model.HttpEntities.createChunked(entity.getContentType(),
+            entity.getDataBytes().via(LineSeparatorEscape.flow())), mat);
   }
 
   /** True for events that carry a JSON-RPC message ({@code message} or no event type). */
