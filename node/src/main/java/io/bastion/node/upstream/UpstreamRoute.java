@@ -189,6 +189,7 @@ public final class UpstreamRoute implements Extension {
 
   private Behavior<ClusterEvent.ClusterDomainEvent> watcher() {
     return Behaviors.setup(ctx -> {
+      org.apache.pekko.actor.Address self = Cluster.get(ctx.getSystem()).selfMember().address();
       Cluster.get(ctx.getSystem()).subscriptions().tell(
           Subscribe.create(ctx.getSelf(), ClusterEvent.ClusterDomainEvent.class));
       return Behaviors.receiveMessage(event -> {
@@ -200,9 +201,13 @@ public final class UpstreamRoute implements Extension {
           String address = d.member().address().toString();
           changeLost(address, true);
           downedListeners.forEach(l -> l.accept(address));
-        } else if (event instanceof ClusterEvent.MemberLeft left) {
+        } else if (event instanceof ClusterEvent.MemberLeft left && !left.member().address().equals(self)) {
           // Its shards are about to be handed off: regions drop what they buffer for a shard when
           // its hand-off begins, so nothing is sent towards it until the upstream runs elsewhere.
+          // Not on the leaving node itself: its shards are handed off only after its HTTP port has
+          // closed (coordinated shutdown: service-* phases, then cluster-sharding-shutdown-region),
+          // so its own entities serve what reaches it meanwhile; holding here would keep those
+          // calls until the port closes and cut them.
           changeLost(left.member().address().toString(), true);
         } else if (event instanceof ClusterEvent.MemberRemoved r) {
           changeLost(r.member().address().toString(), true);
