@@ -24,12 +24,9 @@ import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 /**
  * The connection of one {@link UpstreamServer} and the handlers of its lifecycle: transport start,
  * MCP handshake, catalog discovery ({@link CatalogDiscovery}), the health loop (ping every
- * interval) and reconnects paced by {@link Backoff}.
- *
- * <p>Runtime state only, owned by the entity and used on its thread. Every transport gets a new
- * {@code generation}; messages of an older one are ignored.
- *
- * <p>States: {@code connecting} (an attempt is in progress; calls are stashed), {@code ready},
+ * interval) and reconnects paced by {@link Backoff}. Runtime state only, owned by the entity and
+ * used on its thread. Every transport gets a new {@code generation}; messages of an older one are
+ * ignored. States: {@code connecting} (an attempt is in progress; calls are stashed), {@code ready},
  * {@code backing-off} (it was ready, then failed) and {@code failed} (the attempt itself failed).
  */
 final class UpstreamConnection {
@@ -49,8 +46,7 @@ final class UpstreamConnection {
   private JsonNode serverInfo;
   private JsonNode capabilities;
   private boolean pingOutstanding;
-  /** The listing in progress, or null. */
-  private CatalogDiscovery discovery;
+  private CatalogDiscovery discovery; // the listing in progress, or null
   /** A list_changed arrived during a listing: list again once it is done. */
   private boolean refreshAgain;
 
@@ -171,7 +167,7 @@ final class UpstreamConnection {
           self.tell(new UpstreamServer.TransportClosed(gen, cause == null ? null : describe(cause)));
         }
       }).whenComplete((ok, err) -> self.tell(err == null
-          ? new UpstreamServer.Started(gen) : new UpstreamServer.StartFailed(gen, describe(err))));
+          ? new UpstreamServer.Started(gen, false) : new UpstreamServer.StartFailed(gen, describe(err))));
     } catch (RuntimeException e) {
       self.tell(new UpstreamServer.StartFailed(gen, describe(e)));
     }
@@ -180,6 +176,9 @@ final class UpstreamConnection {
   Effect<Event, State> onStarted(State s, UpstreamServer.Started started) {
     if (started.generation() != generation) {
       return effect().none();
+    } else if (started.initialized()) {
+      entity.traffic.resubscribe();
+      return discover(s, true);
     }
     ObjectNode params = Json.object().put("protocolVersion", ProtocolVersions.LATEST);
     // Advertise only what Bastion can honour by forwarding to its clients; a session whose client
@@ -205,9 +204,12 @@ final class UpstreamConnection {
     serverInfo = result.get("serverInfo");
     capabilities = result.get("capabilities");
     transport.protocolVersion(version);
-    transport.send(JsonRpc.notification(Methods.NOTIFICATION_INITIALIZED, null));
-    entity.traffic.resubscribe();
-    return discover(s, true);
+    // List once `initialized` is through: over HTTP the next POST could overtake it, and servers
+    // register tools when it arrives (their list_changed may go to a GET stream not yet open).
+    int gen = generation;
+    transport.send(JsonRpc.notification(Methods.NOTIFICATION_INITIALIZED, null))
+        .whenComplete((ok, err) -> entity.ctx.getSelf().tell(new UpstreamServer.Started(gen, true)));
+    return effect().none();
   }
 
   Effect<Event, State> onStartFailed(State s, UpstreamServer.StartFailed f) {

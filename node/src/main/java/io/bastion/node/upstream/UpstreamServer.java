@@ -103,10 +103,10 @@ public final class UpstreamServer
   /** The connection ended; {@code cause} is already described and scrubbed of URL secrets (null: closed cleanly). */
   record TransportClosed(int generation, String cause) implements Command {}
 
-  record Started(int generation) implements Command {}
+  /** The transport started; {@code initialized}: the handshake's last message has been sent too. */
+  record Started(int generation, boolean initialized) implements Command {}
 
   record StartFailed(int generation, String cause) implements Command {}
-
   record SendFailed(int generation, long upstreamId, String cause) implements Command {}
 
   record TimedOut(long upstreamId) implements Command {}

@@ -44,6 +44,13 @@ final class FakeUpstream implements UpstreamTransport {
   final CompletableFuture<Void> started = new CompletableFuture<>();
   volatile ArrayNode tools = Json.MAPPER.createArrayNode();
   volatile boolean closed;
+  /**
+   * When set, what sending {@code notifications/initialized} returns: the test completes it once
+   * the upstream "got" it. Until then {@code tools/list} is answered with {@link #toolsBeforeInitialized}
+   * (a server that registers tools when {@code initialized} arrives, and got the list first).
+   */
+  volatile CompletableFuture<Void> initializedSend;
+  volatile ArrayNode toolsBeforeInitialized;
   /** Run once, right after the next {@code tools/list} is answered (the upstream changes its mind). */
   volatile Runnable afterToolsList;
   private volatile Listener listener;
@@ -69,7 +76,9 @@ final class FakeUpstream implements UpstreamTransport {
     JsonNode id = message.get("id");
     String method = message.path("method").asText(null);
     if (id == null || method == null) {
-      return CompletableFuture.completedFuture(null);
+      CompletableFuture<Void> gate = initializedSend;
+      return gate != null && Methods.NOTIFICATION_INITIALIZED.equals(method) ? gate
+          : CompletableFuture.completedFuture(null);
     }
     ObjectNode result = Json.object();
     switch (method) {
@@ -79,7 +88,11 @@ final class FakeUpstream implements UpstreamTransport {
         ((ObjectNode) result.get("capabilities")).putObject("resources").put("subscribe", true);
         result.putObject("serverInfo").put("name", "fake").put("version", "1");
       }
-      case Methods.TOOLS_LIST -> result.set("tools", tools);
+      case Methods.TOOLS_LIST -> {
+        CompletableFuture<Void> gate = initializedSend;
+        result.set("tools", gate != null && !gate.isDone() && toolsBeforeInitialized != null
+            ? toolsBeforeInitialized : tools);
+      }
       case Methods.RESOURCES_LIST -> result.putArray("resources");
       case Methods.RESOURCES_TEMPLATES_LIST -> result.putArray("resourceTemplates");
       case Methods.TOOLS_CALL -> {

@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -249,6 +250,23 @@ class UpstreamServerTest {
     Fixture f = new Fixture("late", up);
     f.awaitStatus(s -> s.ready() && s.catalog().tools().size() == 2);
     assertThat(toolNames(f.kit.getState().catalog())).containsExactly("echo", "late");
+  }
+
+  @Test
+  void theFirstListingWaitsUntilInitializedHasBeenSent() throws Exception {
+    // Over HTTP a tools/list POST could overtake the `initialized` POST, and servers register
+    // tools when `initialized` arrives; their list_changed may go to a GET stream not yet open.
+    FakeUpstream up = new FakeUpstream().withTools("echo");
+    up.toolsBeforeInitialized = up.tools;
+    up.withTools("echo", "registered"); // what it lists once `initialized` has reached it
+    // The upstream takes its time over `initialized` (and then sends no list_changed). The old
+    // order sent tools/list in the same step as `initialized`, long before this completes.
+    up.initializedSend = new CompletableFuture<Void>()
+        .completeOnTimeout(null, 300, TimeUnit.MILLISECONDS);
+    up.started.complete(null);
+    Fixture f = new Fixture("late-init", up);
+    f.awaitStatus(s -> s.ready() && s.catalog().tools().size() == 2);
+    assertThat(toolNames(f.kit.getState().catalog())).containsExactly("echo", "registered");
   }
 
   @Test
