@@ -164,11 +164,11 @@ final class CodeModeReader {
       wall = d.wallTime();
     }
     Long steps = node.get("max_steps").integer(1_000, 10_000_000_000L, d.maxSteps());
-    Long output = size(node.get("max_output"), 1024, 64L << 20, d.maxOutputBytes());
-    Long value = size(node.get("max_value_size"), 1024, 1L << 30, d.maxValueBytes());
-    Long alloc = size(node.get("max_allocation"), 1L << 20, 16L << 30, d.maxAllocationBytes());
+    Long output = Durations.readSize(node.get("max_output"), 1024, 64L << 20, d.maxOutputBytes());
+    Long value = Durations.readSize(node.get("max_value_size"), 1024, 1L << 30, d.maxValueBytes());
+    Long alloc = Durations.readSize(node.get("max_allocation"), 1L << 20, 16L << 30, d.maxAllocationBytes());
     Long calls = node.get("max_nested_calls").integer(0, 100_000, (long) d.maxNestedCalls());
-    Long code = size(node.get("max_code_size"), 1024, 16L << 20, d.maxCodeBytes());
+    Long code = Durations.readSize(node.get("max_code_size"), 1024, 16L << 20, d.maxCodeBytes());
     Long concurrency = node.get("concurrency").integer(1, 1024, (long) d.concurrency());
     Long queue = node.get("queue").integer(0, 100_000, (long) d.queue());
     return new CodeModeConfig.Limits(wall == null ? d.wallTime() : wall, or(steps, d.maxSteps()),
@@ -181,38 +181,4 @@ final class CodeModeReader {
     return v == null ? fallback : v;
   }
 
-  private static Long size(ConfigNode node, long min, long max, long fallback) {
-    if (!node.isSet()) {
-      return fallback;
-    }
-    String text = node.scalarAsText(Durations.EXPECTED_SIZE);
-    if (text == null) {
-      return null;
-    }
-    long bytes;
-    try {
-      bytes = Durations.parseSize(text);
-    } catch (IllegalArgumentException e) {
-      node.error(e.getMessage());
-      return null;
-    } catch (ArithmeticException e) {
-      bytes = Long.MAX_VALUE;
-    }
-    if (bytes < min || bytes > max) {
-      node.error("expected a size from " + formatSize(min) + " to " + formatSize(max)
-          + ", got " + ConfigNode.quote(text));
-      return null;
-    }
-    return bytes;
-  }
-
-  private static String formatSize(long bytes) {
-    if (bytes % (1L << 30) == 0) {
-      return (bytes >> 30) + "GiB";
-    }
-    if (bytes % (1L << 20) == 0) {
-      return (bytes >> 20) + "MiB";
-    }
-    return bytes % 1024 == 0 ? (bytes >> 10) + "KiB" : bytes + "B";
-  }
 }

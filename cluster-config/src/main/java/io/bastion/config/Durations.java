@@ -71,4 +71,43 @@ final class Durations {
     }
     return ms + "ms";
   }
+
+  /**
+   * A size setting: {@code fallback} when absent, null (and a problem on {@code node}) when it is
+   * not a size or lies outside {@code [min, max]}.
+   */
+  static Long readSize(ConfigNode node, long min, long max, long fallback) {
+    if (!node.isSet()) {
+      return fallback;
+    }
+    String text = node.scalarAsText(Durations.EXPECTED_SIZE);
+    if (text == null) {
+      return null;
+    }
+    long bytes;
+    try {
+      bytes = Durations.parseSize(text);
+    } catch (IllegalArgumentException e) {
+      node.error(e.getMessage());
+      return null;
+    } catch (ArithmeticException e) {
+      bytes = Long.MAX_VALUE;
+    }
+    if (bytes < min || bytes > max) {
+      node.error("expected a size from " + formatSize(min) + " to " + formatSize(max)
+          + ", got " + ConfigNode.quote(text));
+      return null;
+    }
+    return bytes;
+  }
+
+  static String formatSize(long bytes) {
+    if (bytes % (1L << 30) == 0) {
+      return (bytes >> 30) + "GiB";
+    }
+    if (bytes % (1L << 20) == 0) {
+      return (bytes >> 20) + "MiB";
+    }
+    return bytes % 1024 == 0 ? (bytes >> 10) + "KiB" : bytes + "B";
+  }
 }

@@ -28,7 +28,8 @@ final class SettingsReader {
       g.get("host").error("must not be empty (use 0.0.0.0 to listen on every interface)");
     }
     Long port = g.get("port").integer(0, 65535, (long) GatewayConfig.DEFAULT_PORT);
-    Long maxBytes = size(g.get("max_request_bytes"));
+    Long maxBytes = Durations.readSize(g.get("max_request_bytes"), GatewayConfig.MIN_MAX_REQUEST_BYTES,
+        GatewayConfig.MAX_MAX_REQUEST_BYTES, GatewayConfig.DEFAULT_MAX_REQUEST_BYTES);
     List<String> origins = origins(g.get("allowed_origins"));
     Duration idle = g.get("session_idle_timeout").duration(GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT);
     URI publicUrl = ServerReader.readUrl(g.get("public_url"));
@@ -37,30 +38,6 @@ final class SettingsReader {
         port == null ? GatewayConfig.DEFAULT_PORT : port.intValue(),
         maxBytes == null ? GatewayConfig.DEFAULT_MAX_REQUEST_BYTES : maxBytes, origins,
         idle == null ? GatewayConfig.DEFAULT_SESSION_IDLE_TIMEOUT : idle, publicUrl, oauth);
-  }
-
-  private static Long size(ConfigNode node) {
-    if (!node.isSet()) {
-      return GatewayConfig.DEFAULT_MAX_REQUEST_BYTES;
-    }
-    String text = node.scalarAsText(Durations.EXPECTED_SIZE);
-    if (text == null) {
-      return null;
-    }
-    long bytes;
-    try {
-      bytes = Durations.parseSize(text);
-    } catch (IllegalArgumentException e) {
-      node.error(e.getMessage());
-      return null;
-    } catch (ArithmeticException e) {
-      bytes = Long.MAX_VALUE;
-    }
-    if (bytes < GatewayConfig.MIN_MAX_REQUEST_BYTES || bytes > GatewayConfig.MAX_MAX_REQUEST_BYTES) {
-      node.error("expected a size from 1KiB to 1GiB, got " + ConfigNode.quote(text));
-      return null;
-    }
-    return bytes;
   }
 
   /** {@code "*"} or {@code scheme://host[:port]}, as browsers send them in {@code Origin}. */
