@@ -46,6 +46,8 @@ class ChaosScenario {
   static final String CAPPED_KEY = "vk-chaos-capped-1";
   static final int FREE_CLIENTS = Integer.getInteger("bastion.chaos.free-clients", 4);
   static final int CAPPED_CLIENTS = Integer.getInteger("bastion.chaos.capped-clients", 2);
+  /** The upstream's {@code failover} (docs/cluster.md): hold (stdio's default), standby or warm_standby. */
+  static final String FAILOVER = System.getProperty("bastion.chaos.failover", "hold");
   static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("bastion.chaos.outage-seconds", 30));
 
   /** One row of the table; {@code failoverMs} -1 where no upstream moved. */
@@ -87,7 +89,8 @@ class ChaosScenario {
         "BASTION_READY_TIMEOUT", "300"));
     cluster.clean();
     LocalCluster.ensureEverything(dir);
-    Path config = cluster.writeConfig("limits_on_outage: fail_closed", "pricing: {default: 0.001}", """
+    Path config = cluster.writeConfig("limits_on_outage: fail_closed",
+        "pricing: {default: 0.001}\nfailover: " + FAILOVER, """
         virtual_keys:
           - key_name: free
             key: %s
@@ -97,6 +100,7 @@ class ChaosScenario {
             mcp_clients: [{name: everything, allowed_tools: ["*"]}]
             budget: {max_usd: 100000, reset: 1d}
         """.formatted(FREE_KEY, CAPPED_KEY));
+    note("upstream failover: %s", FAILOVER);
     note("%s", cluster.start(3, config, DB));
     live.addAll(List.of(1, 2, 3));
     known.addAll(live);

@@ -155,7 +155,7 @@ public final class BastionNode {
       SessionStreams streams = new SessionStreams(system, policy, settings.sseKeepalive());
       directory.addListener(streams);
       ReplyRouter router = new ReplyRouter(system, settings.maxRequestTimeout().plus(settings.askTimeout()),
-          settings.sseKeepalive());
+          settings.sseKeepalive(), settings.ssePollAfter(), settings.ssePollRetry());
       registerSamplers(system, streams, governance, directory);
       system.systemActorOf(UpstreamKeeper.create(servers::names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());

@@ -17,11 +17,16 @@ public record NodeSettings(
     Duration failoverHold,
     Duration handoffDrain,
     Duration shutdownDrain,
-    Duration readyWaitForUpstreams) {
+    Duration readyWaitForUpstreams,
+    Duration ssePollAfter,
+    Duration ssePollRetry) {
 
   public NodeSettings {
     if (listPageSize < 1) {
       throw new IllegalArgumentException("bastion.node.list-page-size must be >= 1");
+    }
+    if (ssePollAfter.isNegative() || ssePollRetry.isNegative()) {
+      throw new IllegalArgumentException("bastion.node.sse-poll-after and sse-poll-retry must not be negative");
     }
     if (readyWaitForUpstreams.isNegative()) {
       throw new IllegalArgumentException("bastion.node.ready-wait-for-upstreams must not be negative");
@@ -40,6 +45,8 @@ public record NodeSettings(
         c.getDuration("failover-hold"),
         c.getDuration("handoff-drain"),
         c.getDuration("shutdown-drain"),
-        c.getDuration("ready-wait-for-upstreams"));
+        c.getDuration("ready-wait-for-upstreams"),
+        c.getDuration("sse-poll-after"),
+        c.getDuration("sse-poll-retry"));
   }
 }

@@ -39,7 +39,9 @@ import org.apache.pekko.util.ByteString;
  * <p>Time limits are kept by one sweep every {@code tick} rather than a timer per request: a POST
  * still unanswered after {@code slow} switches to SSE (so keep-alive comments flow and no idle
  * timeout closes the connection), and any request still unanswered after {@code limit} is answered
- * with {@link Fault#GATEWAY_TIMEOUT}.
+ * with {@link Fault#GATEWAY_TIMEOUT}. With SSE polling on ({@code pollAfter} above zero), a
+ * resumable SSE answer still open after {@code pollAfter} is closed after a {@code retry} field
+ * (MCP 2025-11-25): the client resumes it with {@code GET} and {@code Last-Event-ID}.
  */
 public final class ReplyRouter {
 
@@ -66,9 +68,14 @@ public final class ReplyRouter {
   private final long limitNanos;
   private final long slowNanos;
   private final Duration keepAlive;
+  private final long pollNanos;
+  private final ByteString pollRetry;
 
-  public ReplyRouter(ActorSystem<?> system, Duration limit, Duration slow) {
+  /** {@code pollAfter}: SSE polling (zero: off); {@code pollRetry}: the {@code retry} sent before closing. */
+  public ReplyRouter(ActorSystem<?> system, Duration limit, Duration slow, Duration pollAfter, Duration pollRetry) {
     this.system = system;
+    this.pollNanos = pollAfter.toNanos();
+    this.pollRetry = ByteString.fromString("retry: " + pollRetry.toMillis() + "\n\n");
     this.limitNanos = limit.toNanos();
     this.slowNanos = Math.min(slow.toNanos(), limit.toNanos());
     this.keepAlive = slow;
@@ -179,7 +186,7 @@ public final class ReplyRouter {
       long age = now - p.startedNanos;
       if (age > limitNanos) {
         p.reply.fail(Fault.GATEWAY_TIMEOUT, p.id, p.method, "Bastion gave up waiting for the upstream");
-      } else if (age > slowNanos) {
+      } else if (age > slowNanos || (pollNanos > 0 && age > pollNanos)) {
         p.target.slow(p);
       }
     }
@@ -282,6 +289,8 @@ public final class ReplyRouter {
     private BoundedSourceQueue<ByteString> sse;
     /** Numbers and records the SSE events, when the stream is resumable. */
     private StreamRecorder recorder;
+    /** Closed for SSE polling: events are only recorded, for the client's resumption. */
+    private boolean polled;
 
     PostTarget(CompletableFuture<HttpResponse> response, String sessionId, boolean priming) {
       this.response = response;
@@ -293,7 +302,10 @@ public final class ReplyRouter {
     public void deliver(Pending p, RequestStream.Event event) {
       openSse(p);
       if (sse != null) {
-        sse.offer(recorder != null ? recorder.frame(event.json(), false) : Sse.frame(Json.writeBytes(event.json())));
+        ByteString frame = recorder != null ? recorder.frame(event.json(), false) : Sse.frame(Json.writeBytes(event.json()));
+        if (!polled) {
+          sse.offer(frame);
+        }
       }
     }
 
@@ -303,8 +315,11 @@ public final class ReplyRouter {
       if (sse == null) {
         response.complete(EdgeResponses.json(200, json));
       } else {
-        sse.offer(recorder != null ? recorder.frame(f.json(), true) : Sse.frame(json));
-        sse.complete();
+        ByteString frame = recorder != null ? recorder.frame(f.json(), true) : Sse.frame(json);
+        if (!polled) {
+          sse.offer(frame);
+          sse.complete();
+        }
       }
       return json.length;
     }
@@ -314,6 +329,12 @@ public final class ReplyRouter {
       synchronized (p) {
         if (!p.done) {
           openSse(p);
+          // SSE polling: a primed, recorded stream may be closed; what follows is recorded for the resumption.
+          if (!polled && priming && recorder != null && pollNanos > 0 && System.nanoTime() - p.startedNanos > pollNanos) {
+            polled = true;
+            sse.offer(pollRetry);
+            sse.complete();
+          }
         }
       }
     }

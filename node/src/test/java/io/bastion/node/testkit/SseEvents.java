@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -110,6 +111,13 @@ public final class SseEvents implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
+  }
+
+  /** The events received and not read yet, without waiting. */
+  public List<Event> remaining() {
+    List<Event> out = new java.util.ArrayList<>();
+    events.drainTo(out);
+    return out;
   }
 
   /** True once the server ended the body (or the test cut it). */
