@@ -2,8 +2,7 @@ package io.bastion.node.codemode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.bastion.node.call.Exchange;
-import io.bastion.node.call.Fault;
+import io.bastion.node.call.PendingExchange;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
 import io.bastion.protocol.Json;
@@ -56,40 +55,18 @@ final class NestedCalls {
   }
 
   /** One nested call. */
-  final class Call implements Exchange {
+  final class Call extends PendingExchange {
     private final long correlation;
-    private final JsonNode id;
-    private final String method;
-    private final Reply reply;
     private final CompletableFuture<ObjectNode> answer = new CompletableFuture<>();
-    private Completion completion;
-    private boolean done;
 
     Call(long correlation, JsonNode id, String method, Reply reply) {
+      super(id, method, reply);
       this.correlation = correlation;
-      this.id = id;
-      this.method = method;
-      this.reply = reply;
     }
 
     @Override
-    public JsonNode id() {
-      return id;
-    }
-
-    @Override
-    public String method() {
-      return method;
-    }
-
-    @Override
-    public Reply reply() {
-      return reply;
-    }
-
-    @Override
-    public synchronized void onCompletion(Completion completion) {
-      this.completion = completion;
+    protected void forget() {
+      pending.remove(correlation);
     }
 
     CompletableFuture<ObjectNode> answer() {
@@ -97,39 +74,21 @@ final class NestedCalls {
     }
 
     void receive(RequestStream.Event event) {
-      if (!(event instanceof RequestStream.Final f)) {
+      if (!(event instanceof RequestStream.Final f) || !end()) {
         return; // progress and log messages of a nested call stay inside the run
       }
-      Completion told;
-      synchronized (this) {
-        if (done) {
-          return;
-        }
-        done = true;
-        pending.remove(correlation);
-        told = completion;
-      }
-      if (told != null) {
-        told.done(f.json(), f.fault(), Json.writeBytes(f.json()).length);
-      }
+      tell(f.json(), f.fault(), Json.writeBytes(f.json()).length);
       answer.complete(f.json());
     }
 
     /** The run stopped before the answer came: the call ends as abandoned (audited as such). */
-    void abandon() {
-      Completion told;
-      synchronized (this) {
-        if (done) {
-          return;
-        }
-        done = true;
-        pending.remove(correlation);
-        told = completion;
-      }
-      if (told != null) {
-        told.done(null, Fault.CLIENT_GONE, 0);
+    @Override
+    public boolean abandon() {
+      if (!super.abandon()) {
+        return false;
       }
       answer.cancel(false);
+      return true;
     }
   }
 }

@@ -2,7 +2,7 @@ package io.bastion.node.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.bastion.node.call.Exchange;
+import io.bastion.node.call.PendingExchange;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
@@ -174,7 +174,7 @@ public final class ReplyRouter {
   private void lost(String address, boolean onlyFailFast) {
     for (Pending p : pending.values()) {
       if (address.equals(p.owner) && (p.failFast || !onlyFailFast)) {
-        p.reply.fail(Fault.UPSTREAM_UNAVAILABLE, p.id, p.method,
+        p.reply().fail(Fault.UPSTREAM_UNAVAILABLE, p.id(), p.method(),
             "the node running this request's upstream was lost; the request may or may not have run");
       }
     }
@@ -185,7 +185,7 @@ public final class ReplyRouter {
     for (Pending p : pending.values()) {
       long age = now - p.startedNanos;
       if (age > limitNanos) {
-        p.reply.fail(Fault.GATEWAY_TIMEOUT, p.id, p.method, "Bastion gave up waiting for the upstream");
+        p.reply().fail(Fault.GATEWAY_TIMEOUT, p.id(), p.method(), "Bastion gave up waiting for the upstream");
       } else if (age > slowNanos || (pollNanos > 0 && age > pollNanos)) {
         p.target.slow(p);
       }
@@ -193,90 +193,44 @@ public final class ReplyRouter {
   }
 
   /** One request waiting for its answer. Events may arrive on any thread: every step holds its lock. */
-  final class Pending implements Exchange {
+  final class Pending extends PendingExchange {
     private final long correlation;
-    private final JsonNode id;
-    private final String method;
     private final long startedNanos;
     private final Target target;
-    private final Reply reply;
-    private Completion completion;
-    private boolean done;
     /** The node running the upstream entity this request was sent to, if any. */
     private volatile String owner;
     /** Whether it fails already when its owner becomes unreachable ({@link #ownerUnreachable}). */
     private volatile boolean failFast;
 
     Pending(long correlation, JsonNode id, String method, long startedNanos, Target target) {
+      super(id, method, new Reply(ref, correlation));
       this.correlation = correlation;
-      this.id = id;
-      this.method = method;
       this.startedNanos = startedNanos;
       this.target = target;
-      this.reply = new Reply(ref, correlation);
     }
 
     @Override
-    public JsonNode id() {
-      return id;
-    }
-
-    @Override
-    public String method() {
-      return method;
-    }
-
-    @Override
-    public Reply reply() {
-      return reply;
-    }
-
-    @Override
-    public synchronized void onCompletion(Completion completion) {
-      this.completion = completion;
+    protected void forget() {
+      pending.remove(correlation);
     }
 
     void receive(RequestStream.Event event) {
-      Completion told;
-      ObjectNode answer;
-      Fault fault;
+      RequestStream.Final f;
       long bytes;
       synchronized (this) {
-        if (done) {
+        if (ended()) {
           return;
         }
         if (event instanceof RequestStream.Message) {
           target.deliver(this, event);
           return;
         }
-        RequestStream.Final f = (RequestStream.Final) event;
-        done = true;
-        pending.remove(correlation);
+        f = (RequestStream.Final) event;
+        end();
         bytes = target.complete(this, f);
-        told = completion;
-        answer = f.json();
-        fault = f.fault();
       }
-      Metrics.mcpRequest(method, System.nanoTime() - startedNanos);
-      if (told != null) {
-        told.done(answer, fault, bytes);
-      }
-    }
-
-    /** The client went away before the answer: nothing will be sent. */
-    void abandon() {
-      Completion told;
-      synchronized (this) {
-        if (done) {
-          return;
-        }
-        done = true;
-        pending.remove(correlation);
-        told = completion;
-      }
-      if (told != null) {
-        told.done(null, Fault.CLIENT_GONE, 0);
-      }
+      Metrics.mcpRequest(method(), System.nanoTime() - startedNanos);
+      tell(f.json(), f.fault(), bytes);
     }
   }
 
@@ -327,7 +281,7 @@ public final class ReplyRouter {
     @Override
     public void slow(Pending p) {
       synchronized (p) {
-        if (!p.done) {
+        if (!p.ended()) {
           openSse(p);
           // SSE polling: a primed, recorded stream may be closed; what follows is recorded for the resumption.
           if (!polled && priming && recorder != null && pollNanos > 0 && System.nanoTime() - p.startedNanos > pollNanos) {
