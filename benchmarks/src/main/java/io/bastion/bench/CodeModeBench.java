@@ -176,7 +176,7 @@ public final class CodeModeBench {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     ArrayNode classicTools;
     while (true) {
-      classicTools = (ArrayNode) rpc(classicSession, key("classic", n), "tools/list", Json.object()).path("tools");
+      classicTools = listTools(classicSession, key("classic", n));
       if (classicTools.size() == tools || System.nanoTime() > deadline) {
         break;
       }
@@ -186,7 +186,7 @@ public final class CodeModeBench {
       throw new IllegalStateException("catalog " + n + ": classic tools/list has " + classicTools.size()
           + " tools, expected " + tools);
     }
-    ArrayNode metaTools = (ArrayNode) rpc(codeSession, key("codemode", n), "tools/list", Json.object()).path("tools");
+    ArrayNode metaTools = listTools(codeSession, key("codemode", n));
     if (metaTools.size() != 4) {
       throw new IllegalStateException("catalog " + n + ": Code Mode tools/list has " + metaTools.size() + " tools");
     }
@@ -264,6 +264,22 @@ public final class CodeModeBench {
     }
     play.turn(new ArrayList<>(calls), results);
     return results;
+  }
+
+  /** Every page of tools/list (Bastion pages it: a client follows nextCursor), as one list. */
+  private ArrayNode listTools(String session, String key) throws IOException, InterruptedException {
+    ArrayNode all = Json.NODES.arrayNode();
+    String cursor = null;
+    do {
+      ObjectNode params = Json.object();
+      if (cursor != null) {
+        params.put("cursor", cursor);
+      }
+      JsonNode page = rpc(session, key, "tools/list", params);
+      page.path("tools").forEach(all::add);
+      cursor = page.path("nextCursor").isTextual() ? page.path("nextCursor").asText() : null;
+    } while (cursor != null);
+    return all;
   }
 
   /** One JSON-RPC request on the session; its result (an error answer throws). */
