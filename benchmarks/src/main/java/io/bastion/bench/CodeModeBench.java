@@ -74,7 +74,16 @@ public final class CodeModeBench {
     return catalog.values().stream().mapToInt(List::size).sum();
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    try {
+      run(args);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args) throws Exception {
     List<Integer> sizes = new ArrayList<>(List.of(40, 96, 251, 508));
     Path out = null;
     // The live servers and the fixture run from the node tests' npm folder (same pinned versions as the recordings).
@@ -127,7 +136,8 @@ public final class CodeModeBench {
 
   static String yaml(List<Integer> sizes, Map<String, Fixtures.Server> fixtures, ReplayUpstream replay, Workspace ws,
       Path work, Path nodeModules, Path fixtureScript, String node) {
-    StringBuilder y = new StringBuilder("gateway: {host: 127.0.0.1, port: 0}\nmcp:\n  servers:\n");
+    StringBuilder y = new StringBuilder("gateway: {host: 127.0.0.1, port: 0}\nstore: {type: h2, data_dir: \"")
+        .append(work.resolve("data")).append("\"}\nmcp:\n  servers:\n");
     String mcpDir = nodeModules.resolve("@modelcontextprotocol").toString();
     y.append(server("everything", List.of(node, mcpDir + "/server-everything/dist/index.js", "stdio"), null));
     y.append(server("filesystem", List.of(node, mcpDir + "/server-filesystem/dist/index.js", ws.root().toString()), null));
