@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Code Mode's graded benchmark: 66 scripted episodes played classically and in Code Mode against real
+# Code Mode's graded benchmark: 67 scripted episodes played classically and in Code Mode against real
 # upstreams (server-everything, server-filesystem, server-memory, the conformance fixture) through a
 # real Bastion node, with catalogs of real tools recorded from npm MCP servers; tokens counted with
 # jtokkit; every answer graded. Offline. Writes benchmarks/results/<date>-<commit>-codemode.md.
