@@ -159,7 +159,7 @@ public final class BastionNode {
       registerSamplers(system, streams, governance, directory);
       system.systemActorOf(UpstreamKeeper.create(servers::names, settings.upstreamKeepaliveInterval()),
           "bastion-upstream-keeper", Props.empty());
-      CodeMode codeMode = CodeMode.start(system, config.codeMode(), policy, governance);
+      CodeMode codeMode = CodeMode.start(system, config.codeMode(), policy, governance, servers::codeModeFlag);
       McpDispatcher dispatcher = new McpDispatcher(system, settings, policy, governance, codeMode);
       EdgeSettings edge = new EdgeSettings(gw.host(), gw.maxRequestBytes(), gw.allowedOrigins(),
           gw.sessionIdleTimeout());

@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import net.starlark.java.eval.EvalException;
 import net.starlark.java.eval.Starlark;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -56,10 +57,13 @@ public final class CodeMode {
   private final NestedCalls nested;
   private final Map<String, Sandbox.Run> runs = new ConcurrentHashMap<>();
   private final AtomicLong runIds = new AtomicLong();
+  private final Function<String, Boolean> serverFlags;
   private volatile ToolCaller caller;
 
-  private CodeMode(ActorSystem<?> system, CodeModeConfig config, AccessPolicy policy, ToolCallGate gate) {
+  private CodeMode(ActorSystem<?> system, CodeModeConfig config, AccessPolicy policy, ToolCallGate gate,
+      Function<String, Boolean> serverFlags) {
     this.config = config;
+    this.serverFlags = serverFlags;
     this.directory = UpstreamDirectory.get(system);
     this.policy = policy;
     this.gate = gate;
@@ -71,7 +75,22 @@ public final class CodeMode {
 
   /** Code Mode for this node, or null when the config leaves it off. */
   public static CodeMode start(ActorSystem<?> system, CodeModeConfig config, AccessPolicy policy, ToolCallGate gate) {
-    return config.enabled() ? new CodeMode(system, config, policy, gate) : null;
+    return start(system, config, policy, gate, config.serverFlags()::get);
+  }
+
+  /**
+   * As above, with each server's own {@code code_mode} flag read from {@code serverFlags} at every
+   * use (null: not set), so that servers added or changed through the admin API carry theirs.
+   */
+  public static CodeMode start(ActorSystem<?> system, CodeModeConfig config, AccessPolicy policy, ToolCallGate gate,
+      Function<String, Boolean> serverFlags) {
+    return config.enabled() ? new CodeMode(system, config, policy, gate, serverFlags) : null;
+  }
+
+  /** Is {@code server} reached through Code Mode: its own flag in force, else {@code mcp.code_mode.servers}. */
+  private boolean covers(String server) {
+    Boolean flag = serverFlags.apply(server);
+    return flag != null ? flag : config.servers() == null || config.servers().contains(server);
   }
 
   /** Where nested calls go: the dispatcher's tools/call path (without the meta-tools). */
@@ -86,7 +105,7 @@ public final class CodeMode {
   /** The Code-Mode servers' tools this caller may call. */
   private List<FederatedCatalog.Entry> covered(SessionInfo session, String group) {
     return directory.catalog().tools().stream()
-        .filter(e -> config.coversServer(e.target().server())
+        .filter(e -> covers(e.target().server())
             && policy.allowsTool(session, group, e.target().server(), e.target().original()))
         .toList();
   }
@@ -99,7 +118,7 @@ public final class CodeMode {
   /** A caller's tools/list under Code Mode: its other tools, then the four meta-tools. */
   public List<FederatedCatalog.Entry> toolsList(List<FederatedCatalog.Entry> visible) {
     List<FederatedCatalog.Entry> out = new ArrayList<>();
-    visible.stream().filter(e -> !config.coversServer(e.target().server())).forEach(out::add);
+    visible.stream().filter(e -> !covers(e.target().server())).forEach(out::add);
     out.addAll(MetaTools.entries());
     return out;
   }

@@ -82,6 +82,19 @@ public final class ServerDefinitions {
     return Optional.ofNullable(servers.get(name));
   }
 
+  /**
+   * A server's own {@code code_mode: true|false} in force: its admin API definition's when it has
+   * one, else the file's; null when neither sets it (then {@code mcp.code_mode.servers} decides).
+   */
+  public Boolean codeModeFlag(String name) {
+    Entry e = overlay.of(GovernanceRegistry.SERVERS).get(name);
+    if (e != null && !e.deleted()) {
+      JsonNode flag = e.definition().get("code_mode");
+      return flag != null && flag.isBoolean() ? flag.booleanValue() : null;
+    }
+    return base.codeMode().serverFlags().get(name);
+  }
+
   /** The names of the servers in force, the file's first. */
   public List<String> names() {
     return List.copyOf(servers.keySet());
@@ -231,6 +244,9 @@ public final class ServerDefinitions {
       ConfigLoader.parseServer(def, null);
     } catch (ConfigException e) {
       return done(invalid(e.problems()));
+    }
+    if (def.has("code_mode") && !def.get("code_mode").isBoolean()) {
+      return done(invalid(List.of(new ConfigProblem("code_mode", "expected true or false, got " + def.get("code_mode")))));
     }
     boolean created = existing == null;
     Entry entry = new Entry(def, null, false);

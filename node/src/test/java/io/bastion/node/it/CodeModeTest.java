@@ -259,6 +259,34 @@ class CodeModeTest {
     assertThat(rows.path("records").get(0).path("errorType").asText()).isEqualTo("client_gone");
   }
 
+  @Test
+  void aServerPutThroughTheAdminApiCarriesItsOwnCodeModeFlag() throws Exception {
+    String memory = """
+        {"name": "memory", "type": "stdio", "command": ["%s", "%s"], "env": {"MEMORY_FILE_PATH": "%s"},
+         "code_mode": %s}""";
+    Object[] def = {EverythingServer.nodeBinary(), script("server-memory"), dir.resolve("memory.jsonl")};
+    assertThat(putServer("memory", memory.formatted(def[0], def[1], def[2], "\"maybe\"")).statusCode()).isEqualTo(400);
+    HttpResponse<String> off = putServer("memory", memory.formatted(def[0], def[1], def[2], "false"));
+    try {
+      assertThat(off.statusCode()).as(off.body()).isEqualTo(200);
+      // memory is now classic for this key: its tools are listed beside the meta-tools, and it has no stub file
+      assertThat(names(ts("vk-full-123456", "list-tools"))).contains("executeToolCode", "memory__read_graph")
+          .noneMatch(n -> n.startsWith("everything__"));
+      assertThat(TsClient.text(call("vk-full-123456", "listToolFiles", Map.of())))
+          .contains("servers/everything.pyi").doesNotContain("servers/memory.pyi");
+    } finally {
+      assertThat(putServer("memory", memory.formatted(def[0], def[1], def[2], "true")).statusCode()).isEqualTo(200);
+    }
+    assertThat(names(ts("vk-full-123456", "list-tools")))
+        .containsExactlyInAnyOrder("listToolFiles", "readToolFile", "getToolDocs", "executeToolCode");
+  }
+
+  private HttpResponse<String> putServer(String name, String json) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(node.baseUrl() + "/api/v1/servers/" + name))
+        .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private JsonNode audit(String query) {
     try {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(node.baseUrl() + "/api/v1/audit?" + query))
