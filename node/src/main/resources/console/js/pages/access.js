@@ -111,6 +111,7 @@ export default {
         status.show(explain(e), 'error');
         return;
       }
+      toolbar.querySelectorAll('button[id^=create-]').forEach((b) => { b.disabled = false; });
       const budgetOf = (kind, name) => data.budgets.find((b) => b.kind === kind && b.name === name);
       const delBtn = (kind, name) => h('button', { type: 'button', class: 'danger', onclick: async () => {
         if (!confirm('Delete ' + kind.replace(/s$/, '') + ' ' + name + '?')) return;
@@ -232,11 +233,13 @@ export default {
       });
     }
 
+    // The create buttons need the loaded lists (teams, groups, the catalog): disabled until then,
+    // rather than doing nothing when clicked early.
     toolbar.append(
-      h('button', { type: 'button', class: 'primary', id: 'create-key', onclick: () => data && keyForm(null) }, 'Create key'),
-      h('button', { type: 'button', id: 'create-team', onclick: () => data && simpleForm('teams', null) }, 'Create team'),
-      h('button', { type: 'button', id: 'create-customer', onclick: () => data && simpleForm('customers', null) }, 'Create customer'),
-      h('button', { type: 'button', id: 'create-group', onclick: () => data && groupForm(null) }, 'Create tool group'),
+      h('button', { type: 'button', class: 'primary', id: 'create-key', disabled: true, onclick: () => data && keyForm(null) }, 'Create key'),
+      h('button', { type: 'button', id: 'create-team', disabled: true, onclick: () => data && simpleForm('teams', null) }, 'Create team'),
+      h('button', { type: 'button', id: 'create-customer', disabled: true, onclick: () => data && simpleForm('customers', null) }, 'Create customer'),
+      h('button', { type: 'button', id: 'create-group', disabled: true, onclick: () => data && groupForm(null) }, 'Create tool group'),
       h('button', { type: 'button', id: 'refresh-access', onclick: () => load() }, 'Refresh'));
     load();
     const timer = setInterval(() => { if (!formSlot.firstChild && !body.contains(document.activeElement)) load(); }, 10000);

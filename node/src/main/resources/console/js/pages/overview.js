@@ -1,10 +1,9 @@
 import { h, clear, section, statusLine } from '../dom.js';
 import { get, explain } from '../api.js';
-import { parse, digest, window as between } from '../metrics.js';
+import { parse, digest, window as between, combine } from '../metrics.js';
 
 const WINDOW_MS = 5 * 60 * 1000;
-// Digests of every member's figures, kept for the page's session (memory only): address -> [digest],
-// and 'cluster' -> [sum of the members' digests at each refresh].
+// Digests of every member's figures, kept for the page's session (memory only): address -> [digest].
 const histories = new Map();
 
 function remember(id, d) {
@@ -14,17 +13,6 @@ function remember(id, d) {
   while (history.length > 2 && d.at - history[0].at > WINDOW_MS) history.shift();
   const older = history.length > 1 ? history[0] : null;
   return { older, w: between(older, d) };
-}
-
-function sum(digests, at) {
-  const out = { at, calls: 0, errors: 0, buckets: new Map(), sessions: 0 };
-  for (const d of digests) {
-    out.calls += d.calls;
-    out.errors += d.errors;
-    out.sessions += d.sessions;
-    d.buckets.forEach((v, le) => out.buckets.set(le, (out.buckets.get(le) || 0) + v));
-  }
-  return out;
 }
 
 const rate = (w) => (w.perSecond === null ? '–' : w.perSecond.toFixed(2));
@@ -52,7 +40,7 @@ export default {
     const members = h('div');
     const owners = h('div');
     main.append(status, section('Traffic across the cluster', figures,
-      h('p', { class: 'muted' }, 'Every member\'s own metrics (GET /api/v1/cluster/metrics), summed, over the last few minutes this page has been open (until then: since each node started).'),
+      h('p', { class: 'muted' }, 'Every member\'s own metrics (GET /api/v1/cluster/metrics), added up, over the last few minutes this page has been open (until then: since each node started).'),
       perNode),
     section('Cluster members', members), section('Upstreams and their owners', owners));
 
@@ -62,8 +50,9 @@ export default {
         const at = Date.now();
         const rows = figs.nodes.map((n) => (n.error ? { address: n.address, error: n.error }
           : { address: n.address, ...remember(n.address, digest(parse(n.metrics), at)) }));
-        const answered = figs.nodes.filter((n) => !n.error).map((n) => histories.get(n.address).at(-1));
-        const { older, w } = remember('cluster', sum(answered, at));
+        const answered = rows.filter((r) => !r.error);
+        const w = combine(answered.map((r) => r.w));
+        const older = answered.some((r) => r.older);
         clear(figures).append(
           figure('calls / s', rate(w), 'fig-rate'),
           figure('error rate', errors(w), 'fig-errors'),
