@@ -156,6 +156,25 @@ final class ConfigNode {
     return null;
   }
 
+  /**
+   * One of {@code values}, named by {@code yamlName}: {@code fallback} when unset; when set to
+   * anything else, an error listing the allowed names, and null.
+   */
+  <E extends Enum<E>> E oneOf(E[] values, java.util.function.Function<E, String> yamlName, E fallback) {
+    String text = string();
+    if (text == null) {
+      return isSet() ? null : fallback;
+    }
+    for (E v : values) {
+      if (yamlName.apply(v).equals(text)) {
+        return v;
+      }
+    }
+    error("expected one of: " + java.util.Arrays.stream(values).map(yamlName)
+        .collect(java.util.stream.Collectors.joining(", ")) + "; got " + quote(text));
+    return null;
+  }
+
   /** A string that must be set. */
   String requiredString() {
     if (!isSet()) {

@@ -15,7 +15,7 @@ final class Keys {
   static final List<String> SERVER_STDIO = List.of("command", "args", "env", "cwd");
   static final List<String> SERVER_REMOTE = List.of("url", "headers", "auth");
   static final List<String> SERVER_TUNING = List.of(
-      "request_timeout", "health_interval", "ping_timeout", "backoff", "tool_prefix", "pricing", "code_mode");
+      "request_timeout", "health_interval", "ping_timeout", "backoff", "tool_prefix", "pricing", "code_mode", "failover");
   static final List<String> SERVER = concat(SERVER_COMMON, SERVER_STDIO, SERVER_REMOTE, SERVER_TUNING);
   static final List<String> UPSTREAM_OAUTH = List.of("type", "grant", "client_id", "client_secret", "scopes",
       "token_endpoint_auth", "authorization_server", "resource", "client_name");

@@ -25,6 +25,8 @@ import java.util.Objects;
  *     name; empty string means names are exposed bare
  * @param pricing USD per call (default {@link PricingConfig#ZERO})
  * @param oauth http / sse only: {@code auth: {type: oauth, ...}}, or null for none (static headers only)
+ * @param failover what calls get while the node running this server is lost (null: {@link
+ *     Failover#defaultFor})
  */
 public record ServerConfig(
     String name,
@@ -41,7 +43,8 @@ public record ServerConfig(
     Duration backoffMax,
     String toolPrefix,
     PricingConfig pricing,
-    OAuthConfig oauth) {
+    OAuthConfig oauth,
+    Failover failover) {
 
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(10);
@@ -62,6 +65,16 @@ public record ServerConfig(
     backoffMax = backoffMax == null ? DEFAULT_BACKOFF_MAX : backoffMax;
     toolPrefix = toolPrefix == null ? name : toolPrefix;
     pricing = pricing == null ? PricingConfig.ZERO : pricing;
+    failover = failover == null ? Failover.defaultFor(type, oauth) : failover;
+  }
+
+  /** The constructor from before {@code failover} existed: the default failover. */
+  public ServerConfig(String name, TransportType type, List<String> command, Map<String, String> env,
+      String cwd, URI url, Map<String, String> headers, Duration requestTimeout,
+      Duration healthInterval, Duration pingTimeout, Duration backoffMin, Duration backoffMax,
+      String toolPrefix, PricingConfig pricing, OAuthConfig oauth) {
+    this(name, type, command, env, cwd, url, headers, requestTimeout, healthInterval, pingTimeout,
+        backoffMin, backoffMax, toolPrefix, pricing, oauth, null);
   }
 
   /** The constructor from before {@code auth} existed: no OAuth. */
@@ -70,7 +83,7 @@ public record ServerConfig(
       Duration healthInterval, Duration pingTimeout, Duration backoffMin, Duration backoffMax,
       String toolPrefix, PricingConfig pricing) {
     this(name, type, command, env, cwd, url, headers, requestTimeout, healthInterval, pingTimeout,
-        backoffMin, backoffMax, toolPrefix, pricing, null);
+        backoffMin, backoffMax, toolPrefix, pricing, null, null);
   }
 
   /** The constructor from before {@code pricing} existed; pricing defaults to zero. */
@@ -79,7 +92,7 @@ public record ServerConfig(
       Duration healthInterval, Duration pingTimeout, Duration backoffMin, Duration backoffMax,
       String toolPrefix) {
     this(name, type, command, env, cwd, url, headers, requestTimeout, healthInterval, pingTimeout,
-        backoffMin, backoffMax, toolPrefix, null, null);
+        backoffMin, backoffMax, toolPrefix, null, null, null);
   }
 
   /** A stdio server with defaults, for tests and examples. */
@@ -96,24 +109,31 @@ public record ServerConfig(
 
   public ServerConfig withToolPrefix(String prefix) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, prefix, pricing, oauth);
+        healthInterval, pingTimeout, backoffMin, backoffMax, prefix, pricing, oauth, failover);
   }
 
   public ServerConfig withTimings(Duration requestTimeout, Duration healthInterval,
       Duration pingTimeout, Duration backoffMin, Duration backoffMax) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth);
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth, failover);
   }
 
   public ServerConfig withPricing(PricingConfig pricing) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth);
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth, failover);
   }
 
   /** The same server as an OAuth client of its upstream ({@code auth: {type: oauth}}). */
   public ServerConfig withOAuth(OAuthConfig oauth) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth);
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth,
+        oauth == null ? failover : Failover.HOLD);
+  }
+
+  /** The same server with another {@link Failover}. */
+  public ServerConfig withFailover(Failover failover) {
+    return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth, failover);
   }
 
   /**
@@ -126,6 +146,6 @@ public record ServerConfig(
         + ", env=" + env.keySet() + ", cwd=" + cwd + ", url=" + Urls.redact(url) + ", headers=" + headers.keySet()
         + ", requestTimeout=" + requestTimeout + ", healthInterval=" + healthInterval
         + ", pingTimeout=" + pingTimeout + ", backoffMin=" + backoffMin + ", backoffMax=" + backoffMax
-        + ", toolPrefix=" + toolPrefix + ", pricing=" + pricing + (oauth == null ? "" : ", auth=" + oauth) + "]";
+        + ", toolPrefix=" + toolPrefix + ", pricing=" + pricing + ", failover=" + failover.yamlName() + (oauth == null ? "" : ", auth=" + oauth) + "]";
   }
 }

@@ -78,12 +78,16 @@ final class ServerReader {
     Duration[] backoff = readBackoff(s.get("backoff"));
     String toolPrefix = readToolPrefix(s.get("tool_prefix"), name);
     PricingConfig pricing = readPricing(s.get("pricing"));
+    Failover failover = s.get("failover").oneOf(Failover.values(), Failover::yamlName, null);
+    if (failover != null && failover.standby() && oauth != null) {
+      s.get("failover").error("must be hold for a server with auth: oauth (its tokens belong to the node running it)");
+    }
 
     if (s.diagnostics().problems().size() > before || name == null || type == null) {
       return null;
     }
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
-        healthInterval, pingTimeout, backoff[0], backoff[1], toolPrefix, pricing, oauth);
+        healthInterval, pingTimeout, backoff[0], backoff[1], toolPrefix, pricing, oauth, failover);
   }
 
   private static TransportType readType(ConfigNode node) {

@@ -75,17 +75,10 @@ final class SettingsReader {
     if (!s.expectMap(Keys.STORE)) {
       return StoreConfig.DEFAULT;
     }
-    StoreConfig.Type type = StoreConfig.Type.H2;
-    String typeText = s.get("type").string();
-    if (typeText != null) {
-      type = Arrays.stream(StoreConfig.Type.values()).filter(t -> t.yamlName().equals(typeText))
-          .findFirst().orElse(null);
-      if (type == null) {
-        s.get("type").error("expected one of: " + Arrays.stream(StoreConfig.Type.values())
-            .map(StoreConfig.Type::yamlName).collect(Collectors.joining(", ")) + "; got "
-            + ConfigNode.quote(typeText));
-        return StoreConfig.DEFAULT;
-      }
+    StoreConfig.Type type = s.get("type").oneOf(StoreConfig.Type.values(), StoreConfig.Type::yamlName,
+        StoreConfig.Type.H2);
+    if (type == null) {
+      return StoreConfig.DEFAULT;
     }
     String url = s.get("url").string();
     String user = s.get("user").string();
@@ -106,19 +99,10 @@ final class SettingsReader {
       }
       dataDir = path(s.get("data_dir"));
     }
-    StoreConfig.OnOutage onOutage = StoreConfig.OnOutage.FAIL_CLOSED;
-    String outageText = s.get("limits_on_outage").string();
-    if (outageText != null) {
-      onOutage = Arrays.stream(StoreConfig.OnOutage.values()).filter(o -> o.yamlName().equals(outageText))
-          .findFirst().orElse(null);
-      if (onOutage == null) {
-        s.get("limits_on_outage").error("expected one of: " + Arrays.stream(StoreConfig.OnOutage.values())
-            .map(StoreConfig.OnOutage::yamlName).collect(Collectors.joining(", ")) + "; got "
-            + ConfigNode.quote(outageText));
-        onOutage = StoreConfig.OnOutage.FAIL_CLOSED;
-      }
-    }
-    return new StoreConfig(type, url, user, password, dataDir, onOutage);
+    StoreConfig.OnOutage onOutage = s.get("limits_on_outage").oneOf(StoreConfig.OnOutage.values(),
+        StoreConfig.OnOutage::yamlName, StoreConfig.OnOutage.FAIL_CLOSED);
+    return new StoreConfig(type, url, user, password, dataDir,
+        onOutage == null ? StoreConfig.OnOutage.FAIL_CLOSED : onOutage);
   }
 
   private static Path path(ConfigNode node) {

@@ -81,7 +81,7 @@ class ServerParsingTest {
   void unknownKeyNamesThePathAndListsAllowedKeys() {
     assertThat(Yaml.problems(Yaml.stdioServer("comand: [\"x\"]"))).containsExactly(
         "mcp.servers[0].comand: unknown key; expected one of: name, type, command, args, env, cwd,"
-            + " url, headers, auth, request_timeout, health_interval, ping_timeout, backoff, tool_prefix, pricing, code_mode");
+            + " url, headers, auth, request_timeout, health_interval, ping_timeout, backoff, tool_prefix, pricing, code_mode, failover");
   }
 
   @Test
@@ -184,5 +184,29 @@ class ServerParsingTest {
   void oddMapKeysAreQuotedInPaths() {
     assertThat(Yaml.problems(Yaml.stdioServer("pricing: {tools: {\"a.b\": x}}"))).singleElement().asString()
         .startsWith("mcp.servers[0].pricing.tools[\"a.b\"]: expected a number");
+  }
+
+  @Test
+  void failoverDefaultsByTransportAndIsChecked() {
+    assertThat(Yaml.parse(Yaml.stdioServer()).server("s1").orElseThrow().failover()).isEqualTo(Failover.HOLD);
+    assertThat(Yaml.parse(Yaml.stdioServer("failover: warm_standby")).server("s1").orElseThrow().failover())
+        .isEqualTo(Failover.WARM_STANDBY);
+    String http = """
+        mcp:
+          servers:
+            - name: web
+              type: http
+              url: https://mcp.example.com/mcp
+        """;
+    assertThat(Yaml.parse(http).server("web").orElseThrow().failover()).isEqualTo(Failover.STANDBY);
+    assertThat(Yaml.parse(http + "      failover: hold\n").server("web").orElseThrow().failover())
+        .isEqualTo(Failover.HOLD);
+    assertThat(Yaml.problems(Yaml.stdioServer("failover: sometimes"))).containsExactly(
+        "mcp.servers[0].failover: expected one of: hold, standby, warm_standby; got \"sometimes\"");
+    // An OAuth upstream's tokens live in the owner's entity: a standby could not use them.
+    String oauth = http + "      auth: {type: oauth, client_id: bastion}\n";
+    assertThat(Yaml.parse(oauth).server("web").orElseThrow().failover()).isEqualTo(Failover.HOLD);
+    assertThat(Yaml.problems(oauth + "      failover: standby\n")).containsExactly(
+        "mcp.servers[0].failover: must be hold for a server with auth: oauth (its tokens belong to the node running it)");
   }
 }

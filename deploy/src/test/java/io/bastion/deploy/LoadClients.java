@@ -26,8 +26,12 @@ import java.util.function.Predicate;
 final class LoadClients {
   enum Kind { OK, FAIL, REINIT, REFUSED }
 
-  /** A request of {@code client}: sent at {@code at}, answered (or failed) at {@code end}. */
-  record Event(long at, long end, Kind kind, String client, String detail) {}
+  /** A request of {@code client} (a tools/call of {@code tool}, or null): sent at {@code at}, answered (or failed) at {@code end}. */
+  record Event(long at, long end, Kind kind, String client, String detail, String tool) {
+    Event(long at, long end, Kind kind, String client, String detail) {
+      this(at, end, kind, client, detail, null);
+    }
+  }
 
   /** Live nodes the clients send to (node numbers), as a load balancer's pool. */
   final CopyOnWriteArrayList<Integer> rotation = new CopyOnWriteArrayList<>();
@@ -37,6 +41,8 @@ final class LoadClients {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicInteger rr = new AtomicInteger();
   private final List<Thread> threads = new ArrayList<>();
+  /** The echo tools the clients call in turn. */
+  private volatile List<String> tools = List.of("everything__echo");
 
   /**
    * {@code refusedApart}: a refused TCP connection (nothing was sent) is recorded as
@@ -46,6 +52,12 @@ final class LoadClients {
   LoadClients(IntUnaryOperator portOfNode, boolean refusedApart) {
     this.portOfNode = portOfNode;
     this.refusedApart = refusedApart;
+  }
+
+  /** The clients call these echo tools in turn (default: {@code everything__echo} only). */
+  LoadClients tools(String... names) {
+    this.tools = List.of(names);
+    return this;
   }
 
   /** Starts a client named {@code name}; {@code bearerKey} (may be null) goes in its Authorization header. */
@@ -90,6 +102,7 @@ final class LoadClients {
   private void client(String name, String[] auth) {
     String session = null;
     int seq = 0;
+    String tool = null;
     while (running.get()) {
       List<Integer> nodes = List.copyOf(rotation);
       if (nodes.isEmpty()) {
@@ -101,13 +114,15 @@ final class LoadClients {
       long at = System.currentTimeMillis();
       try {
         if (session == null) {
+          tool = null;
           session = initialize(port, auth);
           continue;
         }
         String msg = name + "-" + (++seq);
+        tool = tools.get(seq % tools.size());
         String body = """
-            {"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"everything__echo","arguments":{"message":"%s"}}}"""
-            .formatted(seq, msg);
+            {"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"%s","arguments":{"message":"%s"}}}"""
+            .formatted(seq, tool, msg);
         HttpResponse<String> r = post(port, session, body, auth);
         if (r.statusCode() == 404) {
           events.add(new Event(at, System.currentTimeMillis(), Kind.REINIT, name,
@@ -123,22 +138,23 @@ final class LoadClients {
             || !resp.path("result").toString().contains(msg)) {
           throw new IOException("bad result " + LocalCluster.abbreviate(resp.toString()));
         }
-        events.add(new Event(at, System.currentTimeMillis(), Kind.OK, name, null));
+        events.add(new Event(at, System.currentTimeMillis(), Kind.OK, name, null, tool));
       } catch (ConnectException e) {
         if (refusedApart) {
           events.add(new Event(at, System.currentTimeMillis(), Kind.REFUSED, name, "node " + node + ": " + e));
           continue;
         }
-        failed(name, node, at, e);
+        failed(name, node, at, e, tool);
       } catch (Exception e) {
-        failed(name, node, at, e);
+        failed(name, node, at, e, tool);
       }
       LocalCluster.sleep(20);
     }
   }
 
-  private void failed(String name, int node, long at, Exception e) {
-    events.add(new Event(at, System.currentTimeMillis(), Kind.FAIL, name, "client " + name + " node " + node + ": " + e));
+  private void failed(String name, int node, long at, Exception e, String tool) {
+    events.add(new Event(at, System.currentTimeMillis(), Kind.FAIL, name,
+        "client " + name + " node " + node + (tool == null ? "" : " " + tool) + ": " + e, tool));
     LocalCluster.sleep(100);
   }
 

@@ -62,6 +62,11 @@ final class LocalCluster {
    * over stdio, then {@code serverExtra} (lines of its block), then {@code rest} (top-level blocks).
    */
   Path writeConfig(String storeExtra, String serverExtra, String rest) throws IOException {
+    return writeConfig(storeExtra, serverExtra, "", rest);
+  }
+
+  /** {@code moreServers}: further items of {@code mcp.servers} ({@code - name: ...}), after {@code everything}. */
+  Path writeConfig(String storeExtra, String serverExtra, String moreServers, String rest) throws IOException {
     String yaml = """
         gateway:
           host: 127.0.0.1
@@ -79,7 +84,7 @@ final class LocalCluster {
               request_timeout: 30s
               health_interval: 5s
               backoff: {initial: 500ms, max: 5s}
-        """.formatted(EVERYTHING) + serverExtra.indent(6) + rest;
+        """.formatted(EVERYTHING) + serverExtra.indent(6) + moreServers.indent(4) + rest;
     Path config = dir.resolve("bastion.yaml");
     Files.writeString(config, yaml);
     return config;
@@ -181,6 +186,22 @@ final class LocalCluster {
   }
 
   /** Node number of an owner address such as pekko://bastion@127.0.0.1:35002 (by its Artery port). */
+  /** The sum over {@code nodes} of a Prometheus series' values whose {@code server} label is {@code server}. */
+  long metricSum(String metric, String server, Collection<Integer> nodes) throws Exception {
+    long sum = 0;
+    for (int node : nodes) {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + httpPort(node) + "/metrics")).timeout(Duration.ofSeconds(5)).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      for (String line : r.body().split("\n")) {
+        if (line.startsWith(metric + "{") && line.contains("server=\"" + server + "\"")) {
+          sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+    }
+    return sum;
+  }
+
   int nodeOf(String address) {
     int colon = address.lastIndexOf(':');
     if (colon < 0) {

@@ -19,8 +19,11 @@ import org.junit.jupiter.api.Test;
  * (a) {@code cluster.sh add} — no failed request; (b) {@code cluster.sh leave} of the node owning
  * the upstream, through management HTTP — no failed request (a client whose session lived on the
  * leaving node gets 404 and re-initializes: counted apart); (c) {@code kill -9} of the node that
- * owns the upstream — only the calls it was running fail (within a bounded window); calls that
- * arrive meanwhile are held and served once the upstream is ready on a survivor.
+ * owns the upstream {@code standby} (the same server with {@code failover: warm_standby}; the
+ * clients call both in turn) — only the calls it was running fail (within a bounded window); calls
+ * that arrive meanwhile for {@code everything} ({@code failover: hold}) are held and served once it
+ * is ready on a survivor, those for {@code standby} are served by the survivors' standby
+ * connections before its entity runs on a survivor.
  *
  * <p>The clients' rotation drops a node when the test stops or kills it, as a load balancer with
  * health checks would: the failures counted are those of requests sent to live nodes. Counts and
@@ -34,7 +37,7 @@ class MultiJvmClusterTest {
   static LocalCluster cluster;
   static final List<String> report = new ArrayList<>();
 
-  final LoadClients load = new LoadClients(n -> cluster.httpPort(n), false);
+  final LoadClients load = new LoadClients(n -> cluster.httpPort(n), false).tools("everything__echo", "standby__echo");
 
   @BeforeAll
   static void prerequisites() throws Exception {
@@ -54,12 +57,21 @@ class MultiJvmClusterTest {
 
   @Test
   void addLeaveAndKillUnderSteadyLoad() throws Exception {
-    Path config = cluster.writeConfig("", "", "");
+    Path config = cluster.writeConfig("", "", """
+        - name: standby
+          type: stdio
+          command: ["node", "%s", "stdio"]
+          request_timeout: 30s
+          health_interval: 5s
+          backoff: {initial: 500ms, max: 5s}
+          failover: warm_standby
+        """.formatted(LocalCluster.EVERYTHING), "");
     log("%s", cluster.start(3, config, DB));
     for (int n = 1; n <= 3; n++) {
       load.rotation.add(n);
     }
     awaitUpstreamReady(Duration.ofSeconds(60), -1);
+    cluster.awaitUpstreamReady("standby", Duration.ofSeconds(60), -1, () -> List.copyOf(load.rotation));
 
     for (int i = 0; i < CLIENTS; i++) {
       load.start("c" + i, null);
@@ -68,6 +80,11 @@ class MultiJvmClusterTest {
       // steady state before anything happens
       long warm = System.currentTimeMillis();
       Thread.sleep(4000);
+      // A busy box serves fewer calls in those 4 s: wait (bounded) for the first 20 instead.
+      long deadline = warm + 60_000;
+      while (load.window(warm, System.currentTimeMillis()).ok <= 20 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(250);
+      }
       Window baseline = load.window(warm, System.currentTimeMillis());
       log("baseline: %s", baseline);
       assertThat(baseline.ok).as("requests succeed before any change").isGreaterThan(20);
@@ -98,26 +115,40 @@ class MultiJvmClusterTest {
           owner, newOwner, handOff, b);
       printStatus();
 
-      // (c) kill -9 of the node owning the upstream
-      int victim = awaitUpstreamReady(Duration.ofSeconds(30), -1);
+      // (c) kill -9 of the node owning the upstream with standbys (maybe the other one's too)
+      int victim = cluster.awaitUpstreamReady("standby", Duration.ofSeconds(30), -1, () -> List.copyOf(load.rotation));
+      int holdOwner = awaitUpstreamReady(Duration.ofSeconds(30), -1);
       load.rotation.remove((Integer) victim);
       long cStart = System.currentTimeMillis();
       LocalCluster.Result kill = cluster.script(Duration.ofSeconds(30), "kill", "" + victim);
       log("cluster.sh kill %d:%n%s", victim, kill.output());
       assertThat(kill.code()).isZero();
+      int standbyMoved = cluster.awaitUpstreamReady("standby", Duration.ofSeconds(60), victim,
+          () -> List.copyOf(load.rotation));
+      long standbyBack = System.currentTimeMillis() - cStart;
       int survivor = awaitUpstreamReady(Duration.ofSeconds(60), victim);
       long upstreamBack = System.currentTimeMillis() - cStart;
       // full service: 5 s in a row of successes and no failure, within 60 s of the kill
       long backAt = load.awaitFullService(cStart, Duration.ofSeconds(60), 5000);
       Window c = load.window(cStart, System.currentTimeMillis());
+      Window cs = load.window(cStart, System.currentTimeMillis(), e -> "standby__echo".equals(e.tool()));
+      Window ch = load.window(cStart, System.currentTimeMillis(), e -> "everything__echo".equals(e.tool()));
       // The failure window runs from the kill to the answer of the last failed request; the outage
       // from the kill to the first success answered after it (calls sent meanwhile may wait and succeed).
       long lastFail = c.lastFailEnd < 0 ? 0 : c.lastFailEnd - cStart;
       long firstOk = c.firstOkEnd < 0 ? -1 : c.firstOkEnd - cStart;
-      log("(c) kill -9 node %d (upstream owner): upstream ready on node %d after %d ms; failure window %d ms "
+      long standbyCalls = cluster.metricSum("bastion_upstream_standby_calls_total", "standby", load.rotation);
+      log("(c) kill -9 node %d (owner of standby; everything on node %d): standby's entity ready on node %d "
+          + "after %d ms, everything ready on node %d after %d ms; failure window %d ms "
           + "(last failed request sent at +%d ms, answered at +%d ms); first success answered at +%d ms; "
-          + "full service (5 s without failure) from +%d ms; %s", victim, survivor, upstreamBack, lastFail,
-          c.lastFail < 0 ? 0 : c.lastFail - cStart, lastFail, firstOk, backAt < 0 ? -1 : backAt - cStart, c);
+          + "full service (5 s without failure) from +%d ms; %s", victim, holdOwner, standbyMoved, standbyBack,
+          survivor, upstreamBack, lastFail, c.lastFail < 0 ? 0 : c.lastFail - cStart, lastFail, firstOk,
+          backAt < 0 ? -1 : backAt - cStart, c);
+      log("(c) standby__echo: %s; first success at +%d ms, last failure answered at +%d ms; "
+          + "%d calls served by the survivors' standbys", cs, cs.firstOkEnd < 0 ? -1 : cs.firstOkEnd - cStart,
+          cs.lastFailEnd < 0 ? -1 : cs.lastFailEnd - cStart, standbyCalls);
+      log("(c) everything__echo (failover: hold): %s; first success at +%d ms", ch,
+          ch.firstOkEnd < 0 ? -1 : ch.firstOkEnd - cStart);
       log("(c) per second since the kill: %s", c.perSecond(cStart));
       printStatus();
 
@@ -132,6 +163,8 @@ class MultiJvmClusterTest {
       assertThat(c.failures).as("(c) failed requests after kill -9: " + c.failureSamples).isLessThanOrEqualTo(CLIENTS);
       assertThat(lastFail).as("(c) failure window after kill -9 (ms): " + c.failureSamples).isLessThan(20_000);
       assertThat(firstOk).as("(c) first success after kill -9 (ms)").isBetween(0L, 30_000L);
+      // The survivors served standby's calls themselves while its owner was lost.
+      assertThat(standbyCalls).as("(c) calls served by standby connections").isPositive();
       assertThat(a.ok).isPositive();
       assertThat(b.ok).isPositive();
     } finally {

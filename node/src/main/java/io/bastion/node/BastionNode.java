@@ -39,6 +39,7 @@ import io.bastion.node.session.SessionEntity;
 import io.bastion.node.session.StreamReplay;
 import io.bastion.node.session.ShardedSessionPort;
 import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.node.upstream.UpstreamStatus;
 import io.bastion.persistence.StoreSchema;
@@ -148,6 +149,7 @@ public final class BastionNode {
         UpstreamOAuth.get(system).defaultCallbackBase(gw.publicUrl()); // known before any upstream starts
       }
       UpstreamServer.init(system, servers::server, settings, new ShardedSessionPort(system));
+      UpstreamRoute.get(system).configureStandby(servers::server, servers::names);
       drainBeforeUnbind(system, settings.shutdownDrain());
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
       Governance governance = Governance.start(system, config, keys, settings);

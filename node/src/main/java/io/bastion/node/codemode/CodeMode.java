@@ -9,6 +9,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.call.ToolCallGate;
 import io.bastion.node.upstream.UpstreamDirectory;
+import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.protocol.FederatedCatalog;
 import io.bastion.protocol.Json;
@@ -26,7 +27,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import net.starlark.java.eval.EvalException;
 import net.starlark.java.eval.Starlark;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * Code Mode on one node: decides whether a caller gets it, serves the four meta-tools in place of
@@ -51,7 +51,7 @@ public final class CodeMode {
   private final UpstreamDirectory directory;
   private final AccessPolicy policy;
   private final ToolCallGate gate;
-  private final ClusterSharding sharding;
+  private final UpstreamRoute route;
   private final Sandbox sandbox;
   private final NestedCalls nested;
   private final Map<String, Sandbox.Run> runs = new ConcurrentHashMap<>();
@@ -63,7 +63,7 @@ public final class CodeMode {
     this.directory = UpstreamDirectory.get(system);
     this.policy = policy;
     this.gate = gate;
-    this.sharding = ClusterSharding.get(system);
+    this.route = UpstreamRoute.get(system);
     this.sandbox = new Sandbox(config.limits());
     this.nested = new NestedCalls(system);
     system.getWhenTerminated().whenComplete((d, err) -> sandbox.close());
@@ -222,8 +222,7 @@ public final class CodeMode {
       answer = call.answer().get();
     } catch (InterruptedException e) {
       // The run was stopped (cancelled, out of time): so is its call in flight.
-      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, tool.server())
-          .tell(new UpstreamServer.Cancel(sessionId, id, "Code Mode run stopped"));
+      route.cancel(tool.server(), new UpstreamServer.Cancel(sessionId, id, "Code Mode run stopped"));
       call.abandon();
       throw e;
     } catch (ExecutionException | CancellationException e) {

@@ -165,7 +165,7 @@ public final class ServerDefinitions {
     n.put("request_timeout", duration(s.requestTimeout())).put("health_interval", duration(s.healthInterval()))
         .put("ping_timeout", duration(s.pingTimeout()));
     n.putObject("backoff").put("initial", duration(s.backoffMin())).put("max", duration(s.backoffMax()));
-    n.put("tool_prefix", s.toolPrefix());
+    n.put("tool_prefix", s.toolPrefix()).put("failover", s.failover().yamlName());
     if (s.oauth() != null) {
       ObjectNode a = n.putObject("auth").put("type", "oauth").put("grant", s.oauth().grant().yamlName());
       if (s.oauth().clientId() != null) {

@@ -174,8 +174,7 @@ public final class McpDispatcher {
       codeMode.cancel(sessionId, requestId, reason);
     }
     for (String server : directory.statuses().keySet()) {
-      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server)
-          .tell(new UpstreamServer.Cancel(sessionId, requestId, reason));
+      route.cancel(server, new UpstreamServer.Cancel(sessionId, requestId, reason));
     }
   }
 

@@ -79,7 +79,7 @@ public final class ReplyRouter {
         })), "bastion-replies");
     this.ref = Adapter.toTyped(classic);
     Reply.registerLocal(ref, this::deliver);
-    UpstreamRoute.get(system).listen(this::ownerDowned, this::sentTo);
+    UpstreamRoute.get(system).listen(this::ownerDowned, this::ownerUnreachable, this::sentTo);
     system.getWhenTerminated().whenComplete((d, err) -> Reply.unregisterLocal(ref));
     Duration tick = Duration.ofMillis(Math.max(50, Math.min(1000, slow.toMillis() / 4)));
     system.scheduler().scheduleAtFixedRate(tick, tick, this::sweep, system.executionContext());
@@ -132,13 +132,16 @@ public final class ReplyRouter {
 
   /**
    * Request {@code reply} was sent to the upstream entity on {@code owner}: if that node is
-   * downed before it answers, the request fails at once ({@link #ownerDowned}).
+   * downed before it answers, the request fails at once ({@link #ownerDowned}); for an upstream
+   * that fails over to standby connections ({@code standby}), already when it becomes unreachable
+   * ({@link #ownerUnreachable}).
    */
-  public void sentTo(Reply reply, String owner) {
+  public void sentTo(Reply reply, String owner, boolean standby) {
     if (owner != null && reply.to().equals(ref)) {
       Pending p = pending.get(reply.correlation());
       if (p != null) {
         p.owner = owner;
+        p.failFast = standby;
       }
     }
   }
@@ -148,8 +151,22 @@ public final class ReplyRouter {
    * fail now; whether they ran upstream is unknown, so none is sent again.
    */
   public void ownerDowned(String address) {
+    lost(address, false);
+  }
+
+  /**
+   * The node at {@code address} became unreachable: the requests it runs for upstreams that fail
+   * over to standby connections fail now, as at {@link #ownerDowned}, so that their clients' next
+   * calls reach a standby within the failure detector's time instead of the downing decision's.
+   * The node may only be slow (a long pause): then its answers come too late and are dropped.
+   */
+  public void ownerUnreachable(String address) {
+    lost(address, true);
+  }
+
+  private void lost(String address, boolean onlyFailFast) {
     for (Pending p : pending.values()) {
-      if (address.equals(p.owner)) {
+      if (address.equals(p.owner) && (p.failFast || !onlyFailFast)) {
         p.reply.fail(Fault.UPSTREAM_UNAVAILABLE, p.id, p.method,
             "the node running this request's upstream was lost; the request may or may not have run");
       }
@@ -180,6 +197,8 @@ public final class ReplyRouter {
     private boolean done;
     /** The node running the upstream entity this request was sent to, if any. */
     private volatile String owner;
+    /** Whether it fails already when its owner becomes unreachable ({@link #ownerUnreachable}). */
+    private volatile boolean failFast;
 
     Pending(long correlation, JsonNode id, String method, long startedNanos, Target target) {
       this.correlation = correlation;

@@ -55,6 +55,8 @@ public final class Metrics {
       "1 for the state each upstream is in (connecting, ready, backing-off, failed), 0 for the others");
   private static final Metric.Gauge UPSTREAM_IN_FLIGHT = Kamon.gauge("bastion.upstream.in_flight",
       "Requests sent to the upstream and not answered yet (on the node that owns the upstream)");
+  private static final Metric.Counter STANDBY_CALLS = Kamon.counter("bastion.upstream.standby.calls",
+      "Calls this node served through its own standby connection while the upstream's owner was lost");
   private static final Gauge SESSIONS_OPEN = Kamon.gauge("bastion.sessions.open",
       "MCP sessions whose session entity lives on this node").withoutTags();
   private static final Gauge STREAMS_OPEN = Kamon.gauge("bastion.streams.open",
@@ -216,6 +218,11 @@ public final class Metrics {
   /** The gauge instrument of one upstream's in-flight count (kept by the owner entity). */
   public static Gauge upstreamInFlight(String server) {
     return UPSTREAM_IN_FLIGHT.withTags(TagSet.of("server", server));
+  }
+
+  /** The counter of calls this node serves through its standby connection to {@code server}. */
+  public static Counter standbyCalls(String server) {
+    return STANDBY_CALLS.withTags(TagSet.of("server", server));
   }
 
   public static void sessionsOpen(long n) {

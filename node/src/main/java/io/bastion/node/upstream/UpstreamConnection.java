@@ -4,16 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
 import io.bastion.config.Urls;
-import io.bastion.node.Version;
 import io.bastion.node.call.Failures;
 import io.bastion.node.upstream.UpstreamServer.Event;
 import io.bastion.node.upstream.UpstreamServer.State;
 import io.bastion.node.upstream.transport.UpstreamTransport;
 import io.bastion.protocol.ErrorCodes;
-import io.bastion.protocol.Json;
 import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.Methods;
-import io.bastion.protocol.ProtocolVersions;
 import io.bastion.protocol.UpstreamCatalog;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -180,27 +177,18 @@ final class UpstreamConnection {
       entity.traffic.resubscribe();
       return discover(s, true);
     }
-    ObjectNode params = Json.object().put("protocolVersion", ProtocolVersions.LATEST);
-    // Advertise only what Bastion can honour by forwarding to its clients; a session whose client
-    // lacks the capability gets the request refused by its session.
-    ObjectNode caps = params.putObject("capabilities");
-    caps.putObject("roots").put("listChanged", true);
-    caps.putObject("sampling");
-    caps.putObject("elicitation");
-    params.putObject("clientInfo").put("name", "bastion").put("version", Version.VERSION);
+    ObjectNode params = Handshake.initializeParams(true);
     entity.traffic.sendInternal(Methods.INITIALIZE, params, config.requestTimeout(), this::onInitializeAnswer);
     return effect().none();
   }
 
   private Effect<Event, State> onInitializeAnswer(State s, ObjectNode answer) {
-    if (answer.has("error")) {
-      return lost(s, "initialize failed: " + errorText(answer), false);
+    String refusal = Handshake.refusal(answer);
+    if (refusal != null) {
+      return lost(s, refusal, false);
     }
     JsonNode result = answer.path("result");
-    String version = result.path("protocolVersion").asText(null);
-    if (!ProtocolVersions.isSupported(version)) {
-      return lost(s, "upstream answered initialize with unsupported protocol version " + version, false);
-    }
+    String version = result.path("protocolVersion").asText();
     serverInfo = result.get("serverInfo");
     capabilities = result.get("capabilities");
     transport.protocolVersion(version);

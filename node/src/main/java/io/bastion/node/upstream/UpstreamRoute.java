@@ -1,6 +1,14 @@
 package io.bastion.node.upstream;
 
+import io.bastion.config.ServerConfig;
 import io.bastion.node.call.Fault;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,7 +22,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import io.bastion.node.NodeSettings;
 import io.bastion.node.call.Reply;
-import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Extension;
@@ -41,6 +48,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * letting them wait for the edge's time limit. Whether such a call ran upstream is unknown, so it
  * is not sent again (at most once).
  *
+ * <p>Servers with {@code failover: standby | warm_standby} are not held: while their owner is
+ * lost, this node serves their calls through a connection of its own ({@link UpstreamStandby}).
+ *
  * <p>The common path, when no member is lost, costs one volatile read.
  */
 public final class UpstreamRoute implements Extension {
@@ -52,6 +62,8 @@ public final class UpstreamRoute implements Extension {
   private final UpstreamDirectory directory;
   private final long holdNanos;
   private final int maxHeldPerServer;
+  private final UpstreamStandby standby;
+  private final String self;
   /** Addresses of members that are unreachable, leaving, downed or removed: never sent to. */
   private volatile Set<String> lost = Set.of();
   /** The removed ones among them: forgotten once no upstream's status names them (tick only). */
@@ -59,17 +71,30 @@ public final class UpstreamRoute implements Extension {
   /** Held calls by server; guarded by {@code this}. */
   private final Map<String, ArrayDeque<Held>> held = new HashMap<>();
   private final List<Consumer<String>> downedListeners = new CopyOnWriteArrayList<>();
-  private volatile BiConsumer<Reply, String> sentListener = (reply, owner) -> { };
+  private final List<Consumer<String>> unreachableListeners = new CopyOnWriteArrayList<>();
+  private volatile SentListener sentListener = (reply, owner, standby) -> { };
+
+  /** Told to which owner each call went directly, and whether its server fails over to standbys. */
+  public interface SentListener {
+    void sent(Reply reply, String owner, boolean standby);
+  }
 
   public static UpstreamRoute get(ActorSystem<?> system) {
     return Id.INSTANCE.apply(system);
   }
 
-  private UpstreamRoute(ActorSystem<?> system, Duration holdLimit, int maxHeldPerServer) {
+  private UpstreamRoute(ActorSystem<?> system, NodeSettings settings, int maxHeldPerServer) {
     this.sharding = ClusterSharding.get(system);
     this.directory = UpstreamDirectory.get(system);
-    this.holdNanos = holdLimit.toNanos();
+    this.holdNanos = settings.failoverHold().toNanos();
     this.maxHeldPerServer = maxHeldPerServer;
+    this.standby = new UpstreamStandby(system, settings);
+    this.self = Cluster.get(system).selfMember().address().toString();
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "bastion-close-standbys", () -> {
+          standby.closeAll();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
     system.systemActorOf(watcher(), "bastion-upstream-route", Props.empty());
     Duration tick = Duration.ofMillis(100);
     system.scheduler().scheduleAtFixedRate(tick, tick, this::releaseAndExpire, system.executionContext());
@@ -78,6 +103,9 @@ public final class UpstreamRoute implements Extension {
   /** Sends {@code forward} to {@code server}'s entity, or holds it while its owner is lost. */
   public void send(String server, UpstreamServer.Forward forward) {
     if (!lost.isEmpty() && ownerLost(server)) {
+      if (standby.serve(server, forward)) {
+        return;
+      }
       synchronized (this) {
         // Checked again under the lock: a release between the two checks must not strand it.
         if (ownerLost(server)) {
@@ -87,16 +115,37 @@ public final class UpstreamRoute implements Extension {
       }
     }
     sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(forward);
-    sentListener.accept(forward.replyTo(), owner(server));
+    sentListener.sent(forward.replyTo(), owner(server), standby.enabled(server));
   }
 
   /**
-   * {@code downed} is told the address of every member that gets downed (on an actor's thread);
-   * {@code sent} is told, on the sender's thread, to which owner each call went directly (a call
-   * held and released later is not told: it went to an owner known to be alive).
+   * Where this node's server configurations come from, for the standby connections of servers
+   * with {@code failover: standby | warm_standby} (none before this is called).
    */
-  public void listen(Consumer<String> downed, BiConsumer<Reply, String> sent) {
+  public void configureStandby(Function<String, Optional<ServerConfig>> configs, Supplier<Collection<String>> names) {
+    standby.configure(configs, names);
+  }
+
+  /** The client cancelled a request it may have sent to {@code server}: its entity and this node's standby hear of it. */
+  public void cancel(String server, UpstreamServer.Cancel cancel) {
+    sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(cancel);
+    standby.cancel(server, cancel);
+  }
+
+  /** This node's open standby connections (tests, status). */
+  public int standbyConnections() {
+    return standby.open();
+  }
+
+  /**
+   * {@code downed} is told the address of every member that gets downed, {@code unreachable} of
+   * every member that becomes unreachable (both on an actor's thread); {@code sent} is told, on
+   * the sender's thread, to which owner each call went directly (a call held and released later
+   * is not told: it went to an owner known to be alive).
+   */
+  public void listen(Consumer<String> downed, Consumer<String> unreachable, SentListener sent) {
     downedListeners.add(downed);
+    unreachableListeners.add(unreachable);
     sentListener = sent;
   }
 
@@ -136,6 +185,7 @@ public final class UpstreamRoute implements Extension {
 
   /** Sends the calls of servers whose owner is alive again; fails those held too long. */
   private void releaseAndExpire() {
+    standby.tick(this::ownerLost, server -> self.equals(owner(server)));
     for (String address : removed) {
       if (directory.statuses().values().stream().noneMatch(st -> address.equals(st.owner()))) {
         removed.remove(address);
@@ -195,6 +245,7 @@ public final class UpstreamRoute implements Extension {
       return Behaviors.receiveMessage(event -> {
         if (event instanceof ClusterEvent.UnreachableMember u) {
           changeLost(u.member().address().toString(), true);
+          unreachableListeners.forEach(l -> l.accept(u.member().address().toString()));
         } else if (event instanceof ClusterEvent.ReachableMember r) {
           changeLost(r.member().address().toString(), false);
         } else if (event instanceof ClusterEvent.MemberDowned d) {
@@ -228,7 +279,7 @@ public final class UpstreamRoute implements Extension {
 
     @Override
     public UpstreamRoute createExtension(ActorSystem<?> system) {
-      return new UpstreamRoute(system, NodeSettings.fromConfig(system.settings().config()).failoverHold(), 10_000);
+      return new UpstreamRoute(system, NodeSettings.fromConfig(system.settings().config()), 10_000);
     }
   }
 }
