@@ -153,7 +153,9 @@ try {
   step('server added through the form connects', report.addServerStatus);
   // Reconnect shows progress and ends ready.
   await page.click('#servers-table tr[data-server="remote"] button:has-text("Reconnect")');
-  await page.waitForSelector('.status.ok:has-text("Reconnecting remote: done.")');
+  await page.waitForSelector('.status.ok:has-text("Reconnecting remote: done."), .status.error:has-text("Reconnecting remote")');
+  const reconnected = await page.textContent('.status');
+  if (!reconnected.includes('Reconnecting remote: done.')) throw new Error('reconnect: ' + reconnected);
   step('reconnect from the servers page');
   // 3b. OAuth: the server behind a real authorization server needs authorization; Authorize opens
   // the sign-in in a new tab (the mock authorization server consents at once and redirects to the
