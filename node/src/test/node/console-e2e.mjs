@@ -7,7 +7,9 @@
  *
  * Options: base (http://127.0.0.1:PORT), token (the admin token), httpUpstream (URL of a real
  * streamable-HTTP MCP server to add through the form), screenshots (folder for the 1280x800
- * screenshots), chromium (default /usr/bin/chromium).
+ * screenshots), chromium (default /usr/bin/chromium), authorizationServer (origin of the real
+ * authorization server protecting the configured server "guarded": the only other origin a page
+ * may reach, and only from the sign-in tab the Authorize button opens, never from the console).
  *
  * Prints exactly ONE JSON object on stdout: {steps: [{name, ok, detail}], foreignRequests: [...],
  * keyValueSeenAfterHide, spendText, auditRows, ..., error?}. Every request the page makes to
@@ -25,7 +27,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const opts = JSON.parse(process.argv[2] || '{}');
 const base = opts.base.replace(/\/$/, '');
 const origin = new URL(base).origin;
-const report = { steps: [], foreignRequests: [], consoleErrors: [] };
+const report = { steps: [], foreignRequests: [], consoleErrors: [], authorizationServerRequests: [] };
+const asOrigin = opts.authorizationServer ? new URL(opts.authorizationServer).origin : null;
+let consolePage = null;
 const WAIT = 60000;
 
 function step(name, detail) {
@@ -79,10 +83,19 @@ try {
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (url.startsWith('data:') || new URL(url).origin === origin) return route.continue();
+    // The OAuth sign-in tab (not the console) talks to the authorization server, as a browser must.
+    // (A new tab's first navigation has no frame yet: it is not the console's page either.)
+    let from = null;
+    try { from = route.request().frame().page(); } catch (e) { from = null; }
+    if (asOrigin && new URL(url).origin === asOrigin && from !== consolePage) {
+      report.authorizationServerRequests.push(url.split('?')[0]);
+      return route.continue();
+    }
     report.foreignRequests.push(url);
     return route.abort();
   });
   const page = context.pages()[0] || await context.newPage();
+  consolePage = page;
   page.setDefaultTimeout(WAIT);
   page.on('console', (m) => { if (m.type() === 'error') report.consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => report.consoleErrors.push('pageerror: ' + e.message));
@@ -140,8 +153,31 @@ try {
   step('server added through the form connects', report.addServerStatus);
   // Reconnect shows progress and ends ready.
   await page.click('#servers-table tr[data-server="remote"] button:has-text("Reconnect")');
-  await page.waitForSelector('.status.ok:has-text("Reconnecting remote: done.")');
+  await page.waitForSelector('.status.ok:has-text("Reconnecting remote: done."), .status.error:has-text("Reconnecting remote")');
+  const reconnected = await page.textContent('.status');
+  if (!reconnected.includes('Reconnecting remote: done.')) throw new Error('reconnect: ' + reconnected);
   step('reconnect from the servers page');
+  // 3b. OAuth: the server behind a real authorization server needs authorization; Authorize opens
+  // the sign-in in a new tab (the mock authorization server consents at once and redirects to the
+  // node's /oauth/callback), and the console follows the server until it is ready.
+  if (asOrigin) {
+    const row = '#servers-table tr[data-server="guarded"]';
+    await page.waitForSelector(row + ' [data-state="needs_authorization"]');
+    await page.waitForSelector(row + ' a:has-text("Authorize")');
+    report.guardedBefore = await page.textContent(row + ' [data-state]');
+    await shot(page, 'servers-oauth');
+    const [signIn] = await Promise.all([context.waitForEvent('page'), page.click(row + ' a:has-text("Authorize")')]);
+    await signIn.waitForURL((u) => u.pathname === '/oauth/callback');
+    await signIn.waitForLoadState();
+    report.callbackText = (await signIn.textContent('body')).trim();
+    step('authorization server redirected the sign-in tab back to the node', report.callbackText);
+    await signIn.close();
+    await page.waitForSelector('.status.ok:has-text("Authorizing guarded: done.")');
+    await page.waitForSelector(row + ' [data-state="ready"]');
+    report.guardedAfter = await page.textContent(row + ' [data-state]');
+    report.guardedAuthorizeLinks = await page.$$eval(row + ' a:has-text("Authorize")', (a) => a.length);
+    step('authorized from the console: guarded is ready', report.guardedAfter);
+  }
   await page.click('#servers-table tr[data-server="remote"] button:has-text("Tools")');
   await page.waitForSelector('.details-row .tools li');
   await shot(page, 'servers');
@@ -149,12 +185,14 @@ try {
 
   // 4. Keys: create a key limited to two tools; its value is shown once.
   await page.click('#nav-access');
-  await page.waitForSelector('#keys-table, #create-key');
-  await page.click('#create-key');
+  await page.waitForSelector('#keys-table');
+  await page.click('#create-key'); // enabled once the page's lists are loaded
   await page.fill('#key-form input[name=key_name]', 'console-key');
   await page.check('#kt-everything-echo');
   await page.check('#kt-everything-get-sum');
   await page.fill('#key-form input[name=max_usd]', '1');
+  await page.fill('#key-form input[name=requests]', '10');
+  await page.fill('#key-form input[name=per]', '1h');
   await page.click('#key-form button[type=submit]');
   await page.waitForSelector('#new-key-value');
   const keyValue = (await page.textContent('#new-key-value')).trim();
@@ -180,6 +218,12 @@ try {
     return el && el.textContent.startsWith('$0.02');
   });
   report.spendText = await page.textContent('tr[data-key="console-key"] .spend-text');
+  // The rate limit's sliding window counts the same two calls against its limit.
+  await page.waitForFunction(() => {
+    const el = document.querySelector('tr[data-key="console-key"] .rate-text');
+    return el && el.textContent.startsWith('2 of 10');
+  });
+  report.rateText = await page.textContent('tr[data-key="console-key"] .rate');
   report.keyValueOnKeysPage = (await page.content()).includes(keyValue);
   step('spend updated', report.spendText);
   await shot(page, 'keys');
@@ -206,8 +250,28 @@ try {
     return calls && Number(calls.textContent) >= 2 && p50 && p50.textContent.endsWith(' ms');
   });
   report.overviewFigures = await page.$$eval('.figure', (f) => f.map((x) => x.textContent));
+  await page.waitForSelector('#node-figures tbody tr[data-node] td.calls');
+  report.nodeFigures = await page.$$eval('#node-figures tbody tr', (r) => r.map((x) => ({ node: x.dataset.node, calls: x.querySelector('td.calls') && x.querySelector('td.calls').textContent })));
   step('overview figures', report.overviewFigures);
   await shot(page, 'overview');
+
+  // 7b. Code Mode: the servers reached through it and the stubs the key "ops" sees.
+  await page.click('#nav-code-mode');
+  await page.waitForSelector('#code-mode-servers li[data-server="everything"]');
+  report.codeModeServers = await page.$$eval('#code-mode-servers li', (l) => l.map((x) => x.dataset.server));
+  await page.selectOption('#code-mode-key-select', 'ops');
+  await page.click('#code-mode-form button[type=submit]');
+  await page.waitForSelector('.stub[data-file="servers/everything.pyi"] pre');
+  report.codeModeActive = await page.getAttribute('#code-mode-active', 'data-active');
+  report.codeModeFiles = await page.$$eval('.stub', (f) => f.map((x) => x.dataset.file));
+  report.codeModeStub = await page.textContent('.stub[data-file="servers/everything.pyi"] pre');
+  step('code mode page shows the stubs of ops', report.codeModeFiles);
+  await shot(page, 'code-mode');
+  await noHorizontalOverflow(page, 'code mode');
+  await page.selectOption('#code-mode-key-select', 'console-key');
+  await page.click('#code-mode-form button[type=submit]');
+  await page.waitForSelector('#code-mode-active[data-active="false"]');
+  report.codeModeConsoleKey = await page.textContent('#code-mode-active');
 
   // 8. The audit page: the calls, filtered by key, and the chart.
   await page.click('#nav-audit');

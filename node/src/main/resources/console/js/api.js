@@ -52,13 +52,6 @@ export const put = (p, b) => api('PUT', p, b);
 export const del = (p) => api('DELETE', p);
 export const post = (p, b) => api('POST', p, b);
 
-/** GET /metrics (Prometheus text, open on the node). */
-export async function metricsText() {
-  const res = await fetch('/metrics', { cache: 'no-store', credentials: 'omit' });
-  if (!res.ok) throw new ApiError(res.status, null, 'Metrics unavailable (HTTP ' + res.status + ').');
-  return res.text();
-}
-
 /** An error as words, with the config reader's path-precise problems when there are any. */
 export function explain(e) {
   if (e instanceof ApiError && e.problems.length) {

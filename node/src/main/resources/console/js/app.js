@@ -71,3 +71,4 @@ $('logout').addEventListener('click', () => showLogin('Logged out.'));
 window.addEventListener('hashchange', route);
 onUnauthorized(() => showLogin('The admin token is no longer accepted; sign in again.'));
 showLogin('');
+import './pages/codemode.js';

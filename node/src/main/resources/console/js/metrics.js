@@ -66,11 +66,37 @@ export function window(older, newer) {
   newer.buckets.forEach((v, le) => buckets.set(le, v - (base.buckets.get(le) || 0)));
   const seconds = older ? (newer.at - older.at) / 1000 : null;
   return {
-    seconds, calls,
+    seconds, calls, errors, buckets,
     perSecond: seconds ? calls / seconds : null,
     errorRate: calls > 0 ? errors / calls : null,
     p50: quantile(0.5, buckets),
     p99: quantile(0.99, buckets),
     sessions: newer.sessions,
+  };
+}
+
+/**
+ * The cluster's figures from its nodes' windows (each over that node's own scrapes, so a node
+ * that missed an answer or restarted does not disturb the others): rates add up, the error rate
+ * and quantiles come from the summed counts and histogram deltas.
+ */
+export function combine(windows) {
+  let calls = 0;
+  let errors = 0;
+  let sessions = 0;
+  let perSecond = null;
+  const buckets = new Map();
+  for (const w of windows) {
+    calls += w.calls;
+    errors += w.errors;
+    sessions += w.sessions;
+    if (w.perSecond !== null) perSecond = (perSecond || 0) + w.perSecond;
+    w.buckets.forEach((v, le) => buckets.set(le, (buckets.get(le) || 0) + v));
+  }
+  return {
+    calls, perSecond, sessions,
+    errorRate: calls > 0 ? errors / calls : null,
+    p50: quantile(0.5, buckets),
+    p99: quantile(0.99, buckets),
   };
 }

@@ -21,6 +21,8 @@ import io.bastion.node.governance.UsageRoutes;
 import io.bastion.node.http.ConsoleRoutes;
 import io.bastion.node.http.AdminGuard;
 import io.bastion.node.http.AdminRoutes;
+import io.bastion.node.http.ClusterFigures;
+import io.bastion.node.http.CodeModeRoutes;
 import io.bastion.node.http.BastionRoutes;
 import io.bastion.node.http.EdgeSettings;
 import io.bastion.node.http.McpDispatcher;
@@ -191,6 +193,8 @@ public final class BastionNode {
                   new OAuthRoutes(system, guard, n -> servers.server(n).isPresent()).route(),
                   new ServerRoutes(guard, servers, system).route(),
                   new UsageRoutes(guard, governance.audit(), definitions, keys, system, settings.askTimeout()).route(),
+                  ClusterFigures.start(system, settings.askTimeout(), guard).route(),
+                  new CodeModeRoutes(guard, codeMode, n -> keys.byName(n).isPresent()).route(),
                   new ConsoleRoutes().route()))
                   .handler(system))
               .exceptionally(err -> {

@@ -22,6 +22,26 @@ function spendBar(b) {
     h('small', { class: 'muted' }, 'resets ' + fmtTime(b.resetAt) + ' (every ' + b.reset + ')'));
 }
 
+function per(ms) {
+  if (ms % 3600000 === 0) return (ms / 3600000) + 'h';
+  if (ms % 60000 === 0) return (ms / 60000) + 'm';
+  return ms % 1000 === 0 ? (ms / 1000) + 's' : ms + 'ms';
+}
+
+/** One rate limit: the calls its sliding window counts now against the limit, and when they leave it. */
+function rateBar(l) {
+  const ratio = Math.min(1, l.used / l.requests);
+  const bar = h('span', { class: 'bar-fill' + (ratio >= 0.9 ? ' hot' : '') });
+  bar.style.width = (ratio * 100).toFixed(1) + '%';
+  const label = (l.tool ? l.tool + ': ' : '') + l.used + ' of ' + l.requests + ' calls / ' + per(l.perMs);
+  return h('div', { class: 'spend rate', 'data-rate': l.tool || '*' },
+    h('span', { class: 'rate-text' }, label),
+    h('span', { class: 'bar', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(l.requests), 'aria-valuenow': String(l.used),
+      'aria-label': label }, bar),
+    h('small', { class: 'muted' }, l.used === 0 ? 'window empty'
+      : (l.remaining === 0 ? 'next call at ' + fmtTime(l.nextFreeAt) + '; ' : '') + 'empty at ' + fmtTime(l.resetAt)));
+}
+
 /**
  * The tool picker over the live catalog: per server, "all tools" or a choice of its tools.
  * value() answers mcp_clients-style [{name, allowed_tools}] (or tool-group-style when asked).
@@ -84,13 +104,14 @@ export default {
 
     async function load() {
       try {
-        const [keys, teams, customers, groups, budgets, catalog] = await Promise.all(['/api/v1/keys', '/api/v1/teams', '/api/v1/customers',
-          '/api/v1/groups', '/api/v1/budgets', '/api/v1/catalog'].map((p) => get(p)));
-        data = { keys: keys.keys, teams: teams.teams, customers: customers.customers, groups: groups.groups, budgets: budgets.budgets, catalog };
+        const [keys, teams, customers, groups, budgets, catalog, rates] = await Promise.all(['/api/v1/keys', '/api/v1/teams', '/api/v1/customers',
+          '/api/v1/groups', '/api/v1/budgets', '/api/v1/catalog', '/api/v1/rate-limits'].map((p) => get(p)));
+        data = { keys: keys.keys, teams: teams.teams, customers: customers.customers, groups: groups.groups, budgets: budgets.budgets, catalog, rates: rates.rateLimits };
       } catch (e) {
         status.show(explain(e), 'error');
         return;
       }
+      toolbar.querySelectorAll('button[id^=create-]').forEach((b) => { b.disabled = false; });
       const budgetOf = (kind, name) => data.budgets.find((b) => b.kind === kind && b.name === name);
       const delBtn = (kind, name) => h('button', { type: 'button', class: 'danger', onclick: async () => {
         if (!confirm('Delete ' + kind.replace(/s$/, '') + ' ' + name + '?')) return;
@@ -103,7 +124,7 @@ export default {
           data.keys.map((k) => h('tr', { 'data-key': k.key_name },
             h('th', { scope: 'row' }, k.key_name), h('td', {}, k.team || ''), h('td', { class: 'tools-cell' }, tools(k)),
             h('td', {}, (k.tool_groups || []).join(', ')), h('td', {}, spendBar(budgetOf('key', k.key_name))),
-            h('td', {}, k.rate_limit && k.rate_limit.requests ? k.rate_limit.requests + ' / ' + k.rate_limit.per : ''),
+            h('td', { class: 'rate-cell' }, data.rates.filter((l) => l.key === k.key_name).map(rateBar)),
             h('td', {}, k.source), h('td', { class: 'row-actions' },
               h('button', { type: 'button', onclick: () => keyForm(k) }, 'Edit'), delBtn('keys', k.key_name)))))),
         section('Teams', listTable('teams-table', ['Name', 'Customer', 'Budget', 'Source', 'Actions'], data.teams.map((t) => h('tr', {},
@@ -212,11 +233,13 @@ export default {
       });
     }
 
+    // The create buttons need the loaded lists (teams, groups, the catalog): disabled until then,
+    // rather than doing nothing when clicked early.
     toolbar.append(
-      h('button', { type: 'button', class: 'primary', id: 'create-key', onclick: () => data && keyForm(null) }, 'Create key'),
-      h('button', { type: 'button', id: 'create-team', onclick: () => data && simpleForm('teams', null) }, 'Create team'),
-      h('button', { type: 'button', id: 'create-customer', onclick: () => data && simpleForm('customers', null) }, 'Create customer'),
-      h('button', { type: 'button', id: 'create-group', onclick: () => data && groupForm(null) }, 'Create tool group'),
+      h('button', { type: 'button', class: 'primary', id: 'create-key', disabled: true, onclick: () => data && keyForm(null) }, 'Create key'),
+      h('button', { type: 'button', id: 'create-team', disabled: true, onclick: () => data && simpleForm('teams', null) }, 'Create team'),
+      h('button', { type: 'button', id: 'create-customer', disabled: true, onclick: () => data && simpleForm('customers', null) }, 'Create customer'),
+      h('button', { type: 'button', id: 'create-group', disabled: true, onclick: () => data && groupForm(null) }, 'Create tool group'),
       h('button', { type: 'button', id: 'refresh-access', onclick: () => load() }, 'Refresh'));
     load();
     const timer = setInterval(() => { if (!formSlot.firstChild && !body.contains(document.activeElement)) load(); }, 10000);

@@ -183,7 +183,7 @@ export default {
           h('th', { scope: 'row' }, s.name),
           h('td', {}, h('span', { class: 'badge state-' + s.state, 'data-state': s.state }, STATES[s.state] || s.state)),
           h('td', { class: 'num' }, String(s.tools), ' / ', String(s.resources), ' / ', String(s.prompts)),
-          h('td', {}, s.owner),
+          h('td', { class: 'owner' }, s.owner),
           h('td', { class: 'num' }, String(s.attempts)),
           h('td', { class: 'last-error' }, s.lastError || '', s.recentBackoffMs && s.recentBackoffMs.length
             ? h('div', { class: 'muted' }, 'backoff: ' + s.recentBackoffMs.map((b) => b + ' ms').join(', ')) : null),

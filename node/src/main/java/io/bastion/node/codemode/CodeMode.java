@@ -115,6 +115,26 @@ public final class CodeMode {
     return config.activeFor(session == null ? null : session.keyName(), group, covered(session, group).size());
   }
 
+  /**
+   * What a key sees of Code Mode, for the admin API: the servers reached through it (by config,
+   * connected or not), whether Code Mode is on for the key (at {@code /mcp}, or at {@code
+   * /mcp/<group>}), and the stub files its {@code listToolFiles} / {@code readToolFile} give.
+   */
+  public ObjectNode describe(String keyName, String group) {
+    SessionInfo session = new SessionInfo(true, null, keyName, null, null, null);
+    List<FederatedCatalog.Entry> covered = covered(session, group);
+    ObjectNode o = Json.object().put("enabled", true).put("mode", config.mode().yamlName())
+        .put("binding", config.binding().name().toLowerCase(java.util.Locale.ROOT))
+        .put("autoThreshold", config.autoThreshold());
+    var servers = o.putArray("servers");
+    directory.statuses().keySet().stream().filter(config::coversServer).sorted().forEach(servers::add);
+    o.put("key", keyName).put("group", group).put("active", config.activeFor(keyName, group, covered.size()))
+        .put("tools", covered.size());
+    ObjectNode files = o.putObject("files");
+    new StubFiles(covered, config.binding()).files().forEach(files::put);
+    return o;
+  }
+
   /** A caller's tools/list under Code Mode: its other tools, then the four meta-tools. */
   public List<FederatedCatalog.Entry> toolsList(List<FederatedCatalog.Entry> visible) {
     List<FederatedCatalog.Entry> out = new ArrayList<>();

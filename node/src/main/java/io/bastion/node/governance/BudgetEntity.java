@@ -80,13 +80,30 @@ public final class BudgetEntity
   /** The spend per level ({@code key:x}, {@code team:y}, {@code customer:z}) in the current windows. */
   public record GetUsage(ActorRef<Usage> replyTo) implements Command {}
 
-  /** Per level ({@code key:x}, {@code team:y}, {@code customer:z}): the spend in its window and when the window ends (epoch ms). */
-  public record Usage(Map<String, Double> usd, Map<String, Long> resetAtMillis) implements CborSerializable {
+  /**
+   * Per level ({@code key:x}, {@code team:y}, {@code customer:z}): the spend in its window and when
+   * the window ends (epoch ms); per rate window ({@code key:x}, {@code key:x|tool:t}) with calls in
+   * it: what it counts now ({@code rate}).
+   */
+  public record Usage(Map<String, Double> usd, Map<String, Long> resetAtMillis, Map<String, RateUse> rate)
+      implements CborSerializable {
     public Usage {
       usd = usd == null ? Map.of() : Map.copyOf(usd);
       resetAtMillis = resetAtMillis == null ? Map.of() : Map.copyOf(resetAtMillis);
+      rate = rate == null ? Map.of() : Map.copyOf(rate);
+    }
+
+    public Usage(Map<String, Double> usd, Map<String, Long> resetAtMillis) {
+      this(usd, resetAtMillis, null);
     }
   }
+
+  /**
+   * One rate window now: {@code used} calls counted against the next call, {@code nextFreeAtMillis}
+   * when the oldest of them leaves the window (one more call is admitted then if the window is
+   * full), {@code clearAtMillis} when the last of them leaves it (epoch ms).
+   */
+  public record RateUse(long used, long nextFreeAtMillis, long clearAtMillis) implements CborSerializable {}
 
   /** Persist the exact spend if it changed (every {@link #TICK}). */
   enum Tick implements Command { INSTANCE }
@@ -241,7 +258,7 @@ public final class BudgetEntity
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Admit.class, this::onAdmit)
-        .onCommand(GetUsage.class, c -> Effect().reply(c.replyTo(), ledger.usage(clock.getAsLong())))
+        .onCommand(GetUsage.class, c -> Effect().reply(c.replyTo(), ledger.usage(clock.getAsLong(), keys)))
         .onCommand(Tick.class, c -> ledger.tick().map(e -> Effect().persist(e).thenNoReply())
             .orElseGet(() -> Effect().noReply()))
         .onCommand(Stop.class, c -> Effect().persist(ledger.settleForStop(clock.getAsLong())).thenStop()

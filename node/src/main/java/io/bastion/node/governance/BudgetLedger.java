@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.BudgetConfig;
 import io.bastion.config.RateLimitConfig;
 import io.bastion.node.governance.BudgetEntity.Level;
+import io.bastion.node.governance.BudgetEntity.RateUse;
 import io.bastion.node.governance.BudgetEntity.Settled;
 import io.bastion.node.governance.BudgetEntity.State;
 import io.bastion.node.governance.BudgetEntity.Usage;
@@ -13,9 +14,12 @@ import io.bastion.protocol.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The live side of one {@link BudgetEntity}: the exact spend per level and the rate windows, in
@@ -54,8 +58,12 @@ final class BudgetLedger {
     recoveredRate.putAll(state.recoveredRateCounts());
   }
 
-  /** The spend per level in the current windows. */
-  Usage usage(long now) {
+  /**
+   * The spend per level in the current windows, and every rate window with calls in it, counted
+   * under the limit now in force ({@code keys} gives it: a window saved on a graceful stop is
+   * rebuilt here as on the key's next call).
+   */
+  Usage usage(long now, Function<String, Optional<KeyDirectory.Key>> keys) {
     Map<String, Double> m = new HashMap<>();
     Map<String, Long> ends = new HashMap<>();
     spent.forEach((level, v) -> {
@@ -64,7 +72,35 @@ final class BudgetLedger {
         ends.put(level, v[0]);
       }
     });
-    return new Usage(m, ends);
+    Set<String> ids = new HashSet<>(rate.keySet());
+    ids.addAll(recoveredRate.keySet());
+    Map<String, RateUse> rates = new HashMap<>();
+    for (String id : ids) {
+      RateLimitConfig.Limit limit = limitOf(id, keys);
+      if (limit == null) {
+        continue; // the key or its limit is gone: the window no longer limits anything
+      }
+      RateWindow w = window(id, now, limit);
+      long used = w.count(now);
+      if (used > 0) {
+        rates.put(id, new RateUse(used, now + w.retryAfterMs(now), now + w.clearAfterMs(now)));
+      }
+    }
+    return new Usage(m, ends, rates);
+  }
+
+  /** The limit in force for a window id {@code key:<name>} or {@code key:<name>|tool:<tool>}, or null. */
+  private static RateLimitConfig.Limit limitOf(String id, Function<String, Optional<KeyDirectory.Key>> keys) {
+    if (!id.startsWith("key:")) {
+      return null;
+    }
+    int t = id.indexOf("|tool:");
+    String keyName = id.substring(4, t < 0 ? id.length() : t);
+    RateLimitConfig rl = keys.apply(keyName).map(k -> k.config().rateLimit()).orElse(null);
+    if (rl == null) {
+      return null;
+    }
+    return t < 0 ? rl.overall() : rl.forTool(id.substring(t + 6));
   }
 
   /** Once a second: the exact spend to persist, if it changed since the last time. */

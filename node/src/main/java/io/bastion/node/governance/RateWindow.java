@@ -89,6 +89,22 @@ final class RateWindow {
     return oldest == Long.MAX_VALUE ? 1 : Math.max(1, (oldest + 1) * bucketMs + perMs - now);
   }
 
+  /** Milliseconds until every call counted now has left the window (0 when none is counted). */
+  long clearAfterMs(long now) {
+    if (ring != null) {
+      prune(now);
+      return size == 0 ? 0 : Math.max(1, ring[(head + size - 1) % ring.length] + perMs - now);
+    }
+    long lo = Math.floorDiv(now - perMs, bucketMs);
+    long newest = Long.MIN_VALUE;
+    for (int i = 0; i < counts.length; i++) {
+      if (counts[i] > 0 && bucketOf[i] >= lo && bucketOf[i] > newest) {
+        newest = bucketOf[i];
+      }
+    }
+    return newest == Long.MIN_VALUE ? 0 : Math.max(1, (newest + 1) * bucketMs + perMs - now);
+  }
+
   /** Records {@code n} calls admitted at {@code at}. */
   void record(long at, long n) {
     if (ring != null) {

@@ -171,6 +171,23 @@ class BudgetEntityTest {
   }
 
   @Test
+  void usageCountsEachRateWindowWithWhenItFreesAndEmpties() {
+    assertThat(usage().rate()).isEmpty();
+    admit("limited", "s__slow", 0);
+    clock.addAndGet(20_000);
+    admit("limited", "s__echo", 0);
+    clock.addAndGet(5_000);
+
+    Map<String, BudgetEntity.RateUse> rate = usage().rate();
+    assertThat(rate).containsOnly(
+        Map.entry("key:limited", new BudgetEntity.RateUse(2, START + 60_000, START + 80_000)),
+        Map.entry("key:limited|tool:s__slow", new BudgetEntity.RateUse(1, START + 60_000, START + 60_000)));
+    // A key whose limit is gone no longer reports its window.
+    keys.put("limited", key("limited", null, null, TEAM, ACME));
+    assertThat(usage().rate()).isEmpty();
+  }
+
+  @Test
   void aToolsOwnRateLimitAppliesToThatToolOnly() {
     assertThat(admit("limited", "s__slow", 0).reply().admitted()).isTrue();
     Verdict refused = admit("limited", "s__slow", 0).reply();
@@ -223,6 +240,10 @@ class BudgetEntityTest {
     assertThat(recovered.levels()).containsEntry("key:spender", new Level(DAY_END, MILLI_USD));
     assertThat(recovered.rateCounts()).containsEntry("key:limited", List.of(START, 1L, START, 1L));
     assertThat(usage().usd()).containsEntry("key:spender", 0.001);
+    // The usage reports the recovered window before any new call, under the limit in force.
+    clock.addAndGet(10_000);
+    assertThat(usage().rate()).containsOnly(Map.entry("key:limited",
+        new BudgetEntity.RateUse(2, START + 60_000, START + 60_000)));
     // The recovered window still counts the two calls.
     assertThat(admit("limited", "s__echo", 0).reply().code()).isEqualTo(ErrorCodes.RATE_LIMITED);
   }

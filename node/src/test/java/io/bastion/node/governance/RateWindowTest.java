@@ -34,6 +34,27 @@ class RateWindowTest {
   }
 
   @Test
+  void clearAfterIsWhenTheNewestCountedCallLeavesTheWindow() {
+    RateWindow w = new RateWindow(3, 1_000);
+    assertThat(w.clearAfterMs(0)).isZero(); // nothing counted
+    w.record(100, 1);
+    w.record(400, 1);
+    assertThat(w.clearAfterMs(500)).isEqualTo(900); // the call at 400 leaves at 1400
+    assertThat(w.retryAfterMs(500)).isEqualTo(600); // the call at 100 leaves at 1100
+    assertThat(w.clearAfterMs(1_200)).isEqualTo(200);
+    assertThat(w.clearAfterMs(1_400)).isZero();
+
+    // Bucket mode: the newest bucket's end plus the window, never earlier than its calls leave.
+    RateWindow b = new RateWindow(RateWindow.EXACT_MAX + 1, 64_000); // buckets of 1000 ms
+    b.record(10_500, 5);
+    b.record(20_200, 5);
+    assertThat(b.count(21_000)).isEqualTo(10);
+    assertThat(b.clearAfterMs(21_000)).isEqualTo(21_000 + 64_000 - 21_000); // bucket [20000, 21000) + 64 s
+    assertThat(b.clearAfterMs(21_000) + 21_000).isGreaterThanOrEqualTo(20_200 + 64_000);
+    assertThat(b.clearAfterMs(90_000)).isZero();
+  }
+
+  @Test
   void bucketModeNeverAdmitsMoreThanTheLimitInAnyWindow() {
     long limit = RateWindow.EXACT_MAX + 1_000; // bucket mode
     long per = 60_000;
