@@ -75,7 +75,7 @@ final class UpstreamTraffic {
     // The forwarded params are this request's own tree (parsed by the edge, or deserialized): no copy.
     ObjectNode params = f.params() == null ? Json.object() : f.params();
     Entry<Callback> e = inFlight.addClient(f.sessionId(), f.downstreamId(), f.method(), params, f.replyTo(),
-        System.nanoTime(), requestTimeout());
+        System.nanoTime(), requestTimeout(), entity.auth.enabled());
     send(e, params);
   }
 
@@ -114,6 +114,12 @@ final class UpstreamTraffic {
     String reason = "sending to upstream " + config.name() + " failed: " + f.cause();
     if (e.callback() != null) {
       return e.callback().apply(s, JsonRpc.error(null, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
+    }
+    if (entity.auth.enabled() && f.cause() != null && f.cause().contains("HTTP 401") && e.params() != null
+        && f.generation() == entity.connection.generation() && entity.auth.mayRetry(e.replyTo())) {
+      // OAuth: the upstream refused a token Bastion believed valid (revoked, expired early):
+      // refresh once and send this call again once; the connection (and its session) stays.
+      return entity.auth.retryAfterRefresh(s, again(e));
     }
     unavailable(e.replyTo(), e.method(), e.downstreamId(), reason);
     if (entity.auth.enabled() && f.cause() != null && f.cause().contains("HTTP 403")
@@ -339,6 +345,15 @@ final class UpstreamTraffic {
       return;
     }
     sessions.serverRequest(e.sessionId(), config.name(), id, method, msg.get("params"), e.replyTo());
+  }
+
+  /** The client request of {@code e} as it came, to be forwarded again (its progress token restored). */
+  private static Forward again(Entry<Callback> e) {
+    ObjectNode params = e.params();
+    if (e.downstreamProgressToken() != null && params.path("_meta").isObject()) {
+      ((ObjectNode) params.get("_meta")).set("progressToken", e.downstreamProgressToken());
+    }
+    return new Forward(e.sessionId(), e.downstreamId(), e.method(), params, e.replyTo());
   }
 
   private static void unavailable(Reply reply, String method, JsonNode downstreamId, String reason) {

@@ -147,6 +147,72 @@ class UpstreamOAuthTest {
     }
   }
 
+  /**
+   * A call refused with 401 while Bastion believed its token valid is retried once after a refresh,
+   * on the same connection (the health ping is slowed down so that the call, not a ping, meets the
+   * 401); a failed refresh fails the call with a clear error, and a refused one also puts the server
+   * in {@code needs_authorization}.
+   */
+  @Test
+  void aCallRefusedWith401IsRetriedOnceAfterARefresh() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start(); LogCapture logs = LogCapture.open();
+        BastionTestNode node = BastionTestNode.startYaml("""
+            mcp:
+              servers:
+                - name: guarded
+                  type: http
+                  url: %s
+                  auth: {type: oauth}
+                  health_interval: 10m
+                  backoff: {initial: 200ms, max: 1s}
+            """.formatted(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+      String session = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(session, 1, "first")).isEqualTo("Echo: first");
+      long incarnationBefore = node.directory().statuses().get("guarded").incarnation();
+
+      // The upstream refuses the current token: the very first call after that succeeds.
+      int mark = logs.lines().size();
+      fx.expireSeenTokens();
+      int refusalsBefore = fx.unauthorizedAnswers();
+      int callsBefore = fx.toolCalls();
+      assertThat(callEcho(session, 2, "retried")).isEqualTo("Echo: retried");
+      assertThat(fx.unauthorizedAnswers()).isEqualTo(refusalsBefore + 1);
+      assertThat(fx.toolCalls()).isEqualTo(callsBefore + 1);
+      assertThat(fx.grants()).containsExactly("authorization_code", "refresh_token");
+      List<String> since = logs.lines().subList(mark, logs.lines().size());
+      assertThat(since).anyMatch(l -> l.contains("refused the OAuth token of a call: refreshing it"));
+      // The connection stayed up: no reconnect was needed for the retry.
+      assertThat(since).noneMatch(l -> l.contains("Upstream [guarded]") && l.contains("retrying in ["));
+      assertThat(node.directory().statuses().get("guarded").state()).isEqualTo(UpstreamStatus.READY);
+      assertThat(node.directory().statuses().get("guarded").incarnation()).isEqualTo(incarnationBefore);
+
+      // The refresh fails transiently: the call fails with a clear error; later calls work again.
+      fx.failRefreshTransiently(true);
+      fx.expireSeenTokens();
+      assertThat(callEcho(session, 3, "outage")).contains("the refresh failed").contains("try again shortly")
+          .doesNotContain("Echo:");
+      fx.failRefreshTransiently(false);
+      Eventually.poll(WAIT, Duration.ofMillis(200), () -> tryEcho(session, "after outage"),
+          "Echo: after outage"::equals, last -> "no echo after the outage: " + last);
+
+      // The refresh token is revoked: the call says the server needs authorization, and it does.
+      fx.refuseRefresh(true);
+      fx.expireSeenTokens();
+      assertThat(callEcho(session, 4, "revoked")).contains("needs authorization by an operator")
+          .contains("invalid_grant").doesNotContain("Echo:");
+      UpstreamStatus asked = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(asked.authorizationUrl()).startsWith(fx.issuer() + "/authorize");
+      for (String secret : fx.secrets()) {
+        assertThat(logs.lines()).noneMatch(l -> l.contains(secret));
+      }
+    }
+  }
+
   @Test
   void aToolThatNeedsMoreScopeStepsUpTheAuthorization() throws Exception {
     String key = TokenCipher.newKey();
