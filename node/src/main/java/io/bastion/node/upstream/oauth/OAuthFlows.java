@@ -53,9 +53,16 @@ import java.util.Set;
 public final class OAuthFlows {
 
   private final TokenCipher cipher;
+  private final UrlGuard guard;
 
   public OAuthFlows(TokenCipher cipher) {
+    this(cipher, UrlGuard.strict());
+  }
+
+  /** {@code guard}: the SSRF checks on URLs learned from upstreams. */
+  public OAuthFlows(TokenCipher cipher, UrlGuard guard) {
     this.cipher = cipher;
+    this.guard = guard;
   }
 
   public TokenCipher cipher() {
@@ -65,7 +72,7 @@ public final class OAuthFlows {
   /** Discovery ({@link OAuthDiscovery}): metadata, resource and scope of {@code url}. */
   public StoredAuth discover(URI url, boolean legacySse, OAuthConfig cfg) throws OAuthFailure {
     try {
-      return OAuthDiscovery.discover(url, legacySse, cfg);
+      return OAuthDiscovery.discover(url, legacySse, cfg, guard);
     } catch (OAuthDiscovery.OAuthFailureUnchecked e) {
       throw new OAuthFailure(e.getMessage(), false);
     }

@@ -62,7 +62,7 @@ public final class UpstreamOAuth implements Extension {
     } catch (IllegalArgumentException e) {
       problem = e.getMessage();
     }
-    this.flows = cipher == null ? null : new OAuthFlows(cipher);
+    this.flows = cipher == null ? null : new OAuthFlows(cipher, new UrlGuard(c.getStringList("trusted-hosts")));
     this.keyProblem = problem;
     this.refreshBeforeExpiry = c.getDuration("refresh-before-expiry");
     String base = c.getString("callback-base-url");

@@ -123,4 +123,28 @@ class OAuthDiscoveryTest {
     assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
         .isInstanceOf(OAuthFailure.class).hasMessageContaining("PKCE S256");
   }
+
+  @Test
+  void aChallengePointingAtCloudMetadataIsRefusedBeforeAnyFetch() {
+    challenge = "Bearer resource_metadata=\"https://169.254.169.254/latest/meta-data/iam\"";
+
+    assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
+        .isInstanceOf(OAuthFailure.class).hasMessageContaining("resource_metadata URL")
+        .hasMessageContaining("link-local, metadata");
+    assertThat(asked).containsExactly("POST /mcp");
+  }
+
+  @Test
+  void anAuthorizationServerOrEndpointOverPlainHttpElsewhereIsRefused() {
+    documents.put("/.well-known/oauth-protected-resource", "{\"authorization_servers\":[\"http://as.example.com\"]}");
+    assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
+        .isInstanceOf(OAuthFailure.class).hasMessageContaining("authorization server named by")
+        .hasMessageContaining("must use https");
+
+    documents.put("/.well-known/oauth-protected-resource", "{\"authorization_servers\":[\"$BASE/tenant\"]}");
+    documents.put("/.well-known/oauth-authorization-server/tenant",
+        AS.replace("\"$BASE/tenant/token\"", "\"https://169.254.169.254/token\""));
+    assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
+        .isInstanceOf(OAuthFailure.class).hasMessageContaining("token endpoint").hasMessageContaining("link-local");
+  }
 }
