@@ -167,6 +167,7 @@ final class UpstreamAuth {
     }
     StoredAuth a = s.auth();
     URI redirect = node.redirectUri();
+    URI cimd = node.clientMetadataUrl();
     boolean machine = oauth.grant() == OAuthConfig.Grant.CLIENT_CREDENTIALS;
     report(node.run(() -> {
       if (a != null && a.hasRefreshToken()) {
@@ -183,7 +184,7 @@ final class UpstreamAuth {
       if (base.pending() && redirect.toString().equals(base.redirectUri())) {
         return base.withoutTokens();
       }
-      return flows.startAuthorization(flows.ensureClient(base.withoutTokens(), oauth, redirect), config.name());
+      return flows.startAuthorization(flows.ensureClient(base.withoutTokens(), oauth, redirect, cimd), config.name());
     }), generation, false);
   }
 

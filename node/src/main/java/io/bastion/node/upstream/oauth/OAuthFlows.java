@@ -84,10 +84,23 @@ public final class OAuthFlows {
    * Registration (so a changed external URL re-registers instead of breaking).
    */
   public StoredAuth ensureClient(StoredAuth a, OAuthConfig cfg, URI redirect) throws OAuthFailure {
+    return ensureClient(a, cfg, redirect, null);
+  }
+
+  /**
+   * As {@link #ensureClient(StoredAuth, OAuthConfig, URI)}, but when the server supports Client ID
+   * Metadata Documents and {@code clientMetadataUrl} is an https URL, that URL is the client id
+   * (a public client) and nothing is registered ({@link ClientMetadataDocument}).
+   */
+  public StoredAuth ensureClient(StoredAuth a, OAuthConfig cfg, URI redirect, URI clientMetadataUrl)
+      throws OAuthFailure {
     AuthorizationServerMetadata md = metadata(a);
     if (cfg.clientId() != null) {
       return a.withClient(cfg.clientId(), null, chooseMethod(cfg, md, cfg.clientSecret() != null),
           redirect == null ? null : redirect.toString(), false);
+    }
+    if (redirect != null && ClientMetadataDocument.usable(md, clientMetadataUrl)) {
+      return a.withClient(clientMetadataUrl.toString(), null, "none", redirect.toString(), false);
     }
     if (a.clientId() != null && a.registered() && redirect.toString().equals(a.redirectUri())) {
       return a;

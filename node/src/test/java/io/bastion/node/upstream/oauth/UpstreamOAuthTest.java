@@ -78,6 +78,9 @@ class UpstreamOAuthTest {
       assertThat(guarded.path("state").asText()).isEqualTo("needs_authorization");
       assertThat(guarded.path("authorizationUrl").asText()).isEqualTo(url);
 
+      // The node's external URL is plain http: no Client ID Metadata Document is offered.
+      assertThat(get(node.baseUrl() + "/oauth/client-metadata.json").statusCode()).isEqualTo(404);
+
       // A forged state is refused, and the server still waits.
       HttpResponse<String> forged = get(node.baseUrl() + "/oauth/callback?code=x&state=guarded.forged");
       assertThat(forged.statusCode()).isEqualTo(400);
@@ -209,6 +212,43 @@ class UpstreamOAuthTest {
       assertThat(asked.authorizationUrl()).startsWith(fx.issuer() + "/authorize");
       for (String secret : fx.secrets()) {
         assertThat(logs.lines()).noneMatch(l -> l.contains(secret));
+      }
+    }
+  }
+
+  /**
+   * An authorization server that announces Client ID Metadata Documents gets the document's https
+   * URL as client id, and nothing is registered; every node serves the document it names.
+   */
+  @Test
+  void withClientIdMetadataDocumentsTheDocumentUrlIsTheClientId() throws Exception {
+    String key = TokenCipher.newKey();
+    String cimd = "https://bastion.example.com/oauth/client-metadata.json";
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start()) {
+      fx.clientIdMetadataDocuments(true);
+      try (BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(
+          Map.of("bastion.upstream-oauth.key", key, "bastion.upstream-oauth.client-metadata-url", cimd)))) {
+        mcpUrl = node.mcpUrl();
+        UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+        String callback = node.baseUrl() + "/oauth/callback";
+        assertThat(waiting.authorizationUrl()).contains("client_id=" + java.net.URLEncoder.encode(cimd, "UTF-8"))
+            .contains("redirect_uri=" + java.net.URLEncoder.encode(callback, "UTF-8"));
+        assertThat(fx.registeredClients()).isEmpty();
+
+        HttpResponse<String> docResponse = get(node.baseUrl() + "/oauth/client-metadata.json");
+        assertThat(docResponse.statusCode()).isEqualTo(200);
+        assertThat(docResponse.headers().firstValue("Content-Type")).hasValueSatisfying(
+            t -> assertThat(t).startsWith("application/json"));
+        JsonNode doc = McpHttp.JSON.readTree(docResponse.body());
+        assertThat(doc.path("client_id").asText()).isEqualTo(cimd);
+        assertThat(doc.path("redirect_uris").get(0).asText()).isEqualTo(callback);
+        assertThat(doc.path("token_endpoint_auth_method").asText()).isEqualTo("none");
+
+        assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+        node.awaitReady("guarded");
+        String session = mcp.initialize(node.mcpUrl(), false);
+        assertThat(callEcho(session, 1, "by url")).isEqualTo("Echo: by url");
+        assertThat(fx.registeredClients()).isEmpty();
       }
     }
   }
