@@ -228,9 +228,11 @@ final class OAuthDiscovery {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
+  /** Timeouts, and no redirects: a redirect could lead past {@link UrlGuard}'s checks (SSRF). */
   static void timeouts(HTTPRequest req) {
     req.setConnectTimeout(CONNECT_TIMEOUT_MS);
     req.setReadTimeout(READ_TIMEOUT_MS);
+    req.setFollowRedirects(false);
   }
 
   static URL toUrl(URI uri) throws OAuthFailureUnchecked {
