@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorRef;
+import java.util.function.Consumer;
 
 /**
  * The client calls of an OAuth upstream that met a 401 with a token Bastion believed valid, held
@@ -38,16 +38,15 @@ final class HeldCalls {
     held.add(f);
   }
 
-  boolean isEmpty() {
-    return held.isEmpty();
+  int size() {
+    return held.size();
   }
 
-  /** A new token is in use: the held calls go through the entity again (stashed while connecting). */
-  void release(ActorRef<UpstreamServer.Command> self) {
-    for (Forward f : held) {
-      self.tell(f);
-    }
+  /** A new token is in use: each held call is sent again through {@code send}. */
+  void release(Consumer<Forward> send) {
+    List<Forward> out = new ArrayList<>(held);
     held.clear();
+    out.forEach(send);
   }
 
   /** The token could not be renewed: every held call fails with {@code reason}. */

@@ -58,8 +58,6 @@ final class UpstreamAuth {
   /** The state of a code being redeemed (a second callback with it is refused). */
   private String exchanging;
   private boolean refreshing;
-  /** Calls refused with a 401, waiting for the refresh that will let them go again. */
-  private final HeldCalls held = new HeldCalls();
   /** Scope step-ups since the entity started (bounded by {@link #MAX_STEP_UPS}). */
   private int stepUps;
   static final int MAX_STEP_UPS = 3;
@@ -125,10 +123,6 @@ final class UpstreamAuth {
     }
   }
 
-  boolean mayRetry(io.bastion.node.call.Reply reply) {
-    return held.mayRetry(reply);
-  }
-
   /**
    * A call met a 401 with the current token: hold it, refresh the token (or get a new
    * client-credentials one), and send it again once with the new token ({@link #onAuthStep}). With
@@ -136,14 +130,14 @@ final class UpstreamAuth {
    */
   Effect<Event, State> retryAfterRefresh(State s, UpstreamServer.Forward f) {
     rejected(s);
-    held.hold(f);
+    entity.traffic.held.hold(f);
     entity.ctx.getLog().info("Upstream [{}] refused the OAuth token of a call: refreshing it, then sending the call"
         + " again once", config.name());
     StoredAuth a = s.auth();
     if (refreshing || startRefresh(a)) {
       return none();
     }
-    held.fail(HeldCalls.needsAuthorization(config.name(), "it has no refresh token"));
+    entity.traffic.held.fail(HeldCalls.needsAuthorization(config.name(), "it has no refresh token"));
     entity.ctx.getLog().warn("Upstream [{}] refused its OAuth token and there is no refresh token; it needs"
         + " authorization", config.name());
     return entity.effects().persist(new AuthChanged(a == null ? null : a.withoutTokens(), System.currentTimeMillis()))
@@ -205,7 +199,7 @@ final class UpstreamAuth {
       if (step.permanent() && s.auth() != null && (s.auth().hasAccessToken() || s.auth().hasRefreshToken())) {
         entity.ctx.getLog().warn("Upstream [{}]: {}; its tokens are dropped and it needs authorization",
             config.name(), step.failure());
-        held.fail(HeldCalls.needsAuthorization(config.name(), step.failure()));
+        entity.traffic.held.fail(HeldCalls.needsAuthorization(config.name(), step.failure()));
         return entity.effects().persist(new AuthChanged(s.auth().withoutTokens(), System.currentTimeMillis()))
             .thenRun(after -> {
               forget();
@@ -213,7 +207,7 @@ final class UpstreamAuth {
             });
       }
       if (step.background()) {
-        held.fail("upstream " + config.name() + " refused its OAuth token and the refresh failed (" + step.failure()
+        entity.traffic.held.fail("upstream " + config.name() + " refused its OAuth token and the refresh failed (" + step.failure()
             + "); Bastion keeps retrying the refresh, try again shortly");
         long delay = refreshBackoff.failed();
         entity.ctx.getLog().warn("Upstream [{}]: token refresh failed ({}); retrying in [{}] ms",
@@ -233,7 +227,14 @@ final class UpstreamAuth {
         refused = null;
         refreshBackoff.reset();
         use(a);
-        held.release(entity.ctx.getSelf());
+        // Sent now when the connection is usable (no message a stopping entity could drop), else re-queued.
+        entity.traffic.held.release(f -> {
+          if (entity.connection.usable()) {
+            entity.traffic.forward(f);
+          } else {
+            entity.ctx.getSelf().tell(f);
+          }
+        });
         if (!step.background()) {
           entity.ctx.getLog().info("Upstream [{}]: OAuth token obtained", config.name());
           entity.connection.tokenReady();

@@ -47,8 +47,12 @@ final class UpstreamTraffic {
     this.sessions = sessions;
   }
 
+  /** Calls refused with a 401, waiting for the token refresh that lets them go again ({@link UpstreamAuth}). */
+  final HeldCalls held = new HeldCalls();
+
+  /** Requests on the wire, and calls held for a token refresh (a hand-off drains those too). */
   int inFlight() {
-    return inFlight.size();
+    return inFlight.size() + held.size();
   }
 
   private UpstreamTransport transport() {
@@ -116,7 +120,7 @@ final class UpstreamTraffic {
       return e.callback().apply(s, JsonRpc.error(null, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
     }
     if (entity.auth.enabled() && f.cause() != null && f.cause().contains("HTTP 401") && e.params() != null
-        && f.generation() == entity.connection.generation() && entity.auth.mayRetry(e.replyTo())) {
+        && f.generation() == entity.connection.generation() && held.mayRetry(e.replyTo())) {
       // OAuth: the upstream refused a token Bastion believed valid (revoked, expired early):
       // refresh once and send this call again once; the connection (and its session) stays.
       return entity.auth.retryAfterRefresh(s, again(e));
@@ -177,6 +181,7 @@ final class UpstreamTraffic {
 
   /** The connection is gone: every client waiting on it is answered; Bastion's own requests are dropped. */
   void failAll(String reason) {
+    held.fail(reason);
     for (Entry<Callback> e : inFlight.clear()) {
       if (e.fromClient()) {
         unavailable(e.replyTo(), e.method(), e.downstreamId(), reason);
