@@ -62,4 +62,10 @@ final class HeldCalls {
     return "upstream " + server + " refused its OAuth token and Bastion could not renew it (" + why
         + "); it needs authorization by an operator: see /api/v1/servers";
   }
+
+  /** The error of a call whose token could not be renewed because the refresh failed transiently. */
+  static String refreshFailed(String server, String why) {
+    return "upstream " + server + " refused its OAuth token and the refresh failed (" + why
+        + "); Bastion keeps retrying the refresh, try again shortly";
+  }
 }

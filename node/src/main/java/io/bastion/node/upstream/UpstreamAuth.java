@@ -58,6 +58,8 @@ final class UpstreamAuth {
   /** The state of a code being redeemed (a second callback with it is refused). */
   private String exchanging;
   private boolean refreshing;
+  /** Until when a failed background refresh waits for its retry: calls refused meanwhile fail at once (no refresh per call). */
+  private long refreshFailedUntil;
   /** Scope step-ups since the entity started (bounded by {@link #MAX_STEP_UPS}). */
   private int stepUps;
   static final int MAX_STEP_UPS = 3;
@@ -134,12 +136,14 @@ final class UpstreamAuth {
     entity.ctx.getLog().info("Upstream [{}] refused the OAuth token of a call: refreshing it, then sending the call"
         + " again once", config.name());
     StoredAuth a = s.auth();
+    if (!refreshing && System.currentTimeMillis() < refreshFailedUntil) {
+      entity.traffic.held.fail(HeldCalls.refreshFailed(config.name(), "it failed moments ago"));
+      return none();
+    }
     if (refreshing || startRefresh(a)) {
       return none();
     }
     entity.traffic.held.fail(HeldCalls.needsAuthorization(config.name(), "it has no refresh token"));
-    entity.ctx.getLog().warn("Upstream [{}] refused its OAuth token and there is no refresh token; it needs"
-        + " authorization", config.name());
     return entity.effects().persist(new AuthChanged(a == null ? null : a.withoutTokens(), System.currentTimeMillis()))
         .thenRun(after -> {
           forget();
@@ -207,9 +211,9 @@ final class UpstreamAuth {
             });
       }
       if (step.background()) {
-        entity.traffic.held.fail("upstream " + config.name() + " refused its OAuth token and the refresh failed (" + step.failure()
-            + "); Bastion keeps retrying the refresh, try again shortly");
+        entity.traffic.held.fail(HeldCalls.refreshFailed(config.name(), step.failure()));
         long delay = refreshBackoff.failed();
+        refreshFailedUntil = System.currentTimeMillis() + delay;
         entity.ctx.getLog().warn("Upstream [{}]: token refresh failed ({}); retrying in [{}] ms",
             config.name(), step.failure(), delay);
         timers.startSingleTimer(REFRESH_TIMER, UpstreamServer.RefreshDue.INSTANCE, Duration.ofMillis(delay));
@@ -226,15 +230,9 @@ final class UpstreamAuth {
       if (a.hasAccessToken()) {
         refused = null;
         refreshBackoff.reset();
+        refreshFailedUntil = 0;
         use(a);
-        // Sent now when the connection is usable (no message a stopping entity could drop), else re-queued.
-        entity.traffic.held.release(f -> {
-          if (entity.connection.usable()) {
-            entity.traffic.forward(f);
-          } else {
-            entity.ctx.getSelf().tell(f);
-          }
-        });
+        entity.traffic.held.release(entity.traffic::sendAgain);
         if (!step.background()) {
           entity.ctx.getLog().info("Upstream [{}]: OAuth token obtained", config.name());
           entity.connection.tokenReady();
@@ -306,8 +304,7 @@ final class UpstreamAuth {
     OAuthFlows flows = node.flows();
     node.run(() -> flows.exchange(a, oauth, c.code(), c.iss())).whenComplete((result, err) -> self.tell(
         new CodeExchanged(c.state(), result, err == null ? null : OAuthFailure.describe(err),
-            err != null && OAuthFailure.isPermanent(err),
-            c.replyTo())));
+            err != null && OAuthFailure.isPermanent(err), c.replyTo())));
     return none();
   }
 

@@ -83,6 +83,18 @@ final class UpstreamTraffic {
     send(e, params);
   }
 
+  /**
+   * A held call goes again after a token refresh: now if the connection is usable (no message a
+   * stopping entity could drop), else through the entity's mailbox (stashed while connecting).
+   */
+  void sendAgain(Forward f) {
+    if (entity.connection.usable()) {
+      forward(f);
+    } else {
+      entity.ctx.getSelf().tell(f);
+    }
+  }
+
   /** A request Bastion sends on its own; {@code callback} gets the answer (or a synthesized error). */
   void sendInternal(String method, JsonNode params, Duration timeout, Callback callback) {
     send(inFlight.addInternal(method, callback, System.nanoTime(), timeout), params);

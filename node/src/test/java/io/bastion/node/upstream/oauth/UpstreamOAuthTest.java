@@ -217,6 +217,48 @@ class UpstreamOAuthTest {
   }
 
   /**
+   * While a failed refresh waits for its backoff (here at least 3 s), calls refused with 401 fail
+   * at once instead of each starting a refresh: an outage of the authorization server is not
+   * hammered by the calls.
+   */
+  @Test
+  void aRefreshThatJustFailedIsNotRepeatedForEveryRefusedCall() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
+        BastionTestNode node = BastionTestNode.startYaml("""
+            mcp:
+              servers:
+                - name: guarded
+                  type: http
+                  url: %s
+                  auth: {type: oauth}
+                  health_interval: 10m
+                  backoff: {initial: 3s, max: 6s}
+            """.formatted(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+      String session = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(session, 1, "first")).isEqualTo("Echo: first");
+
+      fx.failRefreshTransiently(true);
+      fx.expireSeenTokens();
+      assertThat(callEcho(session, 2, "outage")).contains("the refresh failed (refresh at").contains("503");
+      long refreshes = fx.grants().stream().filter("refresh_token"::equals).count();
+      assertThat(refreshes).isEqualTo(1);
+      assertThat(callEcho(session, 3, "again")).contains("the refresh failed (it failed moments ago)")
+          .contains("try again shortly");
+      assertThat(fx.grants().stream().filter("refresh_token"::equals).count()).isEqualTo(refreshes);
+
+      // The backoff's own retry renews the token once the server is back; calls work again.
+      fx.failRefreshTransiently(false);
+      Eventually.poll(WAIT, Duration.ofMillis(200), () -> tryEcho(session, "back"),
+          "Echo: back"::equals, last -> "no echo after the outage: " + last);
+    }
+  }
+
+  /**
    * An authorization server that announces Client ID Metadata Documents gets the document's https
    * URL as client id, and nothing is registered; every node serves the document it names.
    */
