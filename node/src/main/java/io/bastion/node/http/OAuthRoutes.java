@@ -2,6 +2,7 @@ package io.bastion.node.http;
 
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.node.upstream.oauth.OAuthFlows;
+import io.bastion.node.upstream.oauth.UpstreamOAuth;
 import io.bastion.protocol.Json;
 import java.time.Duration;
 import java.util.Optional;
@@ -26,6 +27,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  *       operator's browser. Any node serves it: the {@code state} starts with the server's name, so
  *       the code goes to that server's entity wherever it runs, which checks the state against its
  *       pending flow and redeems the code. The page never shows the code or any token.
+ *   <li>{@code GET /oauth/client-metadata.json}: Bastion's Client ID Metadata Document, when its
+ *       external URL is https ({@code ClientMetadataDocument}).
  *   <li>{@code POST /api/v1/servers/<name>/oauth/reauthorize}: drop the tokens, the client
  *       registration and the discovered metadata, and start a new authorization (admin token).
  *   <li>{@code POST /api/v1/servers/<name>/oauth/revoke}: revoke the tokens at the authorization
@@ -50,6 +53,7 @@ public final class OAuthRoutes extends AllDirectives {
   public Route route() {
     return concat(
         path(PathMatchers.segment("oauth").slash("callback"), () -> get(() -> extractRequest(this::callback))),
+        path(PathMatchers.segment("oauth").slash("client-metadata.json"), () -> get(this::clientMetadata)),
         path(PathMatchers.segment("api").slash("v1").slash("servers").slash(PathMatchers.segment())
                 .slash("oauth").slash(PathMatchers.segment()),
             (name, action) -> post(() -> extractRequest(r -> admin(r, name, action)))));
@@ -69,6 +73,18 @@ public final class OAuthRoutes extends AllDirectives {
         .handle((ok, err) -> err == null ? page(200, ok)
             : page(400, "Authorization of " + server + " failed: " + errorText(err)));
     return completeWithFuture(answer);
+  }
+
+  /** Bastion's Client ID Metadata Document (public: authorization servers fetch it), or 404 when not offered. */
+  private Route clientMetadata() {
+    String doc = UpstreamOAuth.get(system).clientMetadataDocument();
+    if (doc == null) {
+      return complete(EdgeResponses.json(404, Json.object().put("error", "no client metadata document: it needs an"
+          + " https external URL (gateway.public_url or bastion.upstream-oauth.client-metadata-url)")));
+    }
+    return respondWithHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Cache-Control",
+        "public, max-age=300"), () -> complete(HttpResponse.create().withStatus(200)
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, doc))));
   }
 
   private Route admin(HttpRequest r, String name, String action) {

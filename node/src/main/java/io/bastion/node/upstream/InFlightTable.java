@@ -31,9 +31,13 @@ import java.util.Optional;
  */
 final class InFlightTable<K> {
 
-  /** One request on the wire. Exactly one of {@code replyTo} (a client's) and {@code callback} (Bastion's own) is set. */
+  /**
+   * One request on the wire. Exactly one of {@code replyTo} (a client's) and {@code callback}
+   * (Bastion's own) is set. {@code params}: kept only for requests that may be sent again (an
+   * OAuth upstream's, retried once after a 401 and a refresh), else null.
+   */
   record Entry<K>(long id, String method, String sessionId, JsonNode downstreamId,
-      JsonNode downstreamProgressToken, Reply replyTo, K callback, long startedNanos) {
+      JsonNode downstreamProgressToken, Reply replyTo, K callback, long startedNanos, ObjectNode params) {
     boolean fromClient() {
       return replyTo != null;
     }
@@ -59,6 +63,12 @@ final class InFlightTable<K> {
    */
   Entry<K> addClient(String sessionId, JsonNode downstreamId, String method, ObjectNode params,
       Reply replyTo, long nowNanos, Duration timeout) {
+    return addClient(sessionId, downstreamId, method, params, replyTo, nowNanos, timeout, false);
+  }
+
+  /** {@code keepParams}: the entry keeps {@code params} so that the request can be sent again. */
+  Entry<K> addClient(String sessionId, JsonNode downstreamId, String method, ObjectNode params,
+      Reply replyTo, long nowNanos, Duration timeout, boolean keepParams) {
     long id = nextId++;
     JsonNode token = null;
     if (params.path("_meta").isObject() && params.path("_meta").has("progressToken")) {
@@ -66,14 +76,15 @@ final class InFlightTable<K> {
       token = meta.get("progressToken");
       meta.put("progressToken", id);
     }
-    Entry<K> e = new Entry<>(id, method, sessionId, downstreamId, token, replyTo, null, nowNanos);
+    Entry<K> e = new Entry<>(id, method, sessionId, downstreamId, token, replyTo, null, nowNanos,
+        keepParams ? params : null);
     entries.put(id, new Slot<>(e, nowNanos + timeout.toNanos()));
     return e;
   }
 
   /** Adds a request Bastion sends on its own (handshake, listing, ping, subscriptions). */
   Entry<K> addInternal(String method, K callback, long nowNanos, Duration timeout) {
-    Entry<K> e = new Entry<>(nextId++, method, null, null, null, null, callback, nowNanos);
+    Entry<K> e = new Entry<>(nextId++, method, null, null, null, null, callback, nowNanos, null);
     entries.put(e.id(), new Slot<>(e, nowNanos + timeout.toNanos()));
     return e;
   }

@@ -58,6 +58,8 @@ final class UpstreamAuth {
   /** The state of a code being redeemed (a second callback with it is refused). */
   private String exchanging;
   private boolean refreshing;
+  /** Until when a failed background refresh waits for its retry: calls refused meanwhile fail at once (no refresh per call). */
+  private long refreshFailedUntil;
   /** Scope step-ups since the entity started (bounded by {@link #MAX_STEP_UPS}). */
   private int stepUps;
   static final int MAX_STEP_UPS = 3;
@@ -124,6 +126,32 @@ final class UpstreamAuth {
   }
 
   /**
+   * A call met a 401 with the current token: hold it, refresh the token (or get a new
+   * client-credentials one), and send it again once with the new token ({@link #onAuthStep}). With
+   * nothing to refresh with, the tokens are dropped and the server needs authorization.
+   */
+  Effect<Event, State> retryAfterRefresh(State s, UpstreamServer.Forward f) {
+    rejected(s);
+    entity.traffic.held.hold(f);
+    entity.ctx.getLog().info("Upstream [{}] refused the OAuth token of a call: refreshing it, then sending the call"
+        + " again once", config.name());
+    StoredAuth a = s.auth();
+    if (!refreshing && System.currentTimeMillis() < refreshFailedUntil) {
+      entity.traffic.held.fail(HeldCalls.refreshFailed(config.name(), "it failed moments ago"));
+      return none();
+    }
+    if (refreshing || startRefresh(a)) {
+      return none();
+    }
+    entity.traffic.held.fail(HeldCalls.needsAuthorization(config.name(), "it has no refresh token"));
+    return entity.effects().persist(new AuthChanged(a == null ? null : a.withoutTokens(), System.currentTimeMillis()))
+        .thenRun(after -> {
+          forget();
+          entity.connection.restart(after);
+        });
+  }
+
+  /**
    * Gets a token for connection attempt {@code generation}, in the background; the answer is an
    * {@link AuthStep}: refresh if there is a refresh token, else client credentials, else discovery,
    * registration and a pending authorization for an operator.
@@ -137,6 +165,7 @@ final class UpstreamAuth {
     }
     StoredAuth a = s.auth();
     URI redirect = node.redirectUri();
+    URI cimd = node.clientMetadataUrl();
     boolean machine = oauth.grant() == OAuthConfig.Grant.CLIENT_CREDENTIALS;
     report(node.run(() -> {
       if (a != null && a.hasRefreshToken()) {
@@ -153,7 +182,7 @@ final class UpstreamAuth {
       if (base.pending() && redirect.toString().equals(base.redirectUri())) {
         return base.withoutTokens();
       }
-      return flows.startAuthorization(flows.ensureClient(base.withoutTokens(), oauth, redirect), config.name());
+      return flows.startAuthorization(flows.ensureClient(base.withoutTokens(), oauth, redirect, cimd), config.name());
     }), generation, false);
   }
 
@@ -161,7 +190,7 @@ final class UpstreamAuth {
     ActorRef<UpstreamServer.Command> self = entity.ctx.getSelf();
     step.whenComplete((result, err) -> self.tell(err == null
         ? new AuthStep(generation, result, null, false, background)
-        : new AuthStep(generation, null, message(err), permanent(err), background)));
+        : new AuthStep(generation, null, OAuthFailure.describe(err), OAuthFailure.isPermanent(err), background)));
   }
 
   Effect<Event, State> onAuthStep(State s, AuthStep step) {
@@ -174,6 +203,7 @@ final class UpstreamAuth {
       if (step.permanent() && s.auth() != null && (s.auth().hasAccessToken() || s.auth().hasRefreshToken())) {
         entity.ctx.getLog().warn("Upstream [{}]: {}; its tokens are dropped and it needs authorization",
             config.name(), step.failure());
+        entity.traffic.held.fail(HeldCalls.needsAuthorization(config.name(), step.failure()));
         return entity.effects().persist(new AuthChanged(s.auth().withoutTokens(), System.currentTimeMillis()))
             .thenRun(after -> {
               forget();
@@ -181,7 +211,9 @@ final class UpstreamAuth {
             });
       }
       if (step.background()) {
+        entity.traffic.held.fail(HeldCalls.refreshFailed(config.name(), step.failure()));
         long delay = refreshBackoff.failed();
+        refreshFailedUntil = System.currentTimeMillis() + delay;
         entity.ctx.getLog().warn("Upstream [{}]: token refresh failed ({}); retrying in [{}] ms",
             config.name(), step.failure(), delay);
         timers.startSingleTimer(REFRESH_TIMER, UpstreamServer.RefreshDue.INSTANCE, Duration.ofMillis(delay));
@@ -198,7 +230,9 @@ final class UpstreamAuth {
       if (a.hasAccessToken()) {
         refused = null;
         refreshBackoff.reset();
+        refreshFailedUntil = 0;
         use(a);
+        entity.traffic.held.release(entity.traffic::sendAgain);
         if (!step.background()) {
           entity.ctx.getLog().info("Upstream [{}]: OAuth token obtained", config.name());
           entity.connection.tokenReady();
@@ -269,8 +303,8 @@ final class UpstreamAuth {
     ActorRef<UpstreamServer.Command> self = entity.ctx.getSelf();
     OAuthFlows flows = node.flows();
     node.run(() -> flows.exchange(a, oauth, c.code(), c.iss())).whenComplete((result, err) -> self.tell(
-        new CodeExchanged(c.state(), result, err == null ? null : message(err), err != null && permanent(err),
-            c.replyTo())));
+        new CodeExchanged(c.state(), result, err == null ? null : OAuthFailure.describe(err),
+            err != null && OAuthFailure.isPermanent(err), c.replyTo())));
     return none();
   }
 
@@ -321,18 +355,22 @@ final class UpstreamAuth {
   /** The access token nears its expiry: refresh it (or get a new client-credentials token) without disconnecting. */
   Effect<Event, State> onRefreshDue(State s) {
     StoredAuth a = s.auth();
-    if (refreshing || a == null || node.flows() == null || !a.hasAccessToken()) {
-      return none();
-    }
-    OAuthFlows flows = node.flows();
-    if (a.hasRefreshToken()) {
-      refreshing = true;
-      report(node.run(() -> flows.refresh(a, oauth)), 0, true);
-    } else if (oauth.grant() == OAuthConfig.Grant.CLIENT_CREDENTIALS) {
-      refreshing = true;
-      report(node.run(() -> flows.clientCredentials(a, oauth)), 0, true);
+    if (!refreshing && a != null && a.hasAccessToken()) {
+      startRefresh(a);
     }
     return none();
+  }
+
+  /** Starts a background refresh (or a new client-credentials token); false if there is nothing to refresh with. */
+  private boolean startRefresh(StoredAuth a) {
+    OAuthFlows flows = node.flows();
+    boolean machine = oauth.grant() == OAuthConfig.Grant.CLIENT_CREDENTIALS;
+    if (a == null || flows == null || !a.hasRefreshToken() && !machine) {
+      return false;
+    }
+    refreshing = true;
+    report(node.run(() -> a.hasRefreshToken() ? flows.refresh(a, oauth) : flows.clientCredentials(a, oauth)), 0, true);
+    return true;
   }
 
   private void scheduleRefresh(StoredAuth a) {
@@ -352,17 +390,5 @@ final class UpstreamAuth {
     openedFrom = null;
     refused = null;
     timers.cancel(REFRESH_TIMER);
-  }
-
-  private static String message(Throwable err) {
-    Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-        ? err.getCause() : err;
-    return t instanceof OAuthFailure ? t.getMessage() : "OAuth step failed: " + t.getClass().getSimpleName();
-  }
-
-  private static boolean permanent(Throwable err) {
-    Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-        ? err.getCause() : err;
-    return t instanceof OAuthFailure f && f.permanent();
   }
 }

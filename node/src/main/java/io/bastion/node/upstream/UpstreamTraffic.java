@@ -47,8 +47,12 @@ final class UpstreamTraffic {
     this.sessions = sessions;
   }
 
+  /** Calls refused with a 401, waiting for the token refresh that lets them go again ({@link UpstreamAuth}). */
+  final HeldCalls held = new HeldCalls();
+
+  /** Requests on the wire, and calls held for a token refresh (a hand-off drains those too). */
   int inFlight() {
-    return inFlight.size();
+    return inFlight.size() + held.size();
   }
 
   private UpstreamTransport transport() {
@@ -75,8 +79,20 @@ final class UpstreamTraffic {
     // The forwarded params are this request's own tree (parsed by the edge, or deserialized): no copy.
     ObjectNode params = f.params() == null ? Json.object() : f.params();
     Entry<Callback> e = inFlight.addClient(f.sessionId(), f.downstreamId(), f.method(), params, f.replyTo(),
-        System.nanoTime(), requestTimeout());
+        System.nanoTime(), requestTimeout(), entity.auth.enabled());
     send(e, params);
+  }
+
+  /**
+   * A held call goes again after a token refresh: now if the connection is usable (no message a
+   * stopping entity could drop), else through the entity's mailbox (stashed while connecting).
+   */
+  void sendAgain(Forward f) {
+    if (entity.connection.usable()) {
+      forward(f);
+    } else {
+      entity.ctx.getSelf().tell(f);
+    }
   }
 
   /** A request Bastion sends on its own; {@code callback} gets the answer (or a synthesized error). */
@@ -114,6 +130,12 @@ final class UpstreamTraffic {
     String reason = "sending to upstream " + config.name() + " failed: " + f.cause();
     if (e.callback() != null) {
       return e.callback().apply(s, JsonRpc.error(null, ErrorCodes.UPSTREAM_UNAVAILABLE, reason, null));
+    }
+    if (entity.auth.enabled() && f.cause() != null && f.cause().contains("HTTP 401") && e.params() != null
+        && f.generation() == entity.connection.generation() && held.mayRetry(e.replyTo())) {
+      // OAuth: the upstream refused a token Bastion believed valid (revoked, expired early):
+      // refresh once and send this call again once; the connection (and its session) stays.
+      return entity.auth.retryAfterRefresh(s, again(e));
     }
     unavailable(e.replyTo(), e.method(), e.downstreamId(), reason);
     if (entity.auth.enabled() && f.cause() != null && f.cause().contains("HTTP 403")
@@ -171,6 +193,7 @@ final class UpstreamTraffic {
 
   /** The connection is gone: every client waiting on it is answered; Bastion's own requests are dropped. */
   void failAll(String reason) {
+    held.fail(reason);
     for (Entry<Callback> e : inFlight.clear()) {
       if (e.fromClient()) {
         unavailable(e.replyTo(), e.method(), e.downstreamId(), reason);
@@ -339,6 +362,15 @@ final class UpstreamTraffic {
       return;
     }
     sessions.serverRequest(e.sessionId(), config.name(), id, method, msg.get("params"), e.replyTo());
+  }
+
+  /** The client request of {@code e} as it came, to be forwarded again (its progress token restored). */
+  private static Forward again(Entry<Callback> e) {
+    ObjectNode params = e.params();
+    if (e.downstreamProgressToken() != null && params.path("_meta").isObject()) {
+      ((ObjectNode) params.get("_meta")).set("progressToken", e.downstreamProgressToken());
+    }
+    return new Forward(e.sessionId(), e.downstreamId(), e.method(), params, e.replyTo());
   }
 
   private static void unavailable(Reply reply, String method, JsonNode downstreamId, String reason) {

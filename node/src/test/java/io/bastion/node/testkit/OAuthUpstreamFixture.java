@@ -82,6 +82,7 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
   private final List<String> grants = new CopyOnWriteArrayList<>();
   private final AtomicBoolean refuseRefresh = new AtomicBoolean();
   private final AtomicBoolean failRefresh = new AtomicBoolean();
+  private final AtomicBoolean cimd = new AtomicBoolean();
   private final AtomicInteger unauthorized = new AtomicInteger();
   private final AtomicInteger calls = new AtomicInteger();
   private volatile long tokenLifetimeSeconds = 3600;
@@ -159,6 +160,14 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
     failRefresh.set(on);
   }
 
+  /**
+   * The authorization server's metadata announces {@code client_id_metadata_document_supported}
+   * (mock-oauth2-server accepts any client id and does not fetch the document itself).
+   */
+  public void clientIdMetadataDocuments(boolean on) {
+    cimd.set(on);
+  }
+
   /** Lifetime of tokens issued from now on. */
   public void tokenLifetimeSeconds(long seconds) {
     tokenLifetimeSeconds = seconds;
@@ -197,6 +206,9 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
         HttpURLs.Response r = HttpURLs.get(as.oauth2AuthorizationServerMetadataUrl(ISSUER_ID).toString());
         ObjectNode meta = (ObjectNode) JSON.readTree(r.body());
         meta.put("registration_endpoint", as.url("/" + ISSUER_ID + "/register").toString());
+        if (cimd.get()) {
+          meta.put("client_id_metadata_document_supported", true);
+        }
         return json(200, meta.toString());
       } catch (IOException e) {
         return json(500, "{}");

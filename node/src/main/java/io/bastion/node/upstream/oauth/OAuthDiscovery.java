@@ -66,6 +66,11 @@ final class OAuthDiscovery {
 
   /** Discovers the authorization server of {@code url}; the result has metadata, no client, no tokens. */
   static StoredAuth discover(URI url, boolean legacySse, OAuthConfig cfg) throws OAuthFailure {
+    return discover(url, legacySse, cfg, UrlGuard.strict());
+  }
+
+  /** {@code guard} checks every URL the upstream names (SSRF) before Bastion fetches or uses it. */
+  static StoredAuth discover(URI url, boolean legacySse, OAuthConfig cfg, UrlGuard guard) throws OAuthFailure {
     Challenge challenge;
     try {
       challenge = probe(url, legacySse);
@@ -76,6 +81,7 @@ final class OAuthDiscovery {
     JsonNode prm = null;
     List<URI> prmUrls = new ArrayList<>();
     if (www.resourceMetadata() != null) {
+      guard.check(www.resourceMetadata(), url, "resource_metadata URL of the upstream's challenge", true);
       prmUrls.add(www.resourceMetadata());
     }
     prmUrls.addAll(wellKnown(url, "oauth-protected-resource"));
@@ -98,6 +104,7 @@ final class OAuthDiscovery {
     URI issuer;
     if (prm != null && prm.path("authorization_servers").size() > 0) {
       issuer = URI.create(prm.path("authorization_servers").get(0).asText());
+      guard.check(issuer, url, "authorization server named by the upstream's metadata", true);
     } else if (cfg.authorizationServer() != null) {
       issuer = cfg.authorizationServer();
     } else {
@@ -113,6 +120,12 @@ final class OAuthDiscovery {
       scope = String.join(" ", s);
     }
     AuthorizationServerMetadata md = authorizationServer(issuer, prm == null);
+    // The endpoints are learned too; an operator-configured authorization server is the reference then.
+    URI reference = prm == null && cfg.authorizationServer() != null ? cfg.authorizationServer() : url;
+    guard.check(md.getTokenEndpointURI(), reference, "token endpoint", true);
+    guard.check(md.getRegistrationEndpointURI(), reference, "registration endpoint", true);
+    guard.check(md.getRevocationEndpointURI(), reference, "revocation endpoint", true);
+    guard.check(md.getAuthorizationEndpointURI(), reference, "authorization endpoint", false);
     return StoredAuth.discovered(md.getIssuer().getValue(), md.toJSONObject().toJSONString(), resource, scope);
   }
 
@@ -215,9 +228,11 @@ final class OAuthDiscovery {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
+  /** Timeouts, and no redirects: a redirect could lead past {@link UrlGuard}'s checks (SSRF). */
   static void timeouts(HTTPRequest req) {
     req.setConnectTimeout(CONNECT_TIMEOUT_MS);
     req.setReadTimeout(READ_TIMEOUT_MS);
+    req.setFollowRedirects(false);
   }
 
   static URL toUrl(URI uri) throws OAuthFailureUnchecked {

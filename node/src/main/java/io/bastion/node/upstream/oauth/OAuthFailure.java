@@ -17,4 +17,19 @@ public final class OAuthFailure extends Exception {
   public boolean permanent() {
     return permanent;
   }
+
+  /** What a failed OAuth step's future failed with, safe to log: an OAuthFailure's message, else the exception's type only. */
+  public static String describe(Throwable err) {
+    Throwable t = unwrap(err);
+    return t instanceof OAuthFailure ? t.getMessage() : "OAuth step failed: " + t.getClass().getSimpleName();
+  }
+
+  /** True if a failed OAuth step's future failed with a permanent {@link OAuthFailure}. */
+  public static boolean isPermanent(Throwable err) {
+    return unwrap(err) instanceof OAuthFailure f && f.permanent();
+  }
+
+  private static Throwable unwrap(Throwable err) {
+    return err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+  }
 }

@@ -53,9 +53,16 @@ import java.util.Set;
 public final class OAuthFlows {
 
   private final TokenCipher cipher;
+  private final UrlGuard guard;
 
   public OAuthFlows(TokenCipher cipher) {
+    this(cipher, UrlGuard.strict());
+  }
+
+  /** {@code guard}: the SSRF checks on URLs learned from upstreams. */
+  public OAuthFlows(TokenCipher cipher, UrlGuard guard) {
     this.cipher = cipher;
+    this.guard = guard;
   }
 
   public TokenCipher cipher() {
@@ -65,7 +72,7 @@ public final class OAuthFlows {
   /** Discovery ({@link OAuthDiscovery}): metadata, resource and scope of {@code url}. */
   public StoredAuth discover(URI url, boolean legacySse, OAuthConfig cfg) throws OAuthFailure {
     try {
-      return OAuthDiscovery.discover(url, legacySse, cfg);
+      return OAuthDiscovery.discover(url, legacySse, cfg, guard);
     } catch (OAuthDiscovery.OAuthFailureUnchecked e) {
       throw new OAuthFailure(e.getMessage(), false);
     }
@@ -77,10 +84,23 @@ public final class OAuthFlows {
    * Registration (so a changed external URL re-registers instead of breaking).
    */
   public StoredAuth ensureClient(StoredAuth a, OAuthConfig cfg, URI redirect) throws OAuthFailure {
+    return ensureClient(a, cfg, redirect, null);
+  }
+
+  /**
+   * As {@link #ensureClient(StoredAuth, OAuthConfig, URI)}, but when the server supports Client ID
+   * Metadata Documents and {@code clientMetadataUrl} is an https URL, that URL is the client id
+   * (a public client) and nothing is registered ({@link ClientMetadataDocument}).
+   */
+  public StoredAuth ensureClient(StoredAuth a, OAuthConfig cfg, URI redirect, URI clientMetadataUrl)
+      throws OAuthFailure {
     AuthorizationServerMetadata md = metadata(a);
     if (cfg.clientId() != null) {
       return a.withClient(cfg.clientId(), null, chooseMethod(cfg, md, cfg.clientSecret() != null),
           redirect == null ? null : redirect.toString(), false);
+    }
+    if (redirect != null && ClientMetadataDocument.usable(md, clientMetadataUrl)) {
+      return a.withClient(clientMetadataUrl.toString(), null, "none", redirect.toString(), false);
     }
     if (a.clientId() != null && a.registered() && redirect.toString().equals(a.redirectUri())) {
       return a;

@@ -42,6 +42,8 @@ public final class UpstreamOAuth implements Extension {
   private final ExecutorService executor;
   private final Duration refreshBeforeExpiry;
   private final AtomicReference<URI> callbackBase = new AtomicReference<>();
+  /** {@code client-metadata-url}, or null: derived from the callback base when that is https. */
+  private final URI clientMetadataUrl;
 
   private UpstreamOAuth(ActorSystem<?> system) {
     Config c = system.settings().config().getConfig("bastion.upstream-oauth");
@@ -62,13 +64,15 @@ public final class UpstreamOAuth implements Extension {
     } catch (IllegalArgumentException e) {
       problem = e.getMessage();
     }
-    this.flows = cipher == null ? null : new OAuthFlows(cipher);
+    this.flows = cipher == null ? null : new OAuthFlows(cipher, new UrlGuard(c.getStringList("trusted-hosts")));
     this.keyProblem = problem;
     this.refreshBeforeExpiry = c.getDuration("refresh-before-expiry");
     String base = c.getString("callback-base-url");
     if (!base.isBlank()) {
       callbackBase.set(URI.create(OAuthDiscovery.stripSlash(base)));
     }
+    String cimd = c.getString("client-metadata-url");
+    this.clientMetadataUrl = cimd.isBlank() ? null : URI.create(cimd);
     AtomicInteger n = new AtomicInteger();
     this.executor = Executors.newFixedThreadPool(Math.max(1, c.getInt("threads")), r -> {
       Thread t = new Thread(r, "bastion-upstream-oauth-" + n.incrementAndGet());
@@ -103,6 +107,28 @@ public final class UpstreamOAuth implements Extension {
   public URI redirectUri() {
     URI base = callbackBase.get();
     return base == null ? null : URI.create(base + "/oauth/callback");
+  }
+
+  /**
+   * The URL of Bastion's Client ID Metadata Document, used as its {@code client_id} with
+   * authorization servers that support them: {@code client-metadata-url}, else
+   * {@code <callback base>/oauth/client-metadata.json} when that base is https; null otherwise
+   * (a client id must be an https URL: Bastion then registers with DCR).
+   */
+  public URI clientMetadataUrl() {
+    if (clientMetadataUrl != null) {
+      return clientMetadataUrl;
+    }
+    URI base = callbackBase.get();
+    return base == null || !"https".equalsIgnoreCase(base.getScheme()) ? null
+        : URI.create(base + ClientMetadataDocument.PATH);
+  }
+
+  /** The document served at {@link ClientMetadataDocument#PATH}, or null when CIMD is not offered. */
+  public String clientMetadataDocument() {
+    URI url = clientMetadataUrl();
+    URI redirect = redirectUri();
+    return url == null || redirect == null ? null : ClientMetadataDocument.json(url, redirect);
   }
 
   /** Runs a blocking OAuth step on the OAuth threads. */

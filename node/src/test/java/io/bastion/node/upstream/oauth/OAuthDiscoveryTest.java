@@ -35,7 +35,10 @@ class OAuthDiscoveryTest {
         String path = ex.getRequestURI().getPath();
         asked.add(ex.getRequestMethod() + " " + path);
         String doc = documents.get(path);
-        if (path.equals("/mcp")) {
+        if (path.equals("/redirect")) {
+          ex.getResponseHeaders().add("Location", base + "/meta/custom");
+          ex.sendResponseHeaders(302, -1);
+        } else if (path.equals("/mcp")) {
           if (challenge != null) {
             ex.getResponseHeaders().add("WWW-Authenticate", challenge);
           }
@@ -122,5 +125,42 @@ class OAuthDiscoveryTest {
 
     assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
         .isInstanceOf(OAuthFailure.class).hasMessageContaining("PKCE S256");
+  }
+
+  @Test
+  void aChallengePointingAtCloudMetadataIsRefusedBeforeAnyFetch() {
+    challenge = "Bearer resource_metadata=\"https://169.254.169.254/latest/meta-data/iam\"";
+
+    assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
+        .isInstanceOf(OAuthFailure.class).hasMessageContaining("resource_metadata URL")
+        .hasMessageContaining("link-local, metadata");
+    assertThat(asked).containsExactly("POST /mcp");
+  }
+
+  @Test
+  void anAuthorizationServerOrEndpointOverPlainHttpElsewhereIsRefused() {
+    documents.put("/.well-known/oauth-protected-resource", "{\"authorization_servers\":[\"http://as.example.com\"]}");
+    assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
+        .isInstanceOf(OAuthFailure.class).hasMessageContaining("authorization server named by")
+        .hasMessageContaining("must use https");
+
+    documents.put("/.well-known/oauth-protected-resource", "{\"authorization_servers\":[\"$BASE/tenant\"]}");
+    documents.put("/.well-known/oauth-authorization-server/tenant",
+        AS.replace("\"$BASE/tenant/token\"", "\"https://169.254.169.254/token\""));
+    assertThatThrownBy(() -> OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered()))
+        .isInstanceOf(OAuthFailure.class).hasMessageContaining("token endpoint").hasMessageContaining("link-local");
+  }
+
+  @Test
+  void redirectsAreNotFollowedSoTheyCannotLeadPastTheChecks() throws Exception {
+    challenge = "Bearer resource_metadata=\"" + base + "/redirect\"";
+    documents.put("/meta/custom", "{\"resource\":\"$BASE/mcp\",\"authorization_servers\":[\"$BASE/tenant\"]}");
+    documents.put("/.well-known/oauth-authorization-server/tenant", AS);
+
+    StoredAuth a = OAuthDiscovery.discover(URI.create(base + "/mcp"), false, OAuthConfig.discovered());
+
+    // The redirect counts as no metadata: Bastion goes on with the well-known URLs, never /meta/custom.
+    assertThat(asked).contains("GET /redirect").doesNotContain("GET /meta/custom");
+    assertThat(a.issuer()).isEqualTo(base);
   }
 }

@@ -78,6 +78,9 @@ class UpstreamOAuthTest {
       assertThat(guarded.path("state").asText()).isEqualTo("needs_authorization");
       assertThat(guarded.path("authorizationUrl").asText()).isEqualTo(url);
 
+      // The node's external URL is plain http: no Client ID Metadata Document is offered.
+      assertThat(get(node.baseUrl() + "/oauth/client-metadata.json").statusCode()).isEqualTo(404);
+
       // A forged state is refused, and the server still waits.
       HttpResponse<String> forged = get(node.baseUrl() + "/oauth/callback?code=x&state=guarded.forged");
       assertThat(forged.statusCode()).isEqualTo(400);
@@ -144,6 +147,151 @@ class UpstreamOAuthTest {
         assertThat(lines).noneMatch(l -> l.contains(secret));
       }
       assertThat(lines).noneMatch(l -> l.contains(key));
+    }
+  }
+
+  /**
+   * A call refused with 401 while Bastion believed its token valid is retried once after a refresh,
+   * on the same connection (the health ping is slowed down so that the call, not a ping, meets the
+   * 401); a failed refresh fails the call with a clear error, and a refused one also puts the server
+   * in {@code needs_authorization}.
+   */
+  @Test
+  void aCallRefusedWith401IsRetriedOnceAfterARefresh() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start(); LogCapture logs = LogCapture.open();
+        BastionTestNode node = BastionTestNode.startYaml("""
+            mcp:
+              servers:
+                - name: guarded
+                  type: http
+                  url: %s
+                  auth: {type: oauth}
+                  health_interval: 10m
+                  backoff: {initial: 200ms, max: 1s}
+            """.formatted(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+      String session = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(session, 1, "first")).isEqualTo("Echo: first");
+      long incarnationBefore = node.directory().statuses().get("guarded").incarnation();
+
+      // The upstream refuses the current token: the very first call after that succeeds.
+      int mark = logs.lines().size();
+      fx.expireSeenTokens();
+      int refusalsBefore = fx.unauthorizedAnswers();
+      int callsBefore = fx.toolCalls();
+      assertThat(callEcho(session, 2, "retried")).isEqualTo("Echo: retried");
+      assertThat(fx.unauthorizedAnswers()).isEqualTo(refusalsBefore + 1);
+      assertThat(fx.toolCalls()).isEqualTo(callsBefore + 1);
+      assertThat(fx.grants()).containsExactly("authorization_code", "refresh_token");
+      List<String> since = logs.lines().subList(mark, logs.lines().size());
+      assertThat(since).anyMatch(l -> l.contains("refused the OAuth token of a call: refreshing it"));
+      // The connection stayed up: no reconnect was needed for the retry.
+      assertThat(since).noneMatch(l -> l.contains("Upstream [guarded]") && l.contains("retrying in ["));
+      assertThat(node.directory().statuses().get("guarded").state()).isEqualTo(UpstreamStatus.READY);
+      assertThat(node.directory().statuses().get("guarded").incarnation()).isEqualTo(incarnationBefore);
+
+      // The refresh fails transiently: the call fails with a clear error; later calls work again.
+      fx.failRefreshTransiently(true);
+      fx.expireSeenTokens();
+      assertThat(callEcho(session, 3, "outage")).contains("the refresh failed").contains("try again shortly")
+          .doesNotContain("Echo:");
+      fx.failRefreshTransiently(false);
+      Eventually.poll(WAIT, Duration.ofMillis(200), () -> tryEcho(session, "after outage"),
+          "Echo: after outage"::equals, last -> "no echo after the outage: " + last);
+
+      // The refresh token is revoked: the call says the server needs authorization, and it does.
+      fx.refuseRefresh(true);
+      fx.expireSeenTokens();
+      assertThat(callEcho(session, 4, "revoked")).contains("needs authorization by an operator")
+          .contains("invalid_grant").doesNotContain("Echo:");
+      UpstreamStatus asked = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(asked.authorizationUrl()).startsWith(fx.issuer() + "/authorize");
+      for (String secret : fx.secrets()) {
+        assertThat(logs.lines()).noneMatch(l -> l.contains(secret));
+      }
+    }
+  }
+
+  /**
+   * While a failed refresh waits for its backoff (here at least 3 s), calls refused with 401 fail
+   * at once instead of each starting a refresh: an outage of the authorization server is not
+   * hammered by the calls.
+   */
+  @Test
+  void aRefreshThatJustFailedIsNotRepeatedForEveryRefusedCall() throws Exception {
+    String key = TokenCipher.newKey();
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
+        BastionTestNode node = BastionTestNode.startYaml("""
+            mcp:
+              servers:
+                - name: guarded
+                  type: http
+                  url: %s
+                  auth: {type: oauth}
+                  health_interval: 10m
+                  backoff: {initial: 3s, max: 6s}
+            """.formatted(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+      mcpUrl = node.mcpUrl();
+      UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+      node.awaitReady("guarded");
+      String session = mcp.initialize(node.mcpUrl(), false);
+      assertThat(callEcho(session, 1, "first")).isEqualTo("Echo: first");
+
+      fx.failRefreshTransiently(true);
+      fx.expireSeenTokens();
+      assertThat(callEcho(session, 2, "outage")).contains("the refresh failed (refresh at").contains("503");
+      long refreshes = fx.grants().stream().filter("refresh_token"::equals).count();
+      assertThat(refreshes).isEqualTo(1);
+      assertThat(callEcho(session, 3, "again")).contains("the refresh failed (it failed moments ago)")
+          .contains("try again shortly");
+      assertThat(fx.grants().stream().filter("refresh_token"::equals).count()).isEqualTo(refreshes);
+
+      // The backoff's own retry renews the token once the server is back; calls work again.
+      fx.failRefreshTransiently(false);
+      Eventually.poll(WAIT, Duration.ofMillis(200), () -> tryEcho(session, "back"),
+          "Echo: back"::equals, last -> "no echo after the outage: " + last);
+    }
+  }
+
+  /**
+   * An authorization server that announces Client ID Metadata Documents gets the document's https
+   * URL as client id, and nothing is registered; every node serves the document it names.
+   */
+  @Test
+  void withClientIdMetadataDocumentsTheDocumentUrlIsTheClientId() throws Exception {
+    String key = TokenCipher.newKey();
+    String cimd = "https://bastion.example.com/oauth/client-metadata.json";
+    try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start()) {
+      fx.clientIdMetadataDocuments(true);
+      try (BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(
+          Map.of("bastion.upstream-oauth.key", key, "bastion.upstream-oauth.client-metadata-url", cimd)))) {
+        mcpUrl = node.mcpUrl();
+        UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
+        String callback = node.baseUrl() + "/oauth/callback";
+        assertThat(waiting.authorizationUrl()).contains("client_id=" + java.net.URLEncoder.encode(cimd, "UTF-8"))
+            .contains("redirect_uri=" + java.net.URLEncoder.encode(callback, "UTF-8"));
+        assertThat(fx.registeredClients()).isEmpty();
+
+        HttpResponse<String> docResponse = get(node.baseUrl() + "/oauth/client-metadata.json");
+        assertThat(docResponse.statusCode()).isEqualTo(200);
+        assertThat(docResponse.headers().firstValue("Content-Type")).hasValueSatisfying(
+            t -> assertThat(t).startsWith("application/json"));
+        JsonNode doc = McpHttp.JSON.readTree(docResponse.body());
+        assertThat(doc.path("client_id").asText()).isEqualTo(cimd);
+        assertThat(doc.path("redirect_uris").get(0).asText()).isEqualTo(callback);
+        assertThat(doc.path("token_endpoint_auth_method").asText()).isEqualTo("none");
+
+        assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
+        node.awaitReady("guarded");
+        String session = mcp.initialize(node.mcpUrl(), false);
+        assertThat(callEcho(session, 1, "by url")).isEqualTo("Echo: by url");
+        assertThat(fx.registeredClients()).isEmpty();
+      }
     }
   }
 
