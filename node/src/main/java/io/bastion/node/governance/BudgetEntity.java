@@ -74,8 +74,21 @@ public final class BudgetEntity
 
   public sealed interface Command extends CborSerializable permits Admit, GetUsage, Tick, Stop {}
 
-  /** Check the rate limits and budgets of {@code keyName} for one call of {@code tool} (client-visible name). */
-  public record Admit(String keyName, String tool, long costNanos, ActorRef<Verdict> replyTo) implements Command {}
+  /**
+   * Check the rate limits and budgets of {@code keyName} for one call of {@code tool} (client-visible
+   * name). {@code admissionId} (0: none) makes a retry of the same call idempotent: the entity
+   * answers an id it has seen (among its last {@link #REMEMBERED_ADMISSIONS}) with the verdict it
+   * gave, without counting the call again.
+   */
+  public record Admit(String keyName, String tool, long costNanos, long admissionId, ActorRef<Verdict> replyTo)
+      implements Command {
+    public Admit(String keyName, String tool, long costNanos, ActorRef<Verdict> replyTo) {
+      this(keyName, tool, costNanos, 0, replyTo);
+    }
+  }
+
+  /** How many admission ids (with their verdicts) an entity remembers for retries. */
+  static final int REMEMBERED_ADMISSIONS = 4096;
 
   /** The spend per level ({@code key:x}, {@code team:y}, {@code customer:z}) in the current windows. */
   public record GetUsage(ActorRef<Usage> replyTo) implements Command {}
@@ -216,6 +229,13 @@ public final class BudgetEntity
   private final TimerScheduler<Command> timers;
   /** The exact spend and rate windows, authoritative while the entity runs. */
   private final BudgetLedger ledger = new BudgetLedger();
+  /** The verdicts of the last admissions with an id, for retries of the same call (this incarnation only). */
+  private final Map<Long, Verdict> admitted = new java.util.LinkedHashMap<>(256, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, Verdict> eldest) {
+      return size() > REMEMBERED_ADMISSIONS;
+    }
+  };
 
   private BudgetEntity(String root, Function<String, Optional<KeyDirectory.Key>> keys, LongSupplier clock,
       Duration tick, TimerScheduler<Command> timers) {
@@ -267,11 +287,18 @@ public final class BudgetEntity
   }
 
   private ReplyEffect<Event, State> onAdmit(State state, Admit c) {
+    Verdict seen = c.admissionId() == 0 ? null : admitted.get(c.admissionId());
+    if (seen != null) {
+      return Effect().reply(c.replyTo(), seen);
+    }
     Optional<KeyDirectory.Key> key = keys.apply(c.keyName());
     if (key.isEmpty() || !key.get().budgetRoot().equals(root)) {
       return Effect().reply(c.replyTo(), Verdict.UNKNOWN_KEY);
     }
     BudgetLedger.Admission a = ledger.admit(state, key.get(), c.tool(), c.costNanos(), clock.getAsLong());
+    if (c.admissionId() != 0) {
+      admitted.put(c.admissionId(), a.verdict());
+    }
     if (a.reserve() == null) {
       return Effect().reply(c.replyTo(), a.verdict());
     }

@@ -49,6 +49,8 @@ public final class Governance implements ToolCallGate {
   private final ArgumentRedactor redactor;
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final long failoverHoldNanos;
+  private final io.bastion.node.upstream.UpstreamRoute route;
   private final Map<String, ServerConfig> servers = new HashMap<>();
   /** Where prices come from: the config's servers until {@link #serversFrom} names the live definitions. */
   private volatile java.util.function.Function<String, Optional<ServerConfig>> serverLookup =
@@ -67,6 +69,8 @@ public final class Governance implements ToolCallGate {
     this.redactor = new ArgumentRedactor(config.audit());
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = settings.askTimeout();
+    this.failoverHoldNanos = settings.failoverHold().toNanos();
+    this.route = io.bastion.node.upstream.UpstreamRoute.get(system);
     this.failOpen = config.store().limitsOnOutage() == io.bastion.config.StoreConfig.OnOutage.FAIL_OPEN;
     config.servers().forEach(s -> servers.put(s.name(), s));
     this.node = Cluster.get(system).selfMember().address().hostPort();
@@ -124,9 +128,8 @@ public final class Governance implements ToolCallGate {
     long costNanos = Math.round(price * BudgetEntity.NANOS);
     // The verdict is handled inline on the entity's reply (no hop to another thread): forwarding
     // the call is a few tells.
-    Stages.direct(sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, key.get().budgetRoot())
-        .<BudgetEntity.Verdict>ask(reply -> new BudgetEntity.Admit(key.get().name(), call.name(), costNanos, reply),
-            askTimeout))
+    long admissionId = java.util.concurrent.ThreadLocalRandom.current().nextLong() | 1;
+    askAdmit(key.get(), call.name(), costNanos, admissionId, started + failoverHoldNanos, false)
         .whenComplete((v, err) -> {
           JsonNode id = call.request().id();
           if (err != null && failOpen) {
@@ -146,6 +149,26 @@ public final class Governance implements ToolCallGate {
             observe(call, exchange, started, 0);
             exchange.reply().fail(Fault.ofClientCode(v.code()), id, exchange.method(), v.message(), v.data());
           }
+        });
+  }
+
+  /**
+   * Asks the key's budget entity. An ask that times out while a cluster member is lost (its shard
+   * may be moving: a hand-off drops what the region buffered for it) is asked again within the
+   * failover hold, with the same admission id, so a call the entity did count is not counted twice.
+   */
+  private CompletableFuture<BudgetEntity.Verdict> askAdmit(KeyDirectory.Key key, String tool, long costNanos,
+      long admissionId, long holdUntil, boolean sawLoss) {
+    return Stages.direct(sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, key.budgetRoot())
+        .<BudgetEntity.Verdict>ask(reply -> new BudgetEntity.Admit(key.name(), tool, costNanos, admissionId, reply),
+            askTimeout))
+        .exceptionallyCompose(err -> {
+          boolean loss = sawLoss || route.memberLost();
+          if (io.bastion.node.call.Failures.root(err) instanceof java.util.concurrent.TimeoutException && loss
+              && System.nanoTime() < holdUntil) {
+            return askAdmit(key, tool, costNanos, admissionId, holdUntil, true);
+          }
+          return CompletableFuture.failedFuture(err);
         });
   }
 

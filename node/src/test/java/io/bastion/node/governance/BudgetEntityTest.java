@@ -93,6 +93,11 @@ class BudgetEntityTest {
     return budget.runCommand(replyTo -> new Admit(key, tool, costNanos, replyTo));
   }
 
+  private CommandResultWithReply<BudgetEntity.Command, BudgetEntity.Event, State, Verdict> admit(String key,
+      long admissionId) {
+    return budget.runCommand(replyTo -> new Admit(key, "s__echo", 0, admissionId, replyTo));
+  }
+
   private Usage usage() {
     return budget.<Usage>runCommand(GetUsage::new).reply();
   }
@@ -138,6 +143,26 @@ class BudgetEntityTest {
     assertThat(v.data().path("resetAt").asText()).isEqualTo("2030-03-05T00:00:00Z");
     // The refused call was not charged.
     assertThat(usage().usd()).containsEntry("key:spender", 0.002);
+  }
+
+  @Test
+  void aRetriedAdmissionIsAnsweredAgainWithoutBeingCountedTwice() {
+    var first = admit("limited", 42L);
+    // The edge asks again with the same id (its first ask timed out while a shard moved).
+    var again = admit("limited", 42L);
+    assertThat(first.reply().admitted()).isTrue();
+    assertThat(again.reply()).isEqualTo(first.reply());
+    assertThat(again.hasNoEvents()).isTrue();
+    // The limit is 2 per minute: the retry did not use the second call.
+    assertThat(admit("limited", 43L).reply().admitted())
+        .isTrue();
+    assertThat(admit("limited", "s__echo", 0).reply().admitted()).isFalse();
+    // A retry is answered from memory, whatever happened since: a refused call stays refused.
+    var refused = admit("limited", 44L);
+    assertThat(refused.reply().admitted()).isFalse();
+    clock.addAndGet(60_000);
+    assertThat(admit("limited", 44L).reply())
+        .isEqualTo(refused.reply());
   }
 
   @Test
