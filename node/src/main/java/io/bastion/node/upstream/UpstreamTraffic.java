@@ -39,6 +39,7 @@ final class UpstreamTraffic {
   private final SessionPort sessions;
   private final InFlightTable<Callback> inFlight = new InFlightTable<>();
   private final SubscriptionBook subscriptions = new SubscriptionBook();
+  private final EarlyCancels earlyCancels = new EarlyCancels();
 
   UpstreamTraffic(UpstreamServer entity, NodeSettings settings, SessionPort sessions) {
     this.entity = entity;
@@ -74,6 +75,10 @@ final class UpstreamTraffic {
   void forward(Forward f) {
     if (SubscriptionBook.isSubscription(f)) {
       subscription(f);
+      return;
+    }
+    if (earlyCancels.take(f.sessionId(), f.downstreamId(), System.nanoTime())) {
+      f.replyTo().fail(Fault.CLIENT_CANCELLED, f.downstreamId(), f.method(), "Request cancelled");
       return;
     }
     // The forwarded params are this request's own tree (parsed by the edge, or deserialized): no copy.
@@ -178,6 +183,8 @@ final class UpstreamTraffic {
         transport().send(JsonRpc.notification(Methods.NOTIFICATION_CANCELLED, p));
       }
       e.replyTo().fail(Fault.CLIENT_CANCELLED, e.downstreamId(), e.method(), "Request cancelled");
+    } else {
+      earlyCancels.remember(c.sessionId(), c.downstreamId(), System.nanoTime());
     }
     return none();
   }

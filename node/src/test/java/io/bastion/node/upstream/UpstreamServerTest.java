@@ -238,6 +238,22 @@ class UpstreamServerTest {
   }
 
   @Test
+  void aCancelThatOvertakesItsRequestCancelsItBeforeItIsSent() throws Exception {
+    FakeUpstream up = started("hang");
+    Fixture f = new Fixture("cancel-early", up);
+    f.awaitReady();
+    up.sent.clear();
+    // The client's cancel reached the entity first (its request was still passing the edge's checks).
+    f.kit.runCommand(new UpstreamServer.Cancel("s1", IntNode.valueOf(6), "user"));
+    f.kit.runCommand(f.call(IntNode.valueOf(6), "hang", "{}"));
+    assertThat(f.client.expectMessageClass(RequestStream.Final.class).fault()).isEqualTo(Fault.CLIENT_CANCELLED);
+    assertThat(up.sent).noneMatch(m -> Methods.TOOLS_CALL.equals(m.path("method").asText()));
+    // Another request of the session is sent as usual.
+    f.kit.runCommand(f.call(IntNode.valueOf(7), "hang", "{}"));
+    assertThat(up.nextSent(Methods.TOOLS_CALL).at("/params/name").asText()).isEqualTo("hang");
+  }
+
+  @Test
   void aListChangeDuringTheFirstListingIsListedAgain() {
     // server-everything registers tools right after `initialized` and says list_changed while
     // Bastion is still on its first listing: that listing is stale and must be repeated.
