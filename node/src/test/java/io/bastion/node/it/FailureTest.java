@@ -69,8 +69,10 @@ class FailureTest {
     long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     assertThat(r.path("result").path("isError").asBoolean()).as("result: %s", r).isTrue();
     assertThat(TsClient.text(r.path("result"))).doesNotContain("never");
-    // slow_echo would take 10 s; the request timeout is 30 s: the error must come from the death.
-    assertThat(elapsedMs).isLessThan(8_000);
+    // slow_echo would answer "never" after 10 s, the request timeout would say "timed out" after
+    // 30 s: the error must come from the death (how fast is the benchmarks' business, not a test's).
+    assertThat(TsClient.text(r.path("result"))).doesNotContain("timed out");
+    assertThat(elapsedMs).isLessThan(25_000);
 
     JsonNode echo = TsClient.ok(TsClient.run(node.mcpUrl(), "call", "--tool", "everything__echo",
         "--args", "{\"message\":\"still here\"}"));
