@@ -129,7 +129,9 @@ public final class Governance implements ToolCallGate {
     // The verdict is handled inline on the entity's reply (no hop to another thread): forwarding
     // the call is a few tells.
     long admissionId = java.util.concurrent.ThreadLocalRandom.current().nextLong() | 1;
-    askAdmit(key.get(), call.name(), costNanos, admissionId, started + failoverHoldNanos, false)
+    // A loss seen now counts too: by the time the ask times out the lost member may be forgotten
+    // while the shard it held is still moving.
+    askAdmit(key.get(), call.name(), costNanos, admissionId, started + failoverHoldNanos, route.memberLost())
         .whenComplete((v, err) -> {
           JsonNode id = call.request().id();
           if (err != null && failOpen) {
