@@ -65,7 +65,7 @@ final class LocalCluster {
     return writeConfig(storeExtra, serverExtra, "", rest);
   }
 
-  /** {@code moreServers}: further items of {@code mcp.servers} ({@code - name: ...}), after {@code everything}. */
+  /** {@code moreServers}: further items of {@code mcp.servers} ({@link #everything}), after {@code everything}. */
   Path writeConfig(String storeExtra, String serverExtra, String moreServers, String rest) throws IOException {
     String yaml = """
         gateway:
@@ -75,19 +75,23 @@ final class LocalCluster {
           url: ${BASTION_DB_URL}
           user: ${BASTION_DB_USER}
           password: ${BASTION_DB_PASSWORD:-}
-        """ + storeExtra.indent(2) + """
-        mcp:
-          servers:
-            - name: everything
-              type: stdio
-              command: ["node", "%s", "stdio"]
-              request_timeout: 30s
-              health_interval: 5s
-              backoff: {initial: 500ms, max: 5s}
-        """.formatted(EVERYTHING) + serverExtra.indent(6) + moreServers.indent(4) + rest;
+        """ + storeExtra.indent(2) + "mcp:\n  servers:\n" + everything("everything", serverExtra).indent(4)
+        + moreServers.indent(4) + rest;
     Path config = dir.resolve("bastion.yaml");
     Files.writeString(config, yaml);
     return config;
+  }
+
+  /** One item of {@code mcp.servers}: server-everything over stdio named {@code name}, plus {@code extra} lines. */
+  static String everything(String name, String extra) {
+    return """
+        - name: %s
+          type: stdio
+          command: ["node", "%s", "stdio"]
+          request_timeout: 30s
+          health_interval: 5s
+          backoff: {initial: 500ms, max: 5s}
+        """.formatted(name, EVERYTHING) + extra.indent(2);
   }
 
   /** {@code cluster.sh start N} with this config and a fresh database {@code db}; fails unless all are ready. */

@@ -57,15 +57,7 @@ class MultiJvmClusterTest {
 
   @Test
   void addLeaveAndKillUnderSteadyLoad() throws Exception {
-    Path config = cluster.writeConfig("", "", """
-        - name: standby
-          type: stdio
-          command: ["node", "%s", "stdio"]
-          request_timeout: 30s
-          health_interval: 5s
-          backoff: {initial: 500ms, max: 5s}
-          failover: warm_standby
-        """.formatted(LocalCluster.EVERYTHING), "");
+    Path config = cluster.writeConfig("", "", LocalCluster.everything("standby", "failover: warm_standby"), "");
     log("%s", cluster.start(3, config, DB));
     for (int n = 1; n <= 3; n++) {
       load.rotation.add(n);

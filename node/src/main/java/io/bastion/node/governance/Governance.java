@@ -129,9 +129,7 @@ public final class Governance implements ToolCallGate {
     // The verdict is handled inline on the entity's reply (no hop to another thread): forwarding
     // the call is a few tells.
     long admissionId = java.util.concurrent.ThreadLocalRandom.current().nextLong() | 1;
-    // A loss seen now counts too: by the time the ask times out the lost member may be forgotten
-    // while the shard it held is still moving.
-    askAdmit(key.get(), call.name(), costNanos, admissionId, started + failoverHoldNanos, route.memberLost())
+    askAdmit(key.get(), call.name(), costNanos, admissionId, started + failoverHoldNanos)
         .whenComplete((v, err) -> {
           JsonNode id = call.request().id();
           if (err != null && failOpen) {
@@ -155,23 +153,16 @@ public final class Governance implements ToolCallGate {
   }
 
   /**
-   * Asks the key's budget entity. An ask that times out while a cluster member is lost (its shard
-   * may be moving: a hand-off drops what the region buffered for it) is asked again within the
-   * failover hold, with the same admission id, so a call the entity did count is not counted twice.
+   * Asks the key's budget entity. An ask that times out while a cluster member is or was lost (its
+   * shard may be moving: a hand-off drops what the region buffered for it) is asked again within
+   * the failover hold, with the same admission id, so a call the entity did count is not counted
+   * twice.
    */
   private CompletableFuture<BudgetEntity.Verdict> askAdmit(KeyDirectory.Key key, String tool, long costNanos,
-      long admissionId, long holdUntil, boolean sawLoss) {
-    return Stages.direct(sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, key.budgetRoot())
+      long admissionId, long holdUntil) {
+    return route.askAcrossLoss(n -> Stages.direct(sharding.entityRefFor(BudgetEntity.ENTITY_TYPE_KEY, key.budgetRoot())
         .<BudgetEntity.Verdict>ask(reply -> new BudgetEntity.Admit(key.name(), tool, costNanos, admissionId, reply),
-            askTimeout))
-        .exceptionallyCompose(err -> {
-          boolean loss = sawLoss || route.memberLost();
-          if (io.bastion.node.call.Failures.root(err) instanceof java.util.concurrent.TimeoutException && loss
-              && System.nanoTime() < holdUntil) {
-            return askAdmit(key, tool, costNanos, admissionId, holdUntil, true);
-          }
-          return CompletableFuture.failedFuture(err);
-        });
+            askTimeout)), holdUntil, false);
   }
 
   private void warnFailOpen(String key, Throwable err) {

@@ -196,34 +196,16 @@ final class EdgeSupport {
    * Cluster Sharding delivers at most once: a message buffered for a shard that is being handed off
    * to another node is dropped ("Dropping buffered messages ... during hand off"), and one sent to
    * a node that has just died is lost. Idempotent session messages (Validate, Open) are therefore
-   * asked again when an attempt times out: once more normally, and for as long as the
-   * failover hold while a cluster member is lost (its shards find a new home within it; a session
-   * that lived there is then unknown, and its client gets 404 and initializes again).
+   * asked again when an attempt times out: once more normally, and for as long as the failover
+   * hold while a cluster member is (or was) lost ({@link UpstreamRoute#askAcrossLoss}; its shards
+   * find a new home within it; a session that lived there is then unknown, and its client gets 404
+   * and initializes again).
    */
   CompletionStage<SessionInfo> askTwice(String sessionId,
       Function<ActorRef<SessionInfo>, SessionEntity.Command> message) {
-    return askAgain(sessionId, message, System.nanoTime() + settings.failoverHold().toNanos(), true, false);
-  }
-
-  /**
-   * {@code sawLoss}: a member was lost at some attempt; its shards may still be moving when it is
-   * already forgotten, so the asking goes on (within the hold) once a loss was seen.
-   */
-  private CompletionStage<SessionInfo> askAgain(String sessionId,
-      Function<ActorRef<SessionInfo>, SessionEntity.Command> message, long holdUntil, boolean first,
-      boolean sawLoss) {
-    Duration timeout = first ? settings.askTimeout().dividedBy(2) : settings.askTimeout();
-    return sessionRef(sessionId).<SessionInfo>ask(message::apply, timeout)
-        .exceptionallyCompose(err -> {
-          if (!(Failures.root(err) instanceof TimeoutException)) {
-            return CompletableFuture.failedFuture(err);
-          }
-          boolean loss = sawLoss || route.memberLost();
-          if (first || (loss && System.nanoTime() < holdUntil)) {
-            return askAgain(sessionId, message, holdUntil, false, loss);
-          }
-          return CompletableFuture.failedFuture(err);
-        });
+    return route.askAcrossLoss(n -> sessionRef(sessionId).<SessionInfo>ask(message::apply,
+            n == 0 ? settings.askTimeout().dividedBy(2) : settings.askTimeout()),
+        System.nanoTime() + settings.failoverHold().toNanos(), true);
   }
 
   Refused sessionNotFound(JsonNode id) {

@@ -69,6 +69,7 @@ public final class ReplyRouter {
   private final long slowNanos;
   private final Duration keepAlive;
   private final long pollNanos;
+  private final UpstreamRoute route;
   private final ByteString pollRetry;
 
   /** {@code pollAfter}: SSE polling (zero: off); {@code pollRetry}: the {@code retry} sent before closing. */
@@ -86,7 +87,8 @@ public final class ReplyRouter {
         })), "bastion-replies");
     this.ref = Adapter.toTyped(classic);
     Reply.registerLocal(ref, this::deliver);
-    UpstreamRoute.get(system).listen(this::ownerDowned, this::ownerUnreachable, this::sentTo);
+    this.route = UpstreamRoute.get(system);
+    route.listen(this::ownerDowned, this::ownerUnreachable, this::sentTo);
     system.getWhenTerminated().whenComplete((d, err) -> Reply.unregisterLocal(ref));
     Duration tick = Duration.ofMillis(Math.max(50, Math.min(1000, slow.toMillis() / 4)));
     system.scheduler().scheduleAtFixedRate(tick, tick, this::sweep, system.executionContext());
@@ -138,17 +140,17 @@ public final class ReplyRouter {
   }
 
   /**
-   * Request {@code reply} was sent to the upstream entity on {@code owner}: if that node is
-   * downed before it answers, the request fails at once ({@link #ownerDowned}); for an upstream
-   * that fails over to standby connections ({@code standby}), already when it becomes unreachable
-   * ({@link #ownerUnreachable}).
+   * Request {@code reply} was sent to the entity of upstream {@code server} on {@code owner}: if
+   * that node is downed before it answers, the request fails at once ({@link #ownerDowned}); for an
+   * upstream that fails over to standby connections, already when it becomes unreachable ({@link
+   * #ownerUnreachable}).
    */
-  public void sentTo(Reply reply, String owner, boolean standby) {
+  public void sentTo(Reply reply, String owner, String server) {
     if (owner != null && reply.to().equals(ref)) {
       Pending p = pending.get(reply.correlation());
       if (p != null) {
         p.owner = owner;
-        p.failFast = standby;
+        p.server = server;
       }
     }
   }
@@ -173,7 +175,7 @@ public final class ReplyRouter {
 
   private void lost(String address, boolean onlyFailFast) {
     for (Pending p : pending.values()) {
-      if (address.equals(p.owner) && (p.failFast || !onlyFailFast)) {
+      if (address.equals(p.owner) && (!onlyFailFast || route.standbyEnabled(p.server))) {
         p.reply().fail(Fault.UPSTREAM_UNAVAILABLE, p.id(), p.method(),
             "the node running this request's upstream was lost; the request may or may not have run");
       }
@@ -199,8 +201,8 @@ public final class ReplyRouter {
     private final Target target;
     /** The node running the upstream entity this request was sent to, if any. */
     private volatile String owner;
-    /** Whether it fails already when its owner becomes unreachable ({@link #ownerUnreachable}). */
-    private volatile boolean failFast;
+    /** The upstream it was sent to (whether it fails already at unreachability: {@link #ownerUnreachable}). */
+    private volatile String server;
 
     Pending(long correlation, JsonNode id, String method, long startedNanos, Target target) {
       super(id, method, new Reply(ref, correlation));

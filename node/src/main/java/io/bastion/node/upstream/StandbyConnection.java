@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.config.ServerConfig;
-import io.bastion.config.Urls;
-import io.bastion.node.call.Failures;
 import io.bastion.node.call.Fault;
 import io.bastion.node.upstream.InFlightTable.Entry;
 import io.bastion.node.upstream.UpstreamServer.Forward;
@@ -312,8 +310,6 @@ final class StandbyConnection implements UpstreamTransport.Listener {
   }
 
   private String describe(Throwable t) {
-    Throwable root = Failures.root(t);
-    return Urls.scrub(root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage(),
-        config.url());
+    return UpstreamConnection.describe(t, config);
   }
 }

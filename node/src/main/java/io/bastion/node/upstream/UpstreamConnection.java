@@ -381,6 +381,11 @@ final class UpstreamConnection {
    * this text (never as a Throwable), so every command stays serializable.
    */
   String describe(Throwable t) {
+    return describe(t, config);
+  }
+
+  /** {@link #describe(Throwable)} for {@code config}'s upstream, without a connection (the standby's). */
+  static String describe(Throwable t, ServerConfig config) {
     Throwable root = Failures.root(t);
     return Urls.scrub(root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage(),
         config.url());

@@ -5,6 +5,10 @@ import io.bastion.node.call.Fault;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
+import io.bastion.node.call.Failures;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
@@ -72,11 +76,11 @@ public final class UpstreamRoute implements Extension {
   private final Map<String, ArrayDeque<Held>> held = new HashMap<>();
   private final List<Consumer<String>> downedListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> unreachableListeners = new CopyOnWriteArrayList<>();
-  private volatile SentListener sentListener = (reply, owner, standby) -> { };
+  private volatile SentListener sentListener = (reply, owner, server) -> { };
 
-  /** Told to which owner each call went directly, and whether its server fails over to standbys. */
+  /** Told to which owner each call of {@code server} went directly. */
   public interface SentListener {
-    void sent(Reply reply, String owner, boolean standby);
+    void sent(Reply reply, String owner, String server);
   }
 
   public static UpstreamRoute get(ActorSystem<?> system) {
@@ -115,7 +119,7 @@ public final class UpstreamRoute implements Extension {
       }
     }
     sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(forward);
-    sentListener.sent(forward.replyTo(), owner(server), standby.enabled(server));
+    sentListener.sent(forward.replyTo(), owner(server), server);
   }
 
   /**
@@ -130,6 +134,11 @@ public final class UpstreamRoute implements Extension {
   public void cancel(String server, UpstreamServer.Cancel cancel) {
     sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(cancel);
     standby.cancel(server, cancel);
+  }
+
+  /** Whether {@code server}'s calls are served by standby connections while its owner is lost. */
+  public boolean standbyEnabled(String server) {
+    return standby.enabled(server);
   }
 
   /** This node's open standby connections (tests, status). */
@@ -153,6 +162,32 @@ public final class UpstreamRoute implements Extension {
   public String owner(String server) {
     UpstreamStatus s = directory.statuses().get(server);
     return s == null ? null : s.owner();
+  }
+
+  /**
+   * Runs {@code attempt} (told its number, from 0) and, while it times out and a member is or was
+   * lost (its shards may be moving: a hand-off drops what a region buffered for them), runs it
+   * again until {@code holdUntilNanos}; {@code retryFirst}: a first time-out is retried anyway.
+   * For asks to sharded entities from the edge (sessions, budgets). The attempts must be safe to
+   * repeat.
+   */
+  public <T> CompletableFuture<T> askAcrossLoss(IntFunction<CompletionStage<T>> attempt, long holdUntilNanos,
+      boolean retryFirst) {
+    return askAgain(attempt, 0, holdUntilNanos, retryFirst, memberLost());
+  }
+
+  private <T> CompletableFuture<T> askAgain(IntFunction<CompletionStage<T>> attempt, int n, long holdUntilNanos,
+      boolean retryFirst, boolean sawLoss) {
+    return attempt.apply(n).toCompletableFuture().exceptionallyCompose(err -> {
+      if (!(Failures.root(err) instanceof TimeoutException)) {
+        return CompletableFuture.failedFuture(err);
+      }
+      boolean loss = sawLoss || memberLost();
+      if ((n == 0 && retryFirst) || (loss && System.nanoTime() < holdUntilNanos)) {
+        return askAgain(attempt, n + 1, holdUntilNanos, retryFirst, loss);
+      }
+      return CompletableFuture.failedFuture(err);
+    });
   }
 
   /** Whether some member is unreachable, leaving or gone (shards may be moving). */

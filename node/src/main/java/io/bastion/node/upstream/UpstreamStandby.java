@@ -166,12 +166,8 @@ final class UpstreamStandby {
       if (old != null) {
         old.close();
       }
-      return new StandbyConnection(cfg, transports.apply(cfg), requestTimeout(cfg)).start();
+      return new StandbyConnection(cfg, transports.apply(cfg), UpstreamTraffic.requestTimeout(cfg, settings)).start();
     });
   }
 
-  private Duration requestTimeout(ServerConfig cfg) {
-    Duration t = cfg.requestTimeout();
-    return t.compareTo(settings.maxRequestTimeout()) > 0 ? settings.maxRequestTimeout() : t;
-  }
 }

@@ -65,6 +65,11 @@ final class UpstreamTraffic {
   }
 
   Duration requestTimeout() {
+    return requestTimeout(config, settings);
+  }
+
+  /** A request's timeout on {@code config}'s upstream: its own, within the node's maximum. */
+  static Duration requestTimeout(ServerConfig config, NodeSettings settings) {
     Duration t = config.requestTimeout();
     return t.compareTo(settings.maxRequestTimeout()) > 0 ? settings.maxRequestTimeout() : t;
   }

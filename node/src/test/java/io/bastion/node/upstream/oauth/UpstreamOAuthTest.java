@@ -53,12 +53,31 @@ class UpstreamOAuthTest {
         """.formatted(guardedUrl, EverythingServer.nodeBinary(), EverythingServer.script(), ADMIN);
   }
 
+  /** A node whose one server {@code guarded} ({@code type} at {@code url}) has {@code tuning} lines, sealing with {@code key}. */
+  static BastionTestNode guardedNode(String type, URI url, String key, String... tuning) {
+    StringBuilder yaml = new StringBuilder("mcp:\n  servers:\n    - name: guarded\n      type: " + type
+        + "\n      url: " + url + "\n      auth: {type: oauth}\n");
+    for (String line : tuning) {
+      yaml.append("      ").append(line).append('\n');
+    }
+    return BastionTestNode.startYaml(yaml.toString(), Map.of(), sealingKey(key));
+  }
+
+  static com.typesafe.config.Config sealingKey(String key) {
+    return ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key));
+  }
+
+  /** Follows {@code url} the way an operator's browser would, then waits for the upstream to connect. */
+  static void authorize(OAuthUpstreamFixture fx, BastionTestNode node, String url) throws Exception {
+    assertThat(fx.authorizeLikeABrowser(url).status()).isEqualTo(200);
+    node.awaitReady("guarded");
+  }
+
   @Test
   void discoversRegistersAuthorizesRefreshesAndAsksAgainAfterRevocation() throws Exception {
     String key = TokenCipher.newKey();
     try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start(); LogCapture logs = LogCapture.open();
-        BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(),
-            ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+        BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(), sealingKey(key))) {
       mcpUrl = node.mcpUrl();
       node.awaitReady("everything");
 
@@ -128,8 +147,7 @@ class UpstreamOAuthTest {
 
       // 6. The operator authorizes again (same registration), and tools work again.
       fx.refuseRefresh(false);
-      assertThat(fx.authorizeLikeABrowser(asked.authorizationUrl()).status()).isEqualTo(200);
-      node.awaitReady("guarded");
+      authorize(fx, node, asked.authorizationUrl());
       assertThat(fx.registeredClients()).hasSize(1);
       String later = mcp.initialize(node.mcpUrl(), false);
       assertThat(callEcho(later, 3, "back")).isEqualTo("Echo: back");
@@ -160,20 +178,10 @@ class UpstreamOAuthTest {
   void aCallRefusedWith401IsRetriedOnceAfterARefresh() throws Exception {
     String key = TokenCipher.newKey();
     try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start(); LogCapture logs = LogCapture.open();
-        BastionTestNode node = BastionTestNode.startYaml("""
-            mcp:
-              servers:
-                - name: guarded
-                  type: http
-                  url: %s
-                  auth: {type: oauth}
-                  health_interval: 10m
-                  backoff: {initial: 200ms, max: 1s}
-            """.formatted(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+        BastionTestNode node = guardedNode("http", fx.mcpUrl(), key, "health_interval: 10m", "backoff: {initial: 200ms, max: 1s}")) {
       mcpUrl = node.mcpUrl();
       UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
-      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
-      node.awaitReady("guarded");
+      authorize(fx, node, waiting.authorizationUrl());
       String session = mcp.initialize(node.mcpUrl(), false);
       assertThat(callEcho(session, 1, "first")).isEqualTo("Echo: first");
       long incarnationBefore = node.directory().statuses().get("guarded").incarnation();
@@ -225,20 +233,10 @@ class UpstreamOAuthTest {
   void aRefreshThatJustFailedIsNotRepeatedForEveryRefusedCall() throws Exception {
     String key = TokenCipher.newKey();
     try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
-        BastionTestNode node = BastionTestNode.startYaml("""
-            mcp:
-              servers:
-                - name: guarded
-                  type: http
-                  url: %s
-                  auth: {type: oauth}
-                  health_interval: 10m
-                  backoff: {initial: 3s, max: 6s}
-            """.formatted(fx.mcpUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+        BastionTestNode node = guardedNode("http", fx.mcpUrl(), key, "health_interval: 10m", "backoff: {initial: 3s, max: 6s}")) {
       mcpUrl = node.mcpUrl();
       UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
-      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
-      node.awaitReady("guarded");
+      authorize(fx, node, waiting.authorizationUrl());
       String session = mcp.initialize(node.mcpUrl(), false);
       assertThat(callEcho(session, 1, "first")).isEqualTo("Echo: first");
 
@@ -286,8 +284,7 @@ class UpstreamOAuthTest {
         assertThat(doc.path("redirect_uris").get(0).asText()).isEqualTo(callback);
         assertThat(doc.path("token_endpoint_auth_method").asText()).isEqualTo("none");
 
-        assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
-        node.awaitReady("guarded");
+        authorize(fx, node, waiting.authorizationUrl());
         String session = mcp.initialize(node.mcpUrl(), false);
         assertThat(callEcho(session, 1, "by url")).isEqualTo("Echo: by url");
         assertThat(fx.registeredClients()).isEmpty();
@@ -299,21 +296,18 @@ class UpstreamOAuthTest {
   void aToolThatNeedsMoreScopeStepsUpTheAuthorization() throws Exception {
     String key = TokenCipher.newKey();
     try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
-        BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(),
-            ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+        BastionTestNode node = BastionTestNode.startYaml(yaml(fx.mcpUrl()), Map.of(), sealingKey(key))) {
       mcpUrl = node.mcpUrl();
       UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
       assertThat(waiting.authorizationUrl()).doesNotContain("mcp%3Aadmin");
-      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
-      node.awaitReady("guarded");
+      authorize(fx, node, waiting.authorizationUrl());
       String session = mcp.initialize(node.mcpUrl(), false);
 
       // 403 insufficient_scope with scope="... mcp:admin": Bastion asks for the union of scopes.
       assertThat(callTool(session, 1, "admin")).contains("insufficient_scope");
       UpstreamStatus stepUp = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
       assertThat(stepUp.authorizationUrl()).contains("mcp%3Aadmin").contains("mcp%3Atools");
-      assertThat(fx.authorizeLikeABrowser(stepUp.authorizationUrl()).status()).isEqualTo(200);
-      node.awaitReady("guarded");
+      authorize(fx, node, stepUp.authorizationUrl());
 
       String later = mcp.initialize(node.mcpUrl(), false);
       assertThat(callTool(later, 2, "admin")).isEqualTo("authorized");
@@ -325,21 +319,12 @@ class UpstreamOAuthTest {
   void aLegacySseUpstreamIsAuthorizedTheSameWay() throws Exception {
     String key = TokenCipher.newKey();
     try (OAuthUpstreamFixture fx = OAuthUpstreamFixture.start();
-        BastionTestNode node = BastionTestNode.startYaml("""
-            mcp:
-              servers:
-                - name: guarded
-                  type: sse
-                  url: %s
-                  auth: {type: oauth}
-                  backoff: {initial: 200ms, max: 1s}
-            """.formatted(fx.sseUrl()), Map.of(), ConfigFactory.parseMap(Map.of("bastion.upstream-oauth.key", key)))) {
+        BastionTestNode node = guardedNode("sse", fx.sseUrl(), key, "backoff: {initial: 200ms, max: 1s}")) {
       mcpUrl = node.mcpUrl();
       UpstreamStatus waiting = node.awaitState("guarded", UpstreamStatus.NEEDS_AUTHORIZATION, WAIT);
       assertThat(waiting.authorizationUrl())
           .contains("resource=" + java.net.URLEncoder.encode(fx.sseUrl().toString(), "UTF-8"));
-      assertThat(fx.authorizeLikeABrowser(waiting.authorizationUrl()).status()).isEqualTo(200);
-      node.awaitReady("guarded");
+      authorize(fx, node, waiting.authorizationUrl());
 
       String session = mcp.initialize(node.mcpUrl(), false);
       assertThat(callEcho(session, 1, "over sse")).isEqualTo("Echo: over sse");
