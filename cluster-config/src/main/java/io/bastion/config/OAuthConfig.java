@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param authorizationServer the issuer to use when the upstream does not say (skips RFC 9728), or null
  * @param resource the RFC 8707 resource indicator, or null for the upstream's canonical URL
  * @param clientName the {@code client_name} sent with dynamic registration (default "Bastion")
+ * @param perKey one token per virtual key ({@code per_key: true}): each key's calls use a token its
+ *     holder authorized; the server's own token (authorized by an operator) lists the catalog
  */
 public record OAuthConfig(
     Grant grant,
@@ -32,7 +34,8 @@ public record OAuthConfig(
     String tokenEndpointAuth,
     URI authorizationServer,
     URI resource,
-    String clientName) {
+    String clientName,
+    boolean perKey) {
 
   /** The grant Bastion uses to get tokens for the upstream. */
   public enum Grant {
@@ -65,6 +68,12 @@ public record OAuthConfig(
     Objects.requireNonNull(grant);
   }
 
+  /** The constructor from before {@code per_key} existed: one token for the server. */
+  public OAuthConfig(Grant grant, String clientId, String clientSecret, List<String> scopes,
+      String tokenEndpointAuth, URI authorizationServer, URI resource, String clientName) {
+    this(grant, clientId, clientSecret, scopes, tokenEndpointAuth, authorizationServer, resource, clientName, false);
+  }
+
   /** Everything discovered: authorization code, dynamic registration. */
   public static OAuthConfig discovered() {
     return new OAuthConfig(null, null, null, null, null, null, null, null);
@@ -72,7 +81,7 @@ public record OAuthConfig(
 
   public OAuthConfig withClient(String clientId, String clientSecret) {
     return new OAuthConfig(grant, clientId, clientSecret, scopes, tokenEndpointAuth, authorizationServer,
-        resource, clientName);
+        resource, clientName, perKey);
   }
 
   /** The secret is never shown. */
@@ -81,6 +90,6 @@ public record OAuthConfig(
     return "OAuthConfig[grant=" + grant.yamlName() + ", clientId=" + clientId
         + ", clientSecret=" + (clientSecret == null ? "none" : "***") + ", scopes=" + scopes
         + ", tokenEndpointAuth=" + tokenEndpointAuth + ", authorizationServer=" + authorizationServer
-        + ", resource=" + resource + "]";
+        + ", resource=" + resource + ", perKey=" + perKey + "]";
   }
 }

@@ -107,6 +107,12 @@ public record ServerConfig(
         null, null, null, null, null, null, null);
   }
 
+  /** The same server under another name (the tool prefix stays: it is set by now). */
+  public ServerConfig withName(String newName) {
+    return new ServerConfig(newName, type, command, env, cwd, url, headers, requestTimeout,
+        healthInterval, pingTimeout, backoffMin, backoffMax, toolPrefix, pricing, oauth, failover);
+  }
+
   public ServerConfig withToolPrefix(String prefix) {
     return new ServerConfig(name, type, command, env, cwd, url, headers, requestTimeout,
         healthInterval, pingTimeout, backoffMin, backoffMax, prefix, pricing, oauth, failover);

@@ -51,10 +51,15 @@ final class UpstreamOAuthReader {
     if (grant == OAuthConfig.Grant.CLIENT_CREDENTIALS && (clientId == null || clientSecret == null)) {
       auth.get("grant").error("client_credentials needs client_id and client_secret");
     }
+    boolean perKey = Boolean.TRUE.equals(auth.get("per_key").bool(false));
+    if (perKey && grant == OAuthConfig.Grant.CLIENT_CREDENTIALS) {
+      auth.get("per_key").error("needs grant authorization_code (a person authorizes each key;"
+          + " client_credentials has no person to ask)");
+    }
     if (auth.diagnostics().problems().size() > before) {
       return null;
     }
-    return new OAuthConfig(grant, clientId, clientSecret, scopes, method, issuer, resource, clientName);
+    return new OAuthConfig(grant, clientId, clientSecret, scopes, method, issuer, resource, clientName, perKey);
   }
 
   private static String nonBlank(ConfigNode node) {

@@ -23,6 +23,18 @@ class UpstreamOAuthParsingTest {
   }
 
   @Test
+  void perKeyIsReadAndNeedsTheAuthorizationCodeGrant() {
+    assertThat(Yaml.parse(httpServer("type: oauth")).server("gh").orElseThrow().oauth().perKey()).isFalse();
+    assertThat(Yaml.parse(httpServer("type: oauth", "per_key: true")).server("gh").orElseThrow().oauth().perKey())
+        .isTrue();
+    assertThat(Yaml.problems(httpServer("type: oauth", "per_key: yes please"))).containsExactly(
+        "mcp.servers[0].auth.per_key: expected true or false, got the string \"yes please\"");
+    assertThat(Yaml.problems(httpServer("type: oauth", "per_key: true", "grant: client_credentials",
+        "client_id: c", "client_secret: s"))).containsExactly("mcp.servers[0].auth.per_key: needs grant"
+            + " authorization_code (a person authorizes each key; client_credentials has no person to ask)");
+  }
+
+  @Test
   void serverWithoutAuthHasNoOAuth() {
     ServerConfig s = Yaml.parse(Yaml.stdioServer()).server("s1").orElseThrow();
 
@@ -78,7 +90,7 @@ class UpstreamOAuthParsingTest {
         "mcp.servers[0].auth.grant: client_credentials needs client_id and client_secret");
     assertThat(Yaml.problems(httpServer("type: oauth", "scope: read"))).containsExactly(
         "mcp.servers[0].auth.scope: unknown key; expected one of: type, grant, client_id, client_secret, scopes,"
-            + " token_endpoint_auth, authorization_server, resource, client_name");
+            + " token_endpoint_auth, authorization_server, resource, client_name, per_key");
     assertThat(Yaml.problems(httpServer("type: oauth", "authorization_server: ftp://x"))).containsExactly(
         "mcp.servers[0].auth.authorization_server: expected an http(s) URL, got \"ftp://x\"");
     assertThat(Yaml.problems(httpServer("type: oauth", "client_id: c", "client_secret: s",

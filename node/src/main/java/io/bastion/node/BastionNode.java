@@ -40,12 +40,15 @@ import io.bastion.node.session.StreamReplay;
 import io.bastion.node.session.ShardedSessionPort;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamRoute;
+import io.bastion.node.upstream.KeyedUpstreams;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.node.upstream.UpstreamStatus;
 import io.bastion.persistence.StoreSchema;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -148,7 +151,10 @@ public final class BastionNode {
       if (gw.publicUrl() != null) {
         UpstreamOAuth.get(system).defaultCallbackBase(gw.publicUrl()); // known before any upstream starts
       }
-      UpstreamServer.init(system, servers::server, settings, new ShardedSessionPort(system));
+      // Entity ids: the servers, and <server>@<key> for the keys of per_key OAuth servers.
+      Function<String, Optional<ServerConfig>> upstreams =
+          KeyedUpstreams.configs(servers::server, k -> keys.byName(k).isPresent());
+      UpstreamServer.init(system, upstreams, settings, new ShardedSessionPort(system));
       UpstreamRoute.get(system).configureStandby(servers::server, servers::names);
       drainBeforeUnbind(system, settings.shutdownDrain());
       KeyAccessPolicy policy = new KeyAccessPolicy(config);
@@ -190,7 +196,7 @@ public final class BastionNode {
           .thenCompose(ready -> Http.get(system).newServerAt(gw.host(), gw.port())
               .bind(new BastionRoutes(mcp, admin, guard, extraRoutes(resource,
                   new GovernanceRoutes(governance.audit(), guard, definitions, system).route(),
-                  new OAuthRoutes(system, guard, n -> servers.server(n).isPresent()).route(),
+                  new OAuthRoutes(system, guard, n -> upstreams.apply(n).isPresent()).route(),
                   new ServerRoutes(guard, servers, system).route(),
                   new UsageRoutes(guard, governance.audit(), definitions, keys, system, settings.askTimeout()).route(),
                   ClusterFigures.start(system, settings.askTimeout(), guard).route(),

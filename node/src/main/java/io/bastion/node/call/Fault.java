@@ -130,7 +130,11 @@ public enum Fault {
     if (toolError && Methods.TOOLS_CALL.equals(method)) {
       ObjectNode r = JsonRpc.toolError(message);
       // The reason machines read; "timeout" predates the taxonomy and stays for compatibility.
-      r.putObject("_meta").putObject("io.bastion/error").put("reason", this == UPSTREAM_TIMEOUT ? "timeout" : errorType);
+      ObjectNode meta = r.putObject("_meta").putObject("io.bastion/error");
+      if (data instanceof ObjectNode fields) {
+        meta.setAll(fields); // e.g. a key's authorizationUrl (docs/oauth.md)
+      }
+      meta.put("reason", this == UPSTREAM_TIMEOUT ? "timeout" : errorType);
       return JsonRpc.result(id, r);
     }
     return JsonRpc.error(id, code, message, data);

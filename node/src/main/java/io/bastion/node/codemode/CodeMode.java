@@ -241,7 +241,7 @@ public final class CodeMode {
       answer = call.answer().get();
     } catch (InterruptedException e) {
       // The run was stopped (cancelled, out of time): so is its call in flight.
-      route.cancel(tool.server(), new UpstreamServer.Cancel(sessionId, id, "Code Mode run stopped"));
+      route.cancel(tool.server(), session.keyName(), new UpstreamServer.Cancel(sessionId, id, "Code Mode run stopped"));
       call.abandon();
       throw e;
     } catch (ExecutionException | CancellationException e) {

@@ -83,7 +83,7 @@ public final class LegacySseEndpoint {
   private CompletionStage<HttpResponse> onMessage(JsonRpc.Message msg, String sessionId, SessionInfo info,
       String group, String requestId, long started, long bytesIn) {
     if (!(msg instanceof JsonRpc.Request r)) {
-      return dispatcher.accept(msg, sessionId).thenApply(x -> EdgeResponses.accepted());
+      return dispatcher.accept(msg, sessionId, info).thenApply(x -> EdgeResponses.accepted());
     }
     ActorRef<RequestStream.Event> stream = info.stream();
     if (Methods.INITIALIZE.equals(r.method())) {

@@ -140,12 +140,12 @@ public final class McpDispatcher {
    * A notification or a response from the client (both answered 202 by the transports): only
    * {@code notifications/cancelled} and answers to server→client requests need anything done.
    */
-  public CompletionStage<Void> accept(JsonRpc.Message msg, String sessionId) {
+  public CompletionStage<Void> accept(JsonRpc.Message msg, String sessionId, SessionInfo session) {
     if (msg instanceof JsonRpc.Response r) {
       return clientResponse(r, sessionId);
     }
     if (msg instanceof JsonRpc.Notification n && Methods.NOTIFICATION_CANCELLED.equals(n.method())) {
-      cancel(sessionId, n);
+      cancel(sessionId, session.keyName(), n);
     }
     // initialized, roots/list_changed, progress from the client: nothing to do
     return CompletableFuture.completedFuture(null);
@@ -164,7 +164,7 @@ public final class McpDispatcher {
   }
 
   /** The client cancelled one of its requests: tell every upstream; the one that has it forwards it. */
-  private void cancel(String sessionId, JsonRpc.Notification n) {
+  private void cancel(String sessionId, String key, JsonRpc.Notification n) {
     JsonNode requestId = n.paramsObject().get("requestId");
     if (requestId == null || !JsonRpc.isValidId(requestId)) {
       return;
@@ -174,7 +174,7 @@ public final class McpDispatcher {
       codeMode.cancel(sessionId, requestId, reason);
     }
     for (String server : directory.statuses().keySet()) {
-      route.cancel(server, new UpstreamServer.Cancel(sessionId, requestId, reason));
+      route.cancel(server, key, new UpstreamServer.Cancel(sessionId, requestId, reason));
     }
   }
 
@@ -254,7 +254,7 @@ public final class McpDispatcher {
     // The parsed request is this call's own tree: the upstream's name is written into it in place
     // (no copy); the gate keeps what the client asked for in call.name().
     params.put("name", target.get().original());
-    gate.admit(call, out, reply -> forward(target.get().server(), sessionId, req, params, reply));
+    gate.admit(call, out, reply -> forward(target.get().server(), sessionId, session, req, params, reply));
   }
 
   private void getPrompt(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
@@ -268,7 +268,7 @@ public final class McpDispatcher {
         .orElseThrow(() -> JsonRpcException.invalidParams("Unknown prompt: " + name.asText()));
     ObjectNode p = req.paramsObject();
     p.put("name", t.original());
-    forward(t.server(), sessionId, req, p, out);
+    forward(t.server(), sessionId, session, req, p, out);
   }
 
   private void resourceRequest(JsonRpc.Request req, String sessionId, SessionInfo session, String group,
@@ -280,7 +280,7 @@ public final class McpDispatcher {
     FederatedCatalog.Target t = resolveResource(uri.asText(), session, group);
     ObjectNode p = req.paramsObject();
     p.put("uri", t.original());
-    forward(t.server(), sessionId, req, p, out);
+    forward(t.server(), sessionId, session, req, p, out);
   }
 
   private FederatedCatalog.Target resolveResource(String uri, SessionInfo session, String group) {
@@ -314,10 +314,12 @@ public final class McpDispatcher {
       }
       default -> throw JsonRpcException.invalidParams("completion/complete: unknown ref.type " + ref.path("type"));
     }
-    forward(t.server(), sessionId, req, p, out);
+    forward(t.server(), sessionId, session, req, p, out);
   }
 
-  private void forward(String server, String sessionId, JsonRpc.Request req, ObjectNode params, Reply out) {
-    route.send(server, new UpstreamServer.Forward(sessionId, req.id(), req.method(), params, out));
+  /** To the server's entity, or for a {@code per_key} OAuth server to the entity of the session's key. */
+  private void forward(String server, String sessionId, SessionInfo session, JsonRpc.Request req,
+      ObjectNode params, Reply out) {
+    route.send(server, session.keyName(), new UpstreamServer.Forward(sessionId, req.id(), req.method(), params, out));
   }
 }

@@ -1,6 +1,8 @@
 package io.bastion.node.http;
 
+import io.bastion.node.upstream.KeyedUpstreams;
 import io.bastion.node.upstream.UpstreamServer;
+import io.bastion.node.upstream.UpstreamStatus;
 import io.bastion.node.upstream.oauth.OAuthFlows;
 import io.bastion.node.upstream.oauth.UpstreamOAuth;
 import io.bastion.protocol.Json;
@@ -33,6 +35,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  *       registration and the discovered metadata, and start a new authorization (admin token).
  *   <li>{@code POST /api/v1/servers/<name>/oauth/revoke}: revoke the tokens at the authorization
  *       server (best effort) and drop them (admin token).
+ *   <li>For a {@code per_key} server, the same per virtual key ({@code KeyedUpstreams}, admin token):
+ *       {@code GET /api/v1/servers/<name>/oauth/keys/<key>} (state, authorization URL, last error)
+ *       and {@code POST /api/v1/servers/<name>/oauth/keys/<key>/reauthorize | revoke}.
  * </ul>
  */
 public final class OAuthRoutes extends AllDirectives {
@@ -56,7 +61,33 @@ public final class OAuthRoutes extends AllDirectives {
         path(PathMatchers.segment("oauth").slash("client-metadata.json"), () -> get(this::clientMetadata)),
         path(PathMatchers.segment("api").slash("v1").slash("servers").slash(PathMatchers.segment())
                 .slash("oauth").slash(PathMatchers.segment()),
-            (name, action) -> post(() -> extractRequest(r -> admin(r, name, action)))));
+            (name, action) -> post(() -> extractRequest(r -> admin(r, name, action)))),
+        pathPrefix(PathMatchers.segment("api").slash("v1").slash("servers").slash(PathMatchers.segment())
+                .slash("oauth").slash("keys").slash(PathMatchers.segment()),
+            (name, key) -> concat(
+                pathEnd(() -> get(() -> extractRequest(r -> keyStatus(r, name, key)))),
+                path(PathMatchers.segment(), action -> post(() -> extractRequest(
+                    r -> admin(r, KeyedUpstreams.entityId(name, key), action)))))));
+  }
+
+  /** A key's connection to a per_key server: its state and, while it needs authorization, the URL. */
+  private Route keyStatus(HttpRequest r, String name, String key) {
+    Optional<HttpResponse> refused = guard.refuse(r);
+    if (refused.isPresent()) {
+      return complete(refused.get());
+    }
+    String id = KeyedUpstreams.entityId(name, key);
+    if (!configured.test(id)) {
+      return complete(EdgeResponses.json(404, Json.object().put("error",
+          "no per_key OAuth server " + name + " with a key " + key)));
+    }
+    CompletionStage<HttpResponse> answer = ref(id)
+        .<UpstreamStatus>ask(UpstreamServer.GetStatus::new, CALLBACK_TIMEOUT)
+        .handle((st, err) -> err != null
+            ? EdgeResponses.json(503, Json.object().put("server", name).put("key", key).put("error", errorText(err)))
+            : EdgeResponses.json(200, Json.object().put("server", name).put("key", key).put("state", st.state())
+                .put("authorizationUrl", st.authorizationUrl()).put("lastError", st.lastError())));
+    return completeWithFuture(answer);
   }
 
   private Route callback(HttpRequest r) {
@@ -93,7 +124,9 @@ public final class OAuthRoutes extends AllDirectives {
       return complete(refused.get());
     }
     if (!configured.test(name)) {
-      return complete(EdgeResponses.json(404, Json.object().put("error", "no server " + name)));
+      return complete(EdgeResponses.json(404, Json.object().put("error", KeyedUpstreams.isKeyed(name)
+          ? "no per_key OAuth server " + KeyedUpstreams.server(name) + " with a key " + KeyedUpstreams.key(name)
+          : "no server " + name)));
     }
     if (!action.equals("reauthorize") && !action.equals("revoke")) {
       return complete(EdgeResponses.json(404, Json.object().put("error",
@@ -104,7 +137,10 @@ public final class OAuthRoutes extends AllDirectives {
             CALLBACK_TIMEOUT)
         .handle((ok, err) -> err == null
             ? EdgeResponses.json(202, Json.object().put("server", name).put("status", ok)
-                .put("next", "GET /api/v1/servers shows the authorization URL once state is needs_authorization"))
+                .put("next", KeyedUpstreams.isKeyed(name)
+                    ? "GET /api/v1/servers/" + KeyedUpstreams.server(name) + "/oauth/keys/" + KeyedUpstreams.key(name)
+                        + " shows the authorization URL once state is needs_authorization"
+                    : "GET /api/v1/servers shows the authorization URL once state is needs_authorization"))
             : EdgeResponses.json(409, Json.object().put("server", name).put("error", errorText(err))));
     return completeWithFuture(answer);
   }

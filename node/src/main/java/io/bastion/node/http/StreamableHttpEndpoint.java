@@ -129,7 +129,7 @@ public final class StreamableHttpEndpoint {
   private CompletionStage<HttpResponse> onMessage(JsonRpc.Message msg, String sessionId, SessionInfo info,
       String group, String requestId, long started, long bytesIn) {
     if (!(msg instanceof JsonRpc.Request r)) {
-      return dispatcher.accept(msg, sessionId).thenApply(x -> EdgeResponses.accepted());
+      return dispatcher.accept(msg, sessionId, info).thenApply(x -> EdgeResponses.accepted());
     }
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     ReplyRouter.Pending exchange = router.openPost(r.id(), r.method(), started, response, sessionId,
@@ -188,7 +188,7 @@ public final class StreamableHttpEndpoint {
           } else if (m instanceof JsonRpc.Request r) {
             requests.add(r);
           } else {
-            accepted.add(dispatcher.accept(m, sessionId).toCompletableFuture());
+            accepted.add(dispatcher.accept(m, sessionId, info).toCompletableFuture());
           }
         } catch (JsonRpcException e) {
           immediate.add(JsonRpc.error(e.id(), e));

@@ -238,8 +238,9 @@ final class UpstreamAuth {
           entity.connection.tokenReady();
         }
       } else if (a.pending()) {
-        entity.ctx.getLog().info("Upstream [{}] needs authorization by an operator (see /api/v1/servers)",
-            config.name());
+        entity.ctx.getLog().info(KeyedUpstreams.isKeyed(config.name())
+            ? "Upstream [{}] needs authorization by the key's holder (the URL is in the key's calls' errors)"
+            : "Upstream [{}] needs authorization by an operator (see /api/v1/servers)", config.name());
         entity.connection.awaitOperator(after);
       }
     }).thenUnstashAll();

@@ -134,9 +134,14 @@ final class UpstreamConnection {
   void awaitOperator(State s) {
     close("needs authorization");
     status = UpstreamStatus.NEEDS_AUTHORIZATION;
-    lastError = "authorization needed: an operator must open the authorization URL shown in /api/v1/servers";
+    String url = entity.auth.authorizationUrl(s);
+    boolean keyed = KeyedUpstreams.isKeyed(config.name());
+    lastError = keyed ? "authorization needed: the holder of key " + KeyedUpstreams.key(config.name())
+        + " must open the authorization URL that the key's calls answer with"
+        : "authorization needed: an operator must open the authorization URL shown in /api/v1/servers";
     timers.cancel("reconnect");
-    entity.traffic.failAll("upstream " + config.name() + " needs authorization by an operator");
+    entity.traffic.failAll(keyed && url != null ? KeyedUpstreams.authorizationNeeded(config.name(), url)
+        : "upstream " + config.name() + " needs authorization by an operator");
     entity.publish(s);
   }
 

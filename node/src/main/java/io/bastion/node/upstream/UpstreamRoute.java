@@ -77,6 +77,8 @@ public final class UpstreamRoute implements Extension {
   private final List<Consumer<String>> downedListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> unreachableListeners = new CopyOnWriteArrayList<>();
   private volatile SentListener sentListener = (reply, owner, server) -> { };
+  /** This node's server configurations ({@link #configureStandby}); none before. */
+  private volatile Function<String, Optional<ServerConfig>> configs = name -> Optional.empty();
 
   /** Told to which owner each call of {@code server} went directly. */
   public interface SentListener {
@@ -104,6 +106,20 @@ public final class UpstreamRoute implements Extension {
     system.scheduler().scheduleAtFixedRate(tick, tick, this::releaseAndExpire, system.executionContext());
   }
 
+  /**
+   * Sends {@code forward} of a session of virtual key {@code key} (null: none) to the entity that
+   * serves it: for a {@code per_key} OAuth server the key's own ({@link KeyedUpstreams}), else the
+   * server's, held while its owner is lost.
+   */
+  public void send(String server, String key, UpstreamServer.Forward forward) {
+    if (key != null && perKey(server)) {
+      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, KeyedUpstreams.entityId(server, key)).tell(forward);
+      sentListener.sent(forward.replyTo(), null, server);
+      return;
+    }
+    send(server, forward);
+  }
+
   /** Sends {@code forward} to {@code server}'s entity, or holds it while its owner is lost. */
   public void send(String server, UpstreamServer.Forward forward) {
     if (!lost.isEmpty() && ownerLost(server)) {
@@ -127,13 +143,25 @@ public final class UpstreamRoute implements Extension {
    * with {@code failover: standby | warm_standby} (none before this is called).
    */
   public void configureStandby(Function<String, Optional<ServerConfig>> configs, Supplier<Collection<String>> names) {
+    this.configs = configs;
     standby.configure(configs, names);
   }
 
-  /** The client cancelled a request it may have sent to {@code server}: its entity and this node's standby hear of it. */
-  public void cancel(String server, UpstreamServer.Cancel cancel) {
+  /**
+   * The client (of virtual key {@code key}, or null) cancelled a request it may have sent to
+   * {@code server}: its entity (the key's, for a {@code per_key} server) and this node's standby
+   * hear of it.
+   */
+  public void cancel(String server, String key, UpstreamServer.Cancel cancel) {
     sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(cancel);
+    if (key != null && perKey(server)) {
+      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, KeyedUpstreams.entityId(server, key)).tell(cancel);
+    }
     standby.cancel(server, cancel);
+  }
+
+  private boolean perKey(String server) {
+    return configs.apply(server).filter(KeyedUpstreams::perKey).isPresent();
   }
 
   /** Whether {@code server}'s calls are served by standby connections while its owner is lost. */

@@ -12,6 +12,7 @@ import io.bastion.node.upstream.oauth.StoredAuth;
 import io.bastion.node.upstream.transport.UpstreamTransport;
 import io.bastion.node.upstream.transport.UpstreamTransports;
 import io.bastion.persistence.CborSerializable;
+import io.bastion.protocol.Json;
 import io.bastion.protocol.UpstreamCatalog;
 import java.time.Duration;
 import java.util.Optional;
@@ -25,7 +26,6 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -93,6 +93,9 @@ public final class UpstreamServer
    * fail), the backoff is reset and a new connection starts at once.
    */
   public enum ReconnectNow implements Command { INSTANCE }
+
+  /** This entity's status as {@link #publish} would publish it (also for a key's entity, which publishes nothing). */
+  public record GetStatus(ActorRef<UpstreamStatus> replyTo) implements Command {}
 
   /** Sharding's stop message (hand-off, shutdown). */
   public enum Stop implements Command { INSTANCE }
@@ -200,8 +203,6 @@ public final class UpstreamServer
 
   final ActorContext<Command> ctx;
   final ServerConfig config;
-  private final UpstreamDirectory directory;
-  private final String owner;
   final UpstreamConnection connection;
   final UpstreamTraffic traffic;
   final UpstreamAuth auth;
@@ -212,9 +213,7 @@ public final class UpstreamServer
   private final Duration handoffDrain;
   /** Told to stop (hand-off, shutdown) with requests still running: stops when they are done. */
   private boolean draining;
-  /** This start of the entity; see {@link UpstreamStatus#version()}. 0 until recorded. */
-  private long incarnation;
-  private long publishSequence;
+  private final UpstreamPublication publication;
 
   private UpstreamServer(ActorContext<Command> ctx, TimerScheduler<Command> timers, ServerConfig config,
       NodeSettings settings, SessionPort sessions, TransportFactory transports,
@@ -226,9 +225,8 @@ public final class UpstreamServer
     this.current = current;
     this.timers = timers;
     this.handoffDrain = settings.handoffDrain();
-    this.directory = UpstreamDirectory.get(ctx.getSystem());
-    this.owner = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     this.inFlightGauge = Metrics.upstreamInFlight(config.name());
+    this.publication = new UpstreamPublication(this);
     this.traffic = new UpstreamTraffic(this, settings, sessions);
     this.auth = new UpstreamAuth(this, timers);
     this.connection = new UpstreamConnection(this, timers,
@@ -330,6 +328,7 @@ public final class UpstreamServer
         .onCommand(CompleteAuthorization.class, auth::onCompleteAuthorization).onCommand(AuthStep.class, auth::onAuthStep)
         .onCommand(CodeExchanged.class, auth::onCodeExchanged).onCommand(Reauthorize.class, auth::onReauthorize)
         .onCommand(RefreshDue.class, (s, r) -> auth.onRefreshDue(s))
+        .onCommand(GetStatus.class, (s, g) -> Effect().none().thenReply(g.replyTo(), publication::status))
         .build();
   }
 
@@ -352,14 +351,12 @@ public final class UpstreamServer
    * Calls arriving meanwhile are stashed (the state is connecting).
    */
   private Effect<Event, State> onIncarnate(State s) {
-    if (incarnation != 0) {
+    if (publication.incarnated()) {
       return Effect().none();
     }
     return Effect().persist(new CatalogListed(s.catalog(), System.currentTimeMillis()))
         .thenRun(after -> {
-          UpstreamStatus seen = directory.statuses().get(config.name());
-          // Also above anything already published, should the journal ever have been reset.
-          incarnation = Math.max(lastSequenceNumber(ctx), seen == null ? 0 : seen.incarnation() + 1);
+          publication.incarnate(lastSequenceNumber(ctx));
           connection.start(after);
         });
   }
@@ -369,6 +366,12 @@ public final class UpstreamServer
       return Effect().stash();
     }
     if (!connection.usable()) {
+      String url = KeyedUpstreams.isKeyed(config.name()) ? auth.authorizationUrl(s) : null;
+      if (url != null && UpstreamStatus.NEEDS_AUTHORIZATION.equals(connection.status())) {
+        f.replyTo().fail(Fault.UPSTREAM_UNAVAILABLE, f.downstreamId(), f.method(),
+            KeyedUpstreams.authorizationNeeded(config.name(), url), Json.object().put("authorizationUrl", url));
+        return Effect().none();
+      }
       f.replyTo().fail(Fault.UPSTREAM_UNAVAILABLE, f.downstreamId(), f.method(),
           "upstream " + config.name() + " is unavailable (" + connection.status() + ")"
               + (connection.lastError() == null ? "" : ": " + connection.lastError()));
@@ -378,22 +381,13 @@ public final class UpstreamServer
     return Effect().none();
   }
 
-  /** A persisted catalog keeps its tools when the operator changes the prefix; the prefix always comes from config. */
+  /** The catalog as published (the prefix from config). */
   UpstreamCatalog currentCatalog(State s) {
-    UpstreamCatalog c = s.catalog();
-    return new UpstreamCatalog(config.name(), config.toolPrefix(), c.tools(), c.resources(),
-        c.resourceTemplates(), c.prompts());
+    return publication.currentCatalog(s);
   }
 
-  /** Publishes this upstream's status and catalog to every node (nothing before the incarnation is known). */
+  /** Publishes this upstream's status and catalog to every node ({@link UpstreamPublication}). */
   void publish(State s) {
-    if (incarnation == 0) {
-      return;
-    }
-    directory.publish(new UpstreamStatus(config.name(), connection.status(), connection.lastError(), owner,
-        connection.backoff().attempts(), connection.backoff().recent(), connection.serverInfo(),
-        connection.capabilities(), currentCatalog(s), System.currentTimeMillis(),
-        UpstreamStatus.version(incarnation, ++publishSequence),
-        UpstreamStatus.NEEDS_AUTHORIZATION.equals(connection.status()) ? auth.authorizationUrl(s) : null));
+    publication.publish(s);
   }
 }

@@ -10,7 +10,9 @@
  * {@link io.bastion.node.upstream.SubscriptionBook}), {@link io.bastion.node.upstream.UpstreamAuth}
  * (the OAuth client of an {@code auth: {type: oauth}} upstream; its durable part is the entity's
  * sealed {@code StoredAuth}, docs/oauth.md) and the published
- * {@link io.bastion.node.upstream.UpstreamStatus} sequence. Connection state reaches every node
+ * {@link io.bastion.node.upstream.UpstreamStatus} sequence
+ * ({@link io.bastion.node.upstream.UpstreamPublication}). A {@code per_key} OAuth server also has
+ * one entity per virtual key that calls it ({@link io.bastion.node.upstream.KeyedUpstreams}). Connection state reaches every node
  * through Distributed Data ({@link io.bastion.node.upstream.UpstreamDirectory}).
  *
  * <p>Calls that arrive while connecting are stashed until the connection is ready or the attempt

@@ -56,7 +56,8 @@ import okhttp3.Headers;
  * token with Nimbus: RS256 signature against the authorization server's JWKS, issuer, audience =
  * its own URL, and the {@code mcp:tools} scope; otherwise 401 with {@code WWW-Authenticate: Bearer
  * resource_metadata="…", scope="…"}. It serves RFC 9728 metadata at
- * {@code /.well-known/oauth-protected-resource/mcp} and the tools {@code echo}, {@code whoami} and {@code admin}; {@code admin} needs the scope
+ * {@code /.well-known/oauth-protected-resource/mcp} and the tools {@code echo}, {@code whoami} (the token's
+ * subject: here the client id the token was issued to) and {@code admin}; {@code admin} needs the scope
  * {@code mcp:admin} and answers 403 {@code insufficient_scope} without it (step-up).
  */
 public final class OAuthUpstreamFixture implements AutoCloseable {
@@ -72,6 +73,8 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
   private final Set<String> seenTokens = ConcurrentHashMap.newKeySet();
   /** The scopes of each valid token seen. */
   private final Map<String, List<String>> tokenScopes = new ConcurrentHashMap<>();
+  /** The subject ({@code sub}) of each valid token seen: what {@code whoami} answers. */
+  private final Map<String, String> tokenSubjects = new ConcurrentHashMap<>();
   /** Every secret value the test run handled: tokens, codes, verifiers, client secrets. */
   private final Set<String> secrets = ConcurrentHashMap.newKeySet();
   private final List<String> registeredClients = new CopyOnWriteArrayList<>();
@@ -385,7 +388,7 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
         send(ex, 403, "application/json", "{\"error\":\"insufficient_scope\"}");
         return;
       }
-      send(ex, 200, "application/json", answer(msg).toString());
+      send(ex, 200, "application/json", answer(msg, token).toString());
     }
   }
 
@@ -432,7 +435,8 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
       JsonNode msg = JSON.readTree(ex.getRequestBody());
       send(ex, 202, "text/plain", "");
       if (msg.has("id") && msg.has("method")) {
-        String event = "event: message\ndata: " + answer(msg) + "\n\n";
+        String token = ex.getRequestHeaders().getFirst("Authorization").substring(7).trim();
+        String event = "event: message\ndata: " + answer(msg, token) + "\n\n";
         synchronized (this) {
           OutputStream out = sseStream;
           if (out != null) {
@@ -465,13 +469,14 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
       }
       seenTokens.add(token);
       tokenScopes.put(token, List.of(scope.split(" ")));
+      tokenSubjects.put(token, claims.getSubject());
       return null;
     } catch (Exception e) {
       return "invalid token: " + e.getMessage();
     }
   }
 
-  private ObjectNode answer(JsonNode msg) {
+  private ObjectNode answer(JsonNode msg, String token) {
     ObjectNode out = JSON.createObjectNode().put("jsonrpc", "2.0");
     out.set("id", msg.get("id"));
     ObjectNode result = out.putObject("result");
@@ -491,8 +496,9 @@ public final class OAuthUpstreamFixture implements AutoCloseable {
       }
       case "tools/call" -> {
         calls.incrementAndGet();
-        String text = msg.path("params").path("name").asText().equals("echo")
-            ? "Echo: " + msg.path("params").path("arguments").path("message").asText() : "authorized";
+        String tool = msg.path("params").path("name").asText();
+        String text = tool.equals("echo") ? "Echo: " + msg.path("params").path("arguments").path("message").asText()
+            : tool.equals("whoami") ? "you are " + tokenSubjects.get(token) : "authorized";
         result.putArray("content").addObject().put("type", "text").put("text", text);
       }
       case "ping" -> { }

@@ -371,7 +371,7 @@ class UpstreamOAuthTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  private static HttpResponse<String> post(String url, String token) throws Exception {
+  static HttpResponse<String> post(String url, String token) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody());
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
