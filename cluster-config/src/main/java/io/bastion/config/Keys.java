@@ -18,7 +18,8 @@ final class Keys {
       "request_timeout", "health_interval", "ping_timeout", "backoff", "tool_prefix", "pricing", "code_mode", "failover");
   static final List<String> SERVER = concat(SERVER_COMMON, SERVER_STDIO, SERVER_REMOTE, SERVER_TUNING);
   static final List<String> UPSTREAM_OAUTH = List.of("type", "grant", "client_id", "client_secret", "scopes",
-      "token_endpoint_auth", "authorization_server", "resource", "client_name", "per_key");
+      "token_endpoint_auth", "authorization_server", "resource", "client_name", "per_key", "private_key",
+      "signing_algorithm", "assertion_audience");
   static final List<String> CODE_MODE = List.of(
       "enabled", "sandbox", "mode", "auto_threshold", "servers", "binding", "limits", "keys", "tool_groups");
   static final List<String> CODE_MODE_LIMITS = List.of("wall_time", "max_steps", "max_output", "max_value_size",

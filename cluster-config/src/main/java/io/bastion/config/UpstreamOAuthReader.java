@@ -44,12 +44,31 @@ final class UpstreamOAuthReader {
     if (clientSecret != null && clientId == null) {
       auth.get("client_secret").error("needs client_id (a secret belongs to a pre-registered client)");
     }
+    String privateKey = readPrivateKey(auth, method, clientId, clientSecret);
+    String algorithm = auth.get("signing_algorithm").string();
+    if (algorithm != null) {
+      if (!OAuthConfig.SIGNING_ALGORITHMS.contains(algorithm)) {
+        auth.get("signing_algorithm").error("expected one of: " + String.join(", ", OAuthConfig.SIGNING_ALGORITHMS)
+            + "; got " + ConfigNode.quote(algorithm));
+      } else if (privateKey == null) {
+        auth.get("signing_algorithm").error("applies to token_endpoint_auth: private_key_jwt only");
+      } else if (!PrivateKeys.fits(PrivateKeys.parse(privateKey), algorithm)) {
+        auth.get("signing_algorithm").error(algorithm + " does not fit the private_key (RS and PS need an RSA key,"
+            + " ES an EC key)");
+      }
+    }
+    String audience = auth.get("assertion_audience").string();
+    if (audience != null && !OAuthConfig.ASSERTION_AUDIENCES.contains(audience)) {
+      auth.get("assertion_audience").error("expected issuer or token_endpoint, got " + ConfigNode.quote(audience));
+    }
     if ("none".equals(method) && clientSecret != null) {
       auth.get("token_endpoint_auth").error("is none, but client_secret is set; use client_secret_basic"
           + " or client_secret_post, or drop the secret");
     }
-    if (grant == OAuthConfig.Grant.CLIENT_CREDENTIALS && (clientId == null || clientSecret == null)) {
-      auth.get("grant").error("client_credentials needs client_id and client_secret");
+    if (grant == OAuthConfig.Grant.CLIENT_CREDENTIALS && (clientId == null
+        || clientSecret == null && !"private_key_jwt".equals(method))) {
+      auth.get("grant").error("client_credentials needs client_id and client_secret (or private_key_jwt with"
+          + " private_key)");
     }
     boolean perKey = Boolean.TRUE.equals(auth.get("per_key").bool(false));
     if (perKey && grant == OAuthConfig.Grant.CLIENT_CREDENTIALS) {
@@ -59,7 +78,38 @@ final class UpstreamOAuthReader {
     if (auth.diagnostics().problems().size() > before) {
       return null;
     }
-    return new OAuthConfig(grant, clientId, clientSecret, scopes, method, issuer, resource, clientName, perKey);
+    return new OAuthConfig(grant, clientId, clientSecret, scopes, method, issuer, resource, clientName, privateKey,
+        algorithm, audience, perKey);
+  }
+
+  /** {@code private_key}: with private_key_jwt only, which needs it, a client id and no secret. */
+  private static String readPrivateKey(ConfigNode auth, String method, String clientId, String clientSecret) {
+    ConfigNode node = auth.get("private_key");
+    String pem = node.string();
+    boolean jwt = "private_key_jwt".equals(method);
+    if (jwt && pem == null && !node.isSet()) {
+      auth.get("token_endpoint_auth").error("private_key_jwt needs private_key (a PKCS#8 PEM key, usually ${ENV})");
+    }
+    if (jwt && clientId == null) {
+      auth.get("token_endpoint_auth").error("private_key_jwt needs client_id (the key belongs to a registered client)");
+    }
+    if (jwt && clientSecret != null) {
+      auth.get("client_secret").error("is not used with private_key_jwt; drop it");
+    }
+    if (pem == null) {
+      return null;
+    }
+    if (!jwt) {
+      node.error("needs token_endpoint_auth: private_key_jwt");
+      return null;
+    }
+    try {
+      PrivateKeys.parse(pem);
+      return pem;
+    } catch (IllegalArgumentException e) {
+      node.error(e.getMessage());
+      return null;
+    }
   }
 
   private static String nonBlank(ConfigNode node) {

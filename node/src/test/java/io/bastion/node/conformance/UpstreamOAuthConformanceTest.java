@@ -52,7 +52,7 @@ class UpstreamOAuthConformanceTest {
       "auth/scope-omitted-when-undefined", "auth/scope-step-up", "auth/scope-retry-limit",
       "auth/token-endpoint-auth-basic", "auth/token-endpoint-auth-post", "auth/token-endpoint-auth-none",
       "auth/pre-registration", "auth/2025-03-26-oauth-metadata-backcompat",
-      "auth/2025-03-26-oauth-endpoint-fallback", "auth/client-credentials-basic");
+      "auth/2025-03-26-oauth-endpoint-fallback", "auth/client-credentials-basic", "auth/client-credentials-jwt");
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The client id the suite's {@code auth/basic-cimd} expects (its authorization server does not fetch it). */
   static final String CIMD_URL = "https://conformance-test.local/client-metadata.json";
@@ -149,6 +149,7 @@ class UpstreamOAuthConformanceTest {
 
   private String drive(String url, String scenario, String context) throws Exception {
     StringBuilder auth = new StringBuilder("{type: oauth");
+    Map<String, String> env = new HashMap<>();
     if (!context.isBlank()) {
       JsonNode ctx = JSON.readTree(context);
       if (ctx.hasNonNull("client_id")) {
@@ -156,6 +157,14 @@ class UpstreamOAuthConformanceTest {
       }
       if (ctx.hasNonNull("client_secret")) {
         auth.append(", client_secret: \"").append(ctx.get("client_secret").asText()).append('"');
+      }
+      if (ctx.hasNonNull("private_key_pem")) {
+        // As an operator would: the key from the environment, never written into the file.
+        env.put("CONFORMANCE_PRIVATE_KEY", ctx.get("private_key_pem").asText());
+        auth.append(", token_endpoint_auth: private_key_jwt, private_key: \"${CONFORMANCE_PRIVATE_KEY}\"");
+        if (ctx.hasNonNull("signing_algorithm")) {
+          auth.append(", signing_algorithm: ").append(ctx.get("signing_algorithm").asText());
+        }
       }
     }
     if (scenario.contains("client-credentials")) {
@@ -176,7 +185,7 @@ class UpstreamOAuthConformanceTest {
       // The operator's https URL of Bastion's Client ID Metadata Document; the suite expects this one.
       settings.put("bastion.upstream-oauth.client-metadata-url", CIMD_URL);
     }
-    try (BastionTestNode node = BastionTestNode.startYaml(yaml, Map.of(), ConfigFactory.parseMap(settings))) {
+    try (BastionTestNode node = BastionTestNode.startYaml(yaml, env, ConfigFactory.parseMap(settings))) {
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       String opened = null;
       UpstreamStatus s = null;

@@ -18,7 +18,7 @@ class KeyedUpstreamsTest {
       URI.create("https://mcp.example.com/mcp")).withOAuth(OAuthConfig.discovered());
   private static final ServerConfig PER_KEY = ServerConfig.remote("github", TransportType.HTTP,
       URI.create("https://gh.example.com/mcp")).withOAuth(new OAuthConfig(null, null, null, null, null, null, null,
-          null, true));
+          null, null, null, null, true));
   private static final Map<String, ServerConfig> SERVERS = Map.of("linear", SHARED, "github", PER_KEY);
   private final Function<String, Optional<ServerConfig>> configs =
       KeyedUpstreams.configs(n -> Optional.ofNullable(SERVERS.get(n)), Set.of("alice", "ops@team")::contains);

@@ -19,6 +19,11 @@ import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthenticationMethod;
 import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
 import com.nimbusds.oauth2.sdk.auth.ClientSecretPost;
+import com.nimbusds.oauth2.sdk.auth.JWTAuthenticationClaimsSet;
+import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
+import com.nimbusds.oauth2.sdk.id.Audience;
+import com.nimbusds.jose.JWSAlgorithm;
+import io.bastion.config.PrivateKeys;
 import com.nimbusds.oauth2.sdk.auth.Secret;
 import com.nimbusds.oauth2.sdk.client.ClientInformation;
 import com.nimbusds.oauth2.sdk.client.ClientInformationResponse;
@@ -280,7 +285,10 @@ public final class OAuthFlows {
   }
 
   /** The client authentication of {@code a}: null for a public client ({@code none}). */
-  private ClientAuthentication clientAuth(StoredAuth a, OAuthConfig cfg) {
+  private ClientAuthentication clientAuth(StoredAuth a, OAuthConfig cfg) throws OAuthFailure {
+    if ("private_key_jwt".equals(a.authMethod()) && cfg.privateKey() != null && !a.registered()) {
+      return assertion(a, cfg);
+    }
     String secret = a.sealedClientSecret() != null ? cipher.open(a.sealedClientSecret())
         : a.registered() ? null : cfg.clientSecret();
     if (secret == null || "none".equals(a.authMethod())) {
@@ -289,6 +297,24 @@ public final class OAuthFlows {
     ClientID id = new ClientID(a.clientId());
     return "client_secret_post".equals(a.authMethod())
         ? new ClientSecretPost(id, new Secret(secret)) : new ClientSecretBasic(id, new Secret(secret));
+  }
+
+  /**
+   * A client assertion signed with the configured key (RFC 7523 {@code private_key_jwt}): {@code iss}
+   * and {@code sub} the client id, {@code aud} the issuer (or the token endpoint), a fresh {@code jti},
+   * valid five minutes (Nimbus's default). A new one for every request.
+   */
+  static ClientAuthentication assertion(StoredAuth a, OAuthConfig cfg) throws OAuthFailure {
+    java.security.PrivateKey key = PrivateKeys.parse(cfg.privateKey());
+    String alg = cfg.signingAlgorithm() != null ? cfg.signingAlgorithm() : PrivateKeys.defaultAlgorithm(key);
+    URI audience = "token_endpoint".equals(cfg.assertionAudience()) ? metadata(a).getTokenEndpointURI()
+        : URI.create(a.issuer());
+    try {
+      return new PrivateKeyJWT(new JWTAuthenticationClaimsSet(new ClientID(a.clientId()), new Audience(audience)),
+          JWSAlgorithm.parse(alg), key, null, null);
+    } catch (com.nimbusds.jose.JOSEException e) {
+      throw new OAuthFailure("signing the client assertion with " + alg + " failed: " + e.getMessage(), true);
+    }
   }
 
   /** The configured method, else basic if there is a secret and the server allows it (or lists nothing), else post, else none. */
