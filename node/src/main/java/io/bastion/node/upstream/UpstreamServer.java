@@ -304,8 +304,7 @@ public final class UpstreamServer
         .onCommand(Cancel.class, c -> traffic.cancel(c))
         .onCommand(ClientAnswer.class, a -> traffic.clientAnswer(a))
         .onCommand(SessionEnded.class, e -> traffic.sessionEnded(e))
-        .onCommand(Wakeup.class, w -> current.apply(config.name()).filter(config::equals).isPresent()
-            ? Effect().none() : stale())
+        .onCommand(Wakeup.class, w -> current() ? Effect().none() : stale())
         .onCommand(ReconnectNow.class, (st, c) -> connection.onReconnectNow(st))
         .onCommand(Stop.class, s -> onStop())
         .onCommand(DrainOver.class, d -> {
@@ -319,7 +318,9 @@ public final class UpstreamServer
         .onCommand(SendFailed.class, traffic::onSendFailed)
         .onCommand(TimedOut.class, traffic::onTimedOut)
         .onCommand(Reconnect.class, connection::onReconnect)
-        .onCommand(HealthTick.class, connection::onHealthTick)
+        // A key's entity gets no Wakeup (UpstreamKeeper knows servers only): it checks here.
+        .onCommand(HealthTick.class, (s, t) -> KeyedUpstreams.isKeyed(config.name()) && !current() ? stale()
+            : connection.onHealthTick(s, t))
         .onCommand(Sweep.class, (st, c) -> {
           traffic.sweep();
           return Effect().none();
@@ -332,7 +333,12 @@ public final class UpstreamServer
         .build();
   }
 
-  /** The configuration changed or was removed: stop; the next {@link Wakeup} starts the new one. */
+  /** Whether this node's configuration of this entity is still the one it runs (its key still exists). */
+  private boolean current() {
+    return current.apply(config.name()).filter(config::equals).isPresent();
+  }
+
+  /** The configuration changed or was removed: stop; the next {@link Wakeup} (or call) starts the new one. */
   private Effect<Event, State> stale() {
     ctx.getLog().info("Upstream [{}]: configuration changed or removed; restarting", config.name());
     traffic.failAll("upstream " + config.name() + " was reconfigured or removed while the request ran");

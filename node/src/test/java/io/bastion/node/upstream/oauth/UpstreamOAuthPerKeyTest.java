@@ -50,6 +50,7 @@ class UpstreamOAuthPerKeyTest {
               url: %s
               auth: {type: oauth, per_key: true}
               backoff: {initial: 200ms, max: 1s}
+              health_interval: 1s
         virtual_keys:
           - key_name: alice
             key: vk-alice-per-key
@@ -122,6 +123,16 @@ class UpstreamOAuthPerKeyTest {
         assertThat(text(bob.callTool(WHOAMI))).isEqualTo(bobSubject);
         assertThat(node.directory().statuses().get("guarded").state()).isEqualTo(UpstreamStatus.READY);
       }
+
+      // 5. Bob's key is deleted through the admin API: his entity notices and stops (no connection
+      //    left behind), and there is nothing to ask about any more.
+      HttpResponse<String> deleted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+              URI.create(node.baseUrl() + "/api/v1/keys/bob")).header("Authorization", "Bearer " + ADMIN).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(deleted.statusCode()).as(deleted.body()).isBetween(200, 204);
+      Eventually.until(WAIT, () -> logs.lines().stream()
+          .anyMatch(l -> l.contains("Upstream [guarded@bob]: configuration changed or removed")), "bob's entity stopped");
+      assertThat(get(node.baseUrl() + "/api/v1/servers/guarded/oauth/keys/bob", ADMIN).statusCode()).isEqualTo(404);
 
       // Keys and servers that do not exist have no per-key entity; a forged state starts nothing.
       assertThat(get(node.baseUrl() + "/api/v1/servers/guarded/oauth/keys/nobody", ADMIN).statusCode()).isEqualTo(404);
