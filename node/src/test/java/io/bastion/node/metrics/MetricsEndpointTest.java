@@ -107,6 +107,9 @@ class MetricsEndpointTest {
         && value(s, "bastion_tool_calls_total", deniedOfThisKey) >= 1
         && value(s, "bastion_governance_refusals_total", Map.of("kind", "denied")) >= 1
         && value(s, "bastion_upstream_state", Map.of("server", "everything", "state", "ready")) == 1
+        // Sampled gauges are JVM-wide too (one Kamon registry, written by every node's sampler in
+        // this JVM): read once this node's own sample is in the tick, as for the upstream state.
+        && value(s, "bastion_sessions_open", Map.of()) >= 1
         && value(s, "bastion_mcp_request_duration_seconds_count", Map.of("method", "tools/list")) >= 1);
 
     assertThat(value(first, "bastion_tool_calls_total", echoOk)).isEqualTo(3);
