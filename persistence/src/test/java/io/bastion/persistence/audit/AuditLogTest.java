@@ -61,6 +61,40 @@ class AuditLogTest {
   }
 
   @Test
+  void aFullBatchIsWrittenAtOnceAndAPartialOneAtTheFlushIntervalOrAtClose() throws Exception {
+    // An hour's flush interval: only a full batch (3 records) may be written while the log is open.
+    AuditLog log = new AuditLog(db, new AuditConfig(AuditConfig.Arguments.FULL, 100, 3, Duration.ofHours(1), List.of()));
+    log.record(rec(1_000, "a", "fs", "read", AuditRecord.OK, 0, "r-1"));
+    log.record(rec(2_000, "a", "fs", "read", AuditRecord.OK, 0, "r-2"));
+    Thread.sleep(300);
+    assertThat(log.written()).as("a partial batch waits for the flush interval").isZero();
+    log.record(rec(3_000, "a", "fs", "read", AuditRecord.OK, 0, "r-3"));
+    log.record(rec(4_000, "a", "fs", "read", AuditRecord.OK, 0, "r-4"));
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (log.written() < 3 && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+    assertThat(log.written()).as("the third record completed a batch: written without waiting the hour").isEqualTo(3);
+    long closing = System.nanoTime();
+    log.close();
+    assertThat(log.written()).as("close writes the partial batch").isEqualTo(4);
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - closing)).as("close does not wait the hour").isLessThan(20);
+
+    // With a short interval, a partial batch is written without close.
+    AuditLog quick = new AuditLog(db, CONFIG);
+    try {
+      quick.record(rec(5_000, "b", "fs", "read", AuditRecord.OK, 0, "r-5"));
+      until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (quick.written() < 1 && System.nanoTime() < until) {
+        Thread.sleep(10);
+      }
+      assertThat(quick.written()).isEqualTo(1);
+    } finally {
+      quick.close();
+    }
+  }
+
+  @Test
   void writesRecordsInBatchesAndQueriesThemBack() throws Exception {
     AuditLog log = new AuditLog(db.url(), db.user(), db.password(), CONFIG);
     log.record(rec(1_000, "a", "fs", "read", AuditRecord.OK, 0.5, "r-1"));
