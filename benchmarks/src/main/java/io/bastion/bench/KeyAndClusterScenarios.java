@@ -91,7 +91,7 @@ final class KeyAndClusterScenarios {
       LoadDriver.Call limited = Mcp.toolsCall(node, "mock__echo", limitedSessions, c.timeout(), limitedKey);
 
       // Both keys at the same rate at the same time, after a warm-up until the node's CPU per call settles.
-      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(unlimited, limited), o.govRate, o.warmup(),
+      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(unlimited, limited), o.govRate, o.bastionWarmup(),
           o.duration, watch);
       c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, UNLIMITED, rs.get(0), null));
       c.report().rows.add(new BenchmarkMain.Row(BenchmarkMain.GOV, LIMITED, rs.get(1), null));
@@ -333,7 +333,7 @@ final class KeyAndClusterScenarios {
           ProcCpu.Proc.bastion(OWNER_NODE, ownerNode == n1 ? pid1 : pid2),
           ProcCpu.Proc.bastion(NON_OWNER_NODE, ownerNode == n1 ? pid2 : pid1), c.mockProc()),
           OWNER_NODE, NON_OWNER_NODE);
-      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(viaOwner, viaOther), o.clusterRate, o.warmup(),
+      List<LoadDriver.Result> rs = c.driver().runTogether(List.of(viaOwner, viaOther), o.clusterRate, o.bastionWarmup(),
           o.duration, watch);
       String after = owner(c.http(), n1);
       String moved = owner.equals(after) ? null : "the upstream moved from " + owner + " to " + after

@@ -89,10 +89,25 @@ public final class LoadDriver implements AutoCloseable {
    * consecutive slices differs by less than {@code tolerance} (or by less than the clock-tick
    * resolution of the two slices), but at least {@code min} and at most {@code max}. With
    * {@code min == max} the warm-up is simply that long.
+   *
+   * <p>With a {@code burst} (non-zero, and a {@code burstRate} above the run's rate), the streams
+   * first run at {@code burstRate} for that long, unrecorded: a fresh JVM's JIT compiles its hot
+   * paths after a number of calls, not of seconds, so at 150 calls/s it is still compiling after a
+   * minute and the settle above ends at its maximum with the JIT in the figures.
    */
-  public record Warmup(Duration min, Duration max, Duration slice, double tolerance) {
+  public record Warmup(Duration min, Duration max, Duration slice, double tolerance, double burstRate,
+      Duration burst) {
+    public Warmup(Duration min, Duration max, Duration slice, double tolerance) {
+      this(min, max, slice, tolerance, 0, Duration.ZERO);
+    }
+
     public static Warmup fixed(Duration d) {
       return new Warmup(d, d, d, 0);
+    }
+
+    /** This warm-up, preceded by {@code burst} at {@code rate}. */
+    public Warmup withBurst(double rate, Duration burst) {
+      return new Warmup(min, max, slice, tolerance, rate, burst);
     }
 
     boolean isFixed() {
@@ -167,6 +182,12 @@ public final class LoadDriver implements AutoCloseable {
    */
   public List<Result> runTogether(List<Call> calls, double rate, Warmup warmup, Duration duration,
       ProcCpu.Watch watch) {
+    String burst = "";
+    if (!warmup.burst().isZero() && warmup.burstRate() > rate) {
+      runTogether(calls, warmup.burstRate(), Warmup.fixed(warmup.burst()), Duration.ofMillis(500), watch);
+      burst = String.format(java.util.Locale.ROOT, " (after %d s at %.0f/s)", warmup.burst().toSeconds(),
+          warmup.burstRate());
+    }
     long interval = (long) (1e9 / rate);
     long start = System.nanoTime() + 20_000_000L;
     List<Stream> streams = new ArrayList<>();
@@ -188,7 +209,7 @@ public final class LoadDriver implements AutoCloseable {
     ProcCpu.Sample s1 = ProcCpu.sample(watch);
     long c1 = completions(streams);
     Usage usage = new Usage(ProcCpu.perCall(s0, s1, c1 - c0), watch.subject(), (measureFrom - start) / 1e9,
-        how[0]);
+        how[0] + burst);
     List<Result> out = new ArrayList<>();
     for (Stream s : streams) {
       try {

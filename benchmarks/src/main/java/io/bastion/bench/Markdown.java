@@ -309,7 +309,10 @@ final class Markdown {
     }
     return String.format(Locale.ROOT, "warm-up discarded, in %.1f s slices until the subject's CPU per call differs"
             + " by < %.0f %% between two slices (min %.1f s, max %.1f s)", w.slice().toMillis() / 1000.0,
-        w.tolerance() * 100, w.min().toMillis() / 1000.0, w.max().toMillis() / 1000.0);
+        w.tolerance() * 100, w.min().toMillis() / 1000.0, w.max().toMillis() / 1000.0)
+        + (o.burst.isZero() ? "" : String.format(Locale.ROOT, "; runs of Bastion below %.0f calls/s"
+            + " per stream first run %d s at %.0f/s, unrecorded, so the JIT has compiled the hot path",
+            o.burstRate, o.burst.toSeconds(), o.burstRate));
   }
 
   static LoadDriver.Result find(List<BenchmarkMain.Row> rows, String scenario) {
