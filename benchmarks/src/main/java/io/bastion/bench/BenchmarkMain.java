@@ -342,7 +342,7 @@ public final class BenchmarkMain {
       // Bastion JIT), so no scenario pays for another's cold start.
       for (Target t : targets) {
         LoadDriver.Call call = Mcp.toolsCall(t.uri, t.tool, sessions(http, t.uri, o.sessions, timeout), timeout);
-        LoadDriver.Warmup warmup = t.watch.subject().contains(BASTION) ? o.bastionWarmup() : o.warmup();
+        LoadDriver.Warmup warmup = t.uri.equals(bastion) ? o.bastionWarmup() : o.warmup();
         report.rows.add(new Row(CALL, t.name, driver.run(call, o.rate, warmup, o.duration, t.watch), null));
       }
       if (o.search) {

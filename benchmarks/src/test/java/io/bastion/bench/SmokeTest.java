@@ -16,7 +16,11 @@ class SmokeTest {
   @Test
   void smokeRunProducesRowsWithSuccessfulCallsAndNoErrors(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("smoke.md");
-    BenchmarkMain.Report report = BenchmarkMain.run(BenchmarkMain.Options.smoke()
+    BenchmarkMain.Options options = BenchmarkMain.Options.smoke();
+    // The burst before the runs of Bastion (off in smoke mode), short: its path runs too.
+    options.burst = java.time.Duration.ofSeconds(1);
+    options.burstRate = 100;
+    BenchmarkMain.Report report = BenchmarkMain.run(options
         .scenarios("direct", "bastion", "governance").inProcess(true).out(out));
 
     String[][] expected = {
@@ -34,6 +38,12 @@ class SmokeTest {
       assertThat(row.result().ok()).as(scenario + " successful calls").isPositive();
       // in-process: one CPU column for the whole JVM, sampled over the window (no value asserted)
       assertThat(row.result().usage().cpu().cpuMicros()).as(scenario + " CPU columns").containsKey(ProcCpu.IN_PROCESS);
+      // Bastion's runs (3) and (7) start with the burst; the direct run does not.
+      if (scenario.startsWith("(1)")) {
+        assertThat(row.result().usage().warmupEnd()).as(scenario + " warm-up").doesNotContain("after");
+      } else {
+        assertThat(row.result().usage().warmupEnd()).as(scenario + " warm-up").endsWith(" (after 1 s at 100/s)");
+      }
     }
     assertThat(out).exists();
     assertThat(report.markdown()).contains("| (1) direct → mock |").contains("| (3) Bastion → mock |")
