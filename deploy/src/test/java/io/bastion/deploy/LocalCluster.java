@@ -206,6 +206,22 @@ final class LocalCluster {
     return sum;
   }
 
+  /**
+   * {@link #metricSum}, read again until it is positive or {@code timeout} has passed (then the
+   * last reading). A node's /metrics shows Kamon's last snapshot, up to its tick interval (5 s)
+   * old, so calls served just before a reading may not be in it yet.
+   */
+  long awaitPositiveMetricSum(String metric, String server, Collection<Integer> nodes, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long sum = metricSum(metric, server, nodes);
+    while (sum <= 0 && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      sum = metricSum(metric, server, nodes);
+    }
+    return sum;
+  }
+
   int nodeOf(String address) {
     int colon = address.lastIndexOf(':');
     if (colon < 0) {

@@ -129,7 +129,9 @@ class MultiJvmClusterTest {
       // from the kill to the first success answered after it (calls sent meanwhile may wait and succeed).
       long lastFail = c.lastFailEnd < 0 ? 0 : c.lastFailEnd - cStart;
       long firstOk = c.firstOkEnd < 0 ? -1 : c.firstOkEnd - cStart;
-      long standbyCalls = cluster.metricSum("bastion_upstream_standby_calls_total", "standby", load.rotation);
+      // Served calls reach /metrics with the next Kamon tick (5 s): wait up to two ticks for them.
+      long standbyCalls = cluster.awaitPositiveMetricSum("bastion_upstream_standby_calls_total", "standby",
+          load.rotation, Duration.ofSeconds(12));
       log("(c) kill -9 node %d (owner of standby; everything on node %d): standby's entity ready on node %d "
           + "after %d ms, everything ready on node %d after %d ms; failure window %d ms "
           + "(last failed request sent at +%d ms, answered at +%d ms); first success answered at +%d ms; "
