@@ -8,6 +8,7 @@ import io.bastion.node.call.Failures;
 import io.bastion.node.call.Fault;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.session.LocalSessions;
+import io.bastion.node.session.RemoteSessions;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.protocol.JsonRpc;
@@ -51,6 +52,7 @@ final class EdgeSupport {
   private final Authenticator authenticator;
   private final ClusterSharding sharding;
   private final LocalSessions localSessions;
+  private final RemoteSessions remoteSessions;
   private final UpstreamRoute route;
 
   EdgeSupport(ActorSystem<?> system, EdgeSettings edge, NodeSettings settings, Authenticator authenticator) {
@@ -60,6 +62,7 @@ final class EdgeSupport {
     this.authenticator = authenticator;
     this.sharding = ClusterSharding.get(system);
     this.localSessions = LocalSessions.get(system);
+    this.remoteSessions = RemoteSessions.get(system);
     this.route = UpstreamRoute.get(system);
   }
 
@@ -178,17 +181,22 @@ final class EdgeSupport {
   /**
    * The session, if it exists and was opened by the same caller as this request (the same virtual
    * key and, for OAuth, the same subject): a session id is not a credential (spec: sessions are
-   * bound to the user), so another caller's session looks exactly like an unknown one (404). A session whose entity runs on this node is read from
-   * {@link LocalSessions} (no ask); any other is asked.
+   * bound to the user), so another caller's session looks exactly like an unknown one (404). A
+   * session whose entity runs on this node is read from {@link LocalSessions}, one that another
+   * node's entity already told this node about from {@link RemoteSessions} (no ask); any other is
+   * asked, and its entity then keeps this node's {@code RemoteSessions} up to date.
    */
   CompletionStage<SessionInfo> validate(String sessionId, Caller caller) {
     if (sessionId.isEmpty() || sessionId.length() > 128) {
       return CompletableFuture.completedFuture(SessionInfo.NOT_FOUND);
     }
-    Optional<SessionInfo> local = localSessions.find(sessionId);
-    CompletionStage<SessionInfo> info = local.isPresent()
-        ? CompletableFuture.completedFuture(local.get())
-        : askTwice(sessionId, SessionEntity.Validate::new);
+    Optional<SessionInfo> known = localSessions.use(sessionId);
+    if (known.isEmpty()) {
+      known = remoteSessions.use(sessionId);
+    }
+    CompletionStage<SessionInfo> info = known.isPresent()
+        ? CompletableFuture.completedFuture(known.get())
+        : askTwice(sessionId, replyTo -> new SessionEntity.Validate(replyTo, remoteSessions.subscriber()));
     return info.thenApply(i -> i.found() && !caller.owns(i) ? SessionInfo.NOT_FOUND : i);
   }
 

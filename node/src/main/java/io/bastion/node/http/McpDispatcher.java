@@ -12,6 +12,7 @@ import io.bastion.node.call.Reply;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.call.ToolCallGate;
 import io.bastion.node.codemode.CodeMode;
+import io.bastion.node.session.PendingAnswer;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamDirectory;
 import io.bastion.node.upstream.UpstreamRoute;
@@ -153,7 +154,7 @@ public final class McpDispatcher {
 
   /** The client answered a server→client request: its session says which upstream request it answers. */
   private CompletionStage<Void> clientResponse(JsonRpc.Response r, String sessionId) {
-    return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId).<SessionEntity.PendingAnswer>ask(
+    return sharding.entityRefFor(SessionEntity.ENTITY_TYPE_KEY, sessionId).<PendingAnswer>ask(
             reply -> new SessionEntity.ResolveClientResponse(r.id(), reply), settings.askTimeout())
         .thenAccept(p -> {
           if (p.found()) {

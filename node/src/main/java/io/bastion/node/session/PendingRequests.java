@@ -102,6 +102,16 @@ final class PendingRequests {
     target.message(JsonRpc.request(Json.NODES.textNode(downstreamId), r.method(), r.params()));
   }
 
+  /** Where the client's answer {@code downstreamId} goes (the request is taken off and its timer cancelled). */
+  PendingAnswer resolve(JsonNode downstreamId, TimerScheduler<?> timers) {
+    Pending p = take(downstreamId);
+    if (p == null) {
+      return new PendingAnswer(null, null);
+    }
+    timers.cancel(timerKey(downstreamId.asText()));
+    return new PendingAnswer(p.server(), p.upstreamId());
+  }
+
   /** The key of the timer that expires request {@code downstreamId}. */
   static String timerKey(String downstreamId) {
     return "pending-" + downstreamId;

@@ -8,7 +8,6 @@ import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.persistence.CborSerializable;
-import io.bastion.protocol.ErrorCodes;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -38,8 +37,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * upstreams hold resource subscriptions of the session (told {@link UpstreamServer.SessionEnded}
  * when it ends). Not persisted: at a shard hand-off its state is parked for the next home
  * ({@link SessionParking}); when its node is lost the client gets 404 and re-initializes, as the
- * spec allows. Idle sessions passivate after the idle timeout. Every change goes to this node's
- * {@link LocalSessions} ({@code setInfo}). An {@code AbstractBehavior}, not event-sourced: no
+ * spec allows. Idle sessions passivate after the idle timeout. Every change is published ({@link
+ * SessionPublication}) to the edges of every node that uses it. An {@code AbstractBehavior}: no
  * events, so {@code SessionEntityTest} drives it with probes.
  */
 public final class SessionEntity extends AbstractBehavior<SessionEntity.Command> {
@@ -53,10 +52,9 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   public sealed interface Command extends CborSerializable
       permits Open, Validate, Initialized, AttachStream, DetachStream, Notify, ServerRequest,
           ResolveClientResponse, Terminate, Stop, IdleTimeout, Subscribed, ResourceUpdated,
-          PendingExpired, Restored, ParkDone {}
+          PendingExpired, Restored, ParkDone, Touch, Confirmed {}
 
-  /** Opens the session (sent once, by the edge that minted the id). */
-  /** {@code subject}: the OAuth token's subject, or null for a virtual key. */
+  /** Opens the session (sent once, by the edge that minted the id); {@code subject}: the OAuth token's, or null. */
   public record Open(String protocolVersion, JsonNode clientInfo, JsonNode capabilities,
       String keyName, ActorRef<SessionInfo> replyTo, String subject) implements Command {
     public Open {
@@ -65,8 +63,25 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     }
   }
 
-  /** Does the session exist, and what was negotiated? */
-  public record Validate(ActorRef<SessionInfo> replyTo) implements Command {}
+  /**
+   * Does the session exist, and what was negotiated? {@code subscriber} (null: none): the asking
+   * node's {@link RemoteSessions}, which is then sent every change of the session.
+   */
+  public record Validate(ActorRef<SessionInfo> replyTo, ActorRef<RemoteSessions.Update> subscriber)
+      implements Command {
+    public Validate(ActorRef<SessionInfo> replyTo) {
+      this(replyTo, null);
+    }
+  }
+
+  /** Another node's requests used the session (validated from its {@link RemoteSessions}): it is not idle. */
+  public enum Touch implements Command { INSTANCE }
+
+  /**
+   * A subscriber removed the ended session from its cache, or its node is gone (the watch); null:
+   * the time to confirm is up ({@link SessionPublication}).
+   */
+  public record Confirmed(ActorRef<RemoteSessions.Update> subscriber) implements Command {}
 
   /** Legacy HTTP+SSE: the handshake arrives after the stream opened. */
   public record Initialized(String protocolVersion, JsonNode clientInfo, JsonNode capabilities) implements Command {
@@ -96,7 +111,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     }
   }
 
-  /** The client POSTed a response: which upstream request does it answer? */
+  /** The client POSTed a response: which upstream request does it answer ({@link PendingAnswer})? */
   public record ResolveClientResponse(JsonNode downstreamId, ActorRef<PendingAnswer> replyTo) implements Command {}
 
   public record Terminate(ActorRef<SessionInfo> replyTo) implements Command {}
@@ -124,23 +139,13 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
 
   enum IdleTimeout implements Command { INSTANCE }
 
-  /** Where a client's answer goes; {@code server} is null when the id is unknown. */
-  public record PendingAnswer(String server, JsonNode upstreamId) implements CborSerializable {
-    public PendingAnswer {
-      upstreamId = JsonFields.absentAsNull(upstreamId);
-    }
-
-    public boolean found() {
-      return server != null;
-    }
-  }
-
   /**
    * @param pendingTimeout how long a server→client request waits for the client's answer
    *     ({@code bastion.node.max-request-timeout})
    */
   public static void init(ActorSystem<?> system, Duration idleTimeout, Duration pendingTimeout) {
     ClusterSharding sharding = ClusterSharding.get(system);
+    RemoteSessions.start(system, idleTimeout);
     Function<String, RecipientRef<UpstreamServer.Command>> upstreams =
         server -> sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server);
     sharding.init(
@@ -149,14 +154,10 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
             .withStopMessage(Stop.INSTANCE));
   }
 
-  /** {@code upstreams}: how to reach an upstream's entity by server name (sharding; a probe in tests). */
-  public static Behavior<Command> create(String sessionId, Duration idleTimeout, Duration pendingTimeout,
-      int maxPending, Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
-    return create(sessionId, idleTimeout, pendingTimeout, maxPending, upstreams, shard, null);
-  }
-
-  /** {@code parking}: null for an entity whose state never moves (tests without a cluster). */
+  /**
+   * {@code upstreams}: how to reach an upstream's entity by server name (sharding; a probe in
+   * tests); {@code parking}: null for an entity whose state never moves (tests without a cluster).
+   */
   static Behavior<Command> create(String sessionId, Duration idleTimeout, Duration pendingTimeout,
       int maxPending, Function<String, RecipientRef<UpstreamServer.Command>> upstreams,
       ActorRef<ClusterSharding.ShardCommand> shard, SessionParking parking) {
@@ -177,7 +178,8 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private final PendingRequests pending;
   /** Upstreams that hold resource subscriptions of this session. */
   private final Set<String> subscribedAt = new LinkedHashSet<>();
-  private final LocalSessions local;
+  /** Where the session's state is published: this node's {@link LocalSessions}, other nodes' caches. */
+  private final SessionPublication publication;
   private final SessionParking parking;
   /** Stopping for a hand-off with its state parked: subscriptions stay with the next home. */
   private boolean handedOff;
@@ -196,7 +198,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     this.upstreams = upstreams;
     this.pendingTimeout = pendingTimeout;
     this.pending = new PendingRequests(maxPending);
-    this.local = LocalSessions.get(ctx.getSystem());
+    this.publication = new SessionPublication(ctx, sessionId, LocalSessions.get(ctx.getSystem()));
     ctx.setReceiveTimeout(idleTimeout, IdleTimeout.INSTANCE);
   }
 
@@ -210,19 +212,28 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
         .onMessage(DetachStream.class, this::onDetach)
         .onMessage(Notify.class, this::onNotify)
         .onMessage(ServerRequest.class, this::onServerRequest)
-        .onMessage(ResolveClientResponse.class, this::onResolve)
+        .onMessage(ResolveClientResponse.class, r -> {
+          r.replyTo().tell(pending.resolve(r.downstreamId(), timers));
+          return this;
+        })
         .onMessage(Terminate.class, this::onTerminate)
-        .onMessage(Subscribed.class, this::onSubscribed)
-        .onMessage(ResourceUpdated.class, this::onResourceUpdated)
+        .onMessage(Subscribed.class, sub -> onSubscription(sub.server(), null))
+        .onMessage(ResourceUpdated.class, u -> onSubscription(u.server(), u.notification()))
         .onMessage(PendingExpired.class, this::onPendingExpired)
         .onMessageEquals(IdleTimeout.INSTANCE, this::onIdle)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onMessageEquals(ParkDone.INSTANCE, Behaviors::stopped)
         .onMessage(Restored.class, r -> this)
+        .onMessageEquals(Touch.INSTANCE, () -> info.found() ? this : passivate())
+        .onMessage(Confirmed.class, c -> {
+          publication.confirmed(c.subscriber());
+          return this;
+        })
         .onSignal(PostStop.class, s -> {
           // However the session ends (idle, hand-off, node shutdown), nothing may wait on it.
           ended("the session ended", !handedOff);
           setInfo(SessionInfo.NOT_FOUND);
+          publication.finish();
           return this;
         })
         .build();
@@ -260,6 +271,9 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   private Behavior<Command> onValidate(Validate v) {
+    if (v.subscriber() != null && info.found()) {
+      publication.add(v.subscriber(), info);
+    }
     v.replyTo().tell(info);
     // A message to a session that never opened (unknown or already deleted id) must not leave an
     // empty entity behind.
@@ -297,11 +311,11 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   }
 
   /**
-   * Idle means no message for the idle timeout. A session whose client holds its GET or legacy SSE
-   * stream open is not idle (keep-alives never reach the entity), so it stays.
+   * Idle means no message and no request validated on this node ({@link LocalSessions#use}) for
+   * the idle timeout; a session whose client holds its GET or legacy SSE stream open stays.
    */
   private Behavior<Command> onIdle() {
-    return stream != null ? this : passivate();
+    return stream != null || publication.takeUsed() ? this : passivate();
   }
 
   private Behavior<Command> onNotify(Notify n) {
@@ -317,15 +331,6 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     return info.found() ? this : passivate();
   }
 
-  private Behavior<Command> onResolve(ResolveClientResponse r) {
-    PendingRequests.Pending p = pending.take(r.downstreamId());
-    if (p != null) {
-      timers.cancel(PendingRequests.timerKey(r.downstreamId().asText()));
-    }
-    r.replyTo().tell(p == null ? new PendingAnswer(null, null) : new PendingAnswer(p.server(), p.upstreamId()));
-    return this;
-  }
-
   private Behavior<Command> onPendingExpired(PendingExpired e) {
     if (pending.expire(e.downstreamId(), pendingTimeout, upstreams) != null) {
       getContext().getLog().debug("Session [{}]: [{}] unanswered after {}", sessionId, e.downstreamId(), pendingTimeout);
@@ -333,29 +338,17 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     return this;
   }
 
-  private void answerUpstream(String server, JsonNode upstreamId, int code, String message) {
-    PendingRequests.answer(upstreams, server, upstreamId, code, message);
-  }
-
-  private Behavior<Command> onSubscribed(Subscribed s) {
+  /** {@code server} holds a subscription of this session, and sent {@code update} (or null) for it. */
+  private Behavior<Command> onSubscription(String server, ObjectNode update) {
     if (!info.found()) {
-      // Ended (or never opened here) before the subscription was recorded: prune it at once.
-      upstreams.apply(s.server()).tell(new UpstreamServer.SessionEnded(sessionId));
+      // Ended (or never opened here) before the subscription was recorded, or the upstream entity
+      // still counts a session that is gone (e.g. its node was lost): prune it at once.
+      upstreams.apply(server).tell(new UpstreamServer.SessionEnded(sessionId));
       return passivate();
     }
-    subscribedAt.add(s.server());
-    return this;
-  }
-
-  private Behavior<Command> onResourceUpdated(ResourceUpdated u) {
-    if (!info.found()) {
-      // The session is gone but the upstream entity still counts it (e.g. its node was lost).
-      upstreams.apply(u.server()).tell(new UpstreamServer.SessionEnded(sessionId));
-      return passivate();
-    }
-    subscribedAt.add(u.server());
-    if (stream != null) {
-      stream.tell(new RequestStream.Message(u.notification()));
+    subscribedAt.add(server);
+    if (update != null && stream != null) {
+      stream.tell(new RequestStream.Message(update));
     }
     return this;
   }
@@ -369,10 +362,16 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     pending.failAll(why, timers, upstreams);
   }
 
+  /** Answered once no other node's cache holds the session any more ({@link SessionPublication}). */
   private Behavior<Command> onTerminate(Terminate t) {
     SessionInfo was = info;
-    setInfo(SessionInfo.NOT_FOUND);
-    t.replyTo().tell(was);
+    info = SessionInfo.NOT_FOUND;
+    publication.end(timers, () -> {
+      t.replyTo().tell(was);
+      if (passivating) {
+        shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
+      }
+    });
     if (was.found()) {
       getContext().getLog().debug("Session [{}] terminated by the client", sessionId);
     }
@@ -381,19 +380,21 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     return passivate();
   }
 
-  /** The one place the session's state changes: this node's edges read it from {@link LocalSessions}. */
+  /**
+   * The one place the session's state changes (but for a DELETE's): this node's edges read it from
+   * {@link LocalSessions}, other nodes' from their {@link RemoteSessions}.
+   */
   private void setInfo(SessionInfo next) {
     info = next;
-    if (next.found()) {
-      local.put(sessionId, next);
-    } else {
-      local.remove(sessionId);
-    }
+    publication.publish(next);
   }
 
+  /** While a DELETE waits for other nodes' confirmations, the stop waits too (it would drop them). */
   private Behavior<Command> passivate() {
     passivating = true; // its own end (idle, terminated): nothing to park when sharding stops it
-    shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
+    if (!publication.confirming()) {
+      shard.tell(new ClusterSharding.Passivate<>(getContext().getSelf()));
+    }
     return this;
   }
 }

@@ -10,6 +10,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
+import io.bastion.node.session.PendingAnswer;
 import io.bastion.node.session.SessionEntity;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.node.upstream.UpstreamStatus;
@@ -60,7 +61,7 @@ class ClusterSerializationTest {
     @SuppressWarnings({"unchecked", "rawtypes"})
     var infos = (org.apache.pekko.actor.typed.ActorRef<SessionInfo>) (org.apache.pekko.actor.typed.ActorRef) probe.ref();
     @SuppressWarnings({"unchecked", "rawtypes"})
-    var answers = (org.apache.pekko.actor.typed.ActorRef<SessionEntity.PendingAnswer>) (org.apache.pekko.actor.typed.ActorRef) probe.ref();
+    var answers = (org.apache.pekko.actor.typed.ActorRef<PendingAnswer>) (org.apache.pekko.actor.typed.ActorRef) probe.ref();
     ObjectNode params = McpHttp.json("{\"name\":\"t\",\"arguments\":{\"x\":1.5,\"big\":12345678901234,\"s\":\"\\u00e9\"},"
         + "\"_meta\":{\"progressToken\":\"p\"}}");
     ObjectNode tool = McpHttp.json("{\"name\":\"echo\",\"inputSchema\":{\"type\":\"object\"},\"annotations\":null}");
@@ -94,8 +95,8 @@ class ClusterSerializationTest {
         SessionInfo.NOT_FOUND,
         new SessionInfo(true, "2025-11-25", "k", McpHttp.json("{\"name\":\"c\"}"), null, events),
         new SessionInfo(true, "2025-11-25", "k", null, null, null, "ci-agent"),
-        new SessionEntity.PendingAnswer(null, null),
-        new SessionEntity.PendingAnswer("s", N.numberNode(9)),
+        new PendingAnswer(null, null),
+        new PendingAnswer("s", N.numberNode(9)),
         new RequestStream.Message(McpHttp.json("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}")),
         new RequestStream.Final(McpHttp.json("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}")),
         new RequestStream.Final(9, McpHttp.json("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"), Fault.UPSTREAM_TIMEOUT),

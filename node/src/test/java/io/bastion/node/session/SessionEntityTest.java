@@ -54,15 +54,19 @@ class SessionEntityTest {
     final TestProbe<ClusterSharding.ShardCommand> shard = kit.createTestProbe();
     final TestProbe<RequestStream.Event> stream = kit.createTestProbe();
     final TestProbe<SessionInfo> infos = kit.createTestProbe();
-    final TestProbe<SessionEntity.PendingAnswer> answers = kit.createTestProbe();
+    final TestProbe<PendingAnswer> answers = kit.createTestProbe();
     final Set<String> asked = new HashSet<>();
     final ActorRef<SessionEntity.Command> session;
 
     Fixture(String id, Duration pendingTimeout, int maxPending, boolean open) {
-      session = kit.spawn(SessionEntity.create(id, LONG, pendingTimeout, maxPending, server -> {
+      this(id, LONG, pendingTimeout, maxPending, open);
+    }
+
+    Fixture(String id, Duration idle, Duration pendingTimeout, int maxPending, boolean open) {
+      session = kit.spawn(SessionEntity.create(id, idle, pendingTimeout, maxPending, server -> {
         asked.add(server);
         return upstream.ref();
-      }, shard.ref()));
+      }, shard.ref(), null));
       if (open) {
         ObjectNode caps = N.objectNode();
         caps.putObject("sampling");
@@ -85,7 +89,7 @@ class SessionEntityTest {
       return upstream.expectMessageClass(UpstreamServer.ClientAnswer.class, Duration.ofSeconds(5));
     }
 
-    SessionEntity.PendingAnswer resolve(String downstreamId) {
+    PendingAnswer resolve(String downstreamId) {
       session.tell(new SessionEntity.ResolveClientResponse(N.textNode(downstreamId), answers.ref()));
       return answers.receiveMessage();
     }
@@ -113,7 +117,7 @@ class SessionEntityTest {
   void anAnsweredServerRequestDoesNotExpire() {
     Fixture f = new Fixture("answered", SHORT, SessionEntity.MAX_PENDING, true);
     String downstreamId = f.serverRequest(8);
-    SessionEntity.PendingAnswer p = f.resolve(downstreamId);
+    PendingAnswer p = f.resolve(downstreamId);
     assertThat(p.found()).isTrue();
     assertThat(p.upstreamId().asLong()).isEqualTo(8);
     f.upstream.expectNoMessage(SHORT.multipliedBy(3));
@@ -200,5 +204,93 @@ class SessionEntityTest {
     Fixture open = new Fixture("open", LONG, SessionEntity.MAX_PENDING, true);
     open.session.tell(new SessionEntity.DetachStream(open.stream.ref()));
     open.shard.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  /** A session opened without a GET stream (a stream alone keeps it from idling out). */
+  private static Fixture openedWithoutStream(String id, Duration idle) {
+    Fixture f = new Fixture(id, idle, LONG, SessionEntity.MAX_PENDING, false);
+    f.session.tell(new SessionEntity.Open("2025-11-25", null, null, "k", f.infos.ref(), null));
+    assertThat(f.infos.receiveMessage().found()).isTrue();
+    return f;
+  }
+
+  @Test
+  void anotherNodesCacheHearsEveryChangeAndADeleteWaitsForItsConfirmation() {
+    Fixture f = openedWithoutStream("cached", LONG);
+    TestProbe<RemoteSessions.Update> cache = kit.createTestProbe();
+
+    f.session.tell(new SessionEntity.Validate(f.infos.ref(), cache.ref()));
+    assertThat(f.infos.receiveMessage().keyName()).isEqualTo("k");
+    RemoteSessions.Update first = cache.receiveMessage();
+    assertThat(first.sessionId()).isEqualTo("cached");
+    assertThat(first.info().found()).isTrue();
+    assertThat(first.entity()).isEqualTo(f.session);
+    assertThat(first.confirm()).isFalse();
+
+    f.session.tell(new SessionEntity.AttachStream(f.stream.ref()));
+    assertThat(cache.receiveMessage().info().stream()).isEqualTo(f.stream.ref());
+
+    // The DELETE is answered only once the cache confirmed the end, and only then does it passivate.
+    TestProbe<SessionInfo> deleted = kit.createTestProbe();
+    f.session.tell(new SessionEntity.Terminate(deleted.ref()));
+    RemoteSessions.Update end = cache.receiveMessage();
+    assertThat(end.info().found()).isFalse();
+    assertThat(end.confirm()).isTrue();
+    deleted.expectNoMessage(Duration.ofMillis(300));
+    f.shard.expectNoMessage(Duration.ofMillis(10));
+    f.session.tell(new SessionEntity.Confirmed(cache.ref()));
+    assertThat(deleted.receiveMessage().found()).as("the DELETE's answer: the session that was").isTrue();
+    f.shard.expectMessageClass(ClusterSharding.Passivate.class);
+    assertThat(LocalSessions.get(kit.system()).find("cached")).isEmpty();
+  }
+
+  @Test
+  void aDeleteIsAnsweredEvenWhenACacheNeverConfirms() {
+    Fixture f = openedWithoutStream("unconfirmed", LONG);
+    TestProbe<RemoteSessions.Update> cache = kit.createTestProbe();
+    f.session.tell(new SessionEntity.Validate(f.infos.ref(), cache.ref()));
+    f.infos.receiveMessage();
+    cache.receiveMessage();
+
+    TestProbe<SessionInfo> deleted = kit.createTestProbe();
+    f.session.tell(new SessionEntity.Terminate(deleted.ref()));
+    assertThat(cache.receiveMessage().confirm()).isTrue();
+    assertThat(deleted.receiveMessage(SessionPublication.CONFIRM_WITHIN.plusSeconds(5)).found()).isTrue();
+    f.shard.expectMessageClass(ClusterSharding.Passivate.class);
+  }
+
+  @Test
+  void anUnknownSessionTakesNoSubscriber() {
+    Fixture f = new Fixture("unknown", LONG, SessionEntity.MAX_PENDING, false);
+    TestProbe<RemoteSessions.Update> cache = kit.createTestProbe();
+    f.session.tell(new SessionEntity.Validate(f.infos.ref(), cache.ref()));
+    assertThat(f.infos.receiveMessage().found()).isFalse();
+    cache.expectNoMessage(Duration.ofMillis(200));
+    f.shard.expectMessageClass(ClusterSharding.Passivate.class);
+  }
+
+  /**
+   * Regression: a request validated from {@link LocalSessions} sends the entity no message, so a
+   * session used only that way idled out under its client after the idle timeout. Requests mark it
+   * used ({@code LocalSessions.use}), other nodes' caches send {@code Touch}; neither idles out.
+   */
+  @Test
+  void aSessionInUseOnItsOwnNodeOrThroughAnotherNodesCacheDoesNotIdleOut() throws InterruptedException {
+    Duration idle = Duration.ofSeconds(1);
+    Fixture local = openedWithoutStream("used-here", idle);
+    Fixture remote = openedWithoutStream("used-elsewhere", idle);
+    LocalSessions sessions = LocalSessions.get(kit.system());
+    long until = System.nanoTime() + idle.multipliedBy(3).toNanos();
+    while (System.nanoTime() < until) {
+      assertThat(sessions.use("used-here")).isPresent();
+      remote.session.tell(SessionEntity.Touch.INSTANCE);
+      Thread.sleep(100);
+    }
+    local.shard.expectNoMessage(Duration.ofMillis(10));
+    remote.shard.expectNoMessage(Duration.ofMillis(10));
+
+    // Unused, both idle out.
+    local.shard.expectMessageClass(ClusterSharding.Passivate.class, idle.multipliedBy(5));
+    remote.shard.expectMessageClass(ClusterSharding.Passivate.class, idle.multipliedBy(5));
   }
 }
