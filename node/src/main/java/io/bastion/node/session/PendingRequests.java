@@ -3,6 +3,7 @@ package io.bastion.node.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.node.call.Reply;
+import io.bastion.node.call.RequestStream;
 import io.bastion.node.call.SessionInfo;
 import io.bastion.node.upstream.UpstreamServer;
 import io.bastion.protocol.ErrorCodes;
@@ -11,12 +12,16 @@ import io.bastion.protocol.JsonRpc;
 import io.bastion.protocol.Methods;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server→client requests (sampling, elicitation, roots) of one session that wait for the
@@ -26,11 +31,13 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * without limit. Not thread-safe: owned by the session entity.
  */
 final class PendingRequests {
+  private static final Logger LOG = LoggerFactory.getLogger(PendingRequests.class);
 
   /** One request waiting for the client. */
   record Pending(String server, JsonNode upstreamId, String method, Reply target) {}
 
-  private final Map<String, Pending> byId = new LinkedHashMap<>();
+  /** Empty (shared) until the first request: most sessions never get one, and a node holds many sessions. */
+  private Map<String, Pending> byId = Collections.emptyMap();
   private final int max;
   private long next = 1;
 
@@ -45,6 +52,9 @@ final class PendingRequests {
   /** Records a request and returns the downstream id it is sent under. */
   String add(String server, JsonNode upstreamId, String method, Reply target) {
     String downstreamId = "bastion-s2c-" + (next++);
+    if (!(byId instanceof LinkedHashMap)) {
+      byId = new LinkedHashMap<>();
+    }
     byId.put(downstreamId, new Pending(server, upstreamId, method, target));
     return downstreamId;
   }
@@ -70,13 +80,15 @@ final class PendingRequests {
   }
 
   /**
-   * Sends upstream request {@code r} to the client on {@code target} and waits for the answer
-   * until {@code timeout}; or refuses it at once (the session is gone, the client lacks the
-   * capability or a stream, or too many requests already wait).
+   * Sends upstream request {@code r} to the client on the stream of the request that caused it, or
+   * else on the session's GET {@code stream}, and waits for the answer until {@code timeout}; or
+   * refuses it at once (the session is gone, the client lacks the capability or a stream, or too
+   * many requests already wait).
    */
-  void offer(SessionEntity.ServerRequest r, SessionInfo info, Reply target,
+  void offer(SessionEntity.ServerRequest r, SessionInfo info, ActorRef<RequestStream.Event> stream,
       TimerScheduler<SessionEntity.Command> timers, Duration timeout,
       Function<String, RecipientRef<UpstreamServer.Command>> upstreams) {
+    Reply target = r.related() != null ? r.related() : stream == null ? null : Reply.toStream(stream);
     boolean supported = switch (r.method()) {
       case "sampling/createMessage" -> info.clientSupports("sampling");
       case "elicitation/create" -> info.clientSupports("elicitation");
@@ -132,6 +144,7 @@ final class PendingRequests {
   Pending expire(String downstreamId, Duration timeout, Function<String, RecipientRef<UpstreamServer.Command>> upstreams) {
     Pending p = take(downstreamId);
     if (p != null) {
+      LOG.debug("Server-to-client request [{}] unanswered after {}", downstreamId, timeout);
       answer(upstreams, p.server(), p.upstreamId(), ErrorCodes.REQUEST_TIMEOUT,
           "Request timed out: the client did not answer " + p.method() + " within " + timeout.toMillis() + " ms");
       ObjectNode params = Json.object().put("requestId", downstreamId).put("reason", "timed out in Bastion");

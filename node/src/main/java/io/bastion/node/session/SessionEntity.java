@@ -18,10 +18,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.Signal;
+import org.apache.pekko.actor.typed.javadsl.AbstractMatchingBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -38,10 +38,13 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * when it ends). Not persisted: at a shard hand-off its state is parked for the next home
  * ({@link SessionParking}); when its node is lost the client gets 404 and re-initializes, as the
  * spec allows. Idle sessions passivate after the idle timeout. Every change is published ({@link
- * SessionPublication}) to the edges of every node that uses it. An {@code AbstractBehavior}: no
- * events, so {@code SessionEntityTest} drives it with probes.
+ * SessionPublication}) to the edges of every node that uses it. Not event-sourced (no events):
+ * {@code SessionEntityTest} drives it with probes. An {@code AbstractMatchingBehavior} (one
+ * {@code instanceof} chain) rather than an {@code AbstractBehavior}, whose receive builder makes a
+ * case object and a handler lambda per message type for every entity, and a node holds one entity
+ * per open session (docs/benchmarks.md, heap per idle session).
  */
-public final class SessionEntity extends AbstractBehavior<SessionEntity.Command> {
+public final class SessionEntity extends AbstractMatchingBehavior<SessionEntity.Command> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Session");
@@ -177,7 +180,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
   private ActorRef<RequestStream.Event> stream;
   private final PendingRequests pending;
   /** Upstreams that hold resource subscriptions of this session. */
-  private final Set<String> subscribedAt = new LinkedHashSet<>();
+  private Set<String> subscribedAt = Set.of(); // a LinkedHashSet from the first subscription
   /** Where the session's state is published: this node's {@link LocalSessions}, other nodes' caches. */
   private final SessionPublication publication;
   private final SessionParking parking;
@@ -202,41 +205,66 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     ctx.setReceiveTimeout(idleTimeout, IdleTimeout.INSTANCE);
   }
 
+  /** Most frequent first (see the class comment for why this is not a receive builder). */
   @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Open.class, this::onOpen)
-        .onMessage(Validate.class, this::onValidate)
-        .onMessage(Initialized.class, this::onInitialized)
-        .onMessage(AttachStream.class, this::onAttach)
-        .onMessage(DetachStream.class, this::onDetach)
-        .onMessage(Notify.class, this::onNotify)
-        .onMessage(ServerRequest.class, this::onServerRequest)
-        .onMessage(ResolveClientResponse.class, r -> {
-          r.replyTo().tell(pending.resolve(r.downstreamId(), timers));
-          return this;
-        })
-        .onMessage(Terminate.class, this::onTerminate)
-        .onMessage(Subscribed.class, sub -> onSubscription(sub.server(), null))
-        .onMessage(ResourceUpdated.class, u -> onSubscription(u.server(), u.notification()))
-        .onMessage(PendingExpired.class, this::onPendingExpired)
-        .onMessageEquals(IdleTimeout.INSTANCE, this::onIdle)
-        .onMessageEquals(Stop.INSTANCE, this::onStop)
-        .onMessageEquals(ParkDone.INSTANCE, Behaviors::stopped)
-        .onMessage(Restored.class, r -> this)
-        .onMessageEquals(Touch.INSTANCE, () -> info.found() ? this : passivate())
-        .onMessage(Confirmed.class, c -> {
-          publication.confirmed(c.subscriber());
-          return this;
-        })
-        .onSignal(PostStop.class, s -> {
-          // However the session ends (idle, hand-off, node shutdown), nothing may wait on it.
-          ended("the session ended", !handedOff);
-          setInfo(SessionInfo.NOT_FOUND);
-          publication.finish();
-          return this;
-        })
-        .build();
+  public Behavior<Command> onMessage(Command msg) {
+    if (msg instanceof Validate v) {
+      return onValidate(v);
+    } else if (msg == Touch.INSTANCE) {
+      return info.found() ? this : passivate();
+    } else if (msg instanceof Open o) {
+      return onOpen(o);
+    } else if (msg instanceof Initialized i) {
+      return onInitialized(i);
+    } else if (msg instanceof AttachStream a) {
+      return onAttach(a);
+    } else if (msg instanceof DetachStream d) {
+      return onDetach(d);
+    } else if (msg instanceof Notify n) {
+      if (stream != null) {
+        stream.tell(new RequestStream.Message(n.notification()));
+      }
+      return info.found() ? this : passivate();
+    } else if (msg instanceof ServerRequest r) {
+      pending.offer(r, info, stream, timers, pendingTimeout, upstreams);
+      return info.found() ? this : passivate();
+    } else if (msg instanceof ResolveClientResponse r) {
+      r.replyTo().tell(pending.resolve(r.downstreamId(), timers));
+      return this;
+    } else if (msg instanceof Terminate t) {
+      return onTerminate(t);
+    } else if (msg instanceof Subscribed sub) {
+      return onSubscription(sub.server(), null);
+    } else if (msg instanceof ResourceUpdated u) {
+      return onSubscription(u.server(), u.notification());
+    } else if (msg instanceof PendingExpired e) {
+      pending.expire(e.downstreamId(), pendingTimeout, upstreams);
+      return this;
+    } else if (msg instanceof Confirmed c) {
+      publication.confirmed(c.subscriber());
+      return this;
+    } else if (msg == IdleTimeout.INSTANCE) {
+      // Idle: no message and no request validated on this node (LocalSessions.use) for the idle
+      // timeout. A session whose client holds its GET or legacy SSE stream open stays.
+      return stream != null || publication.takeUsed() ? this : passivate();
+    } else if (msg == Stop.INSTANCE) {
+      return onStop();
+    } else if (msg == ParkDone.INSTANCE) {
+      return Behaviors.stopped();
+    }
+    return this; // Restored: only the parking stage before this behavior acts on it
+  }
+
+  @Override
+  public Behavior<Command> onSignal(Signal signal) {
+    if (signal instanceof PostStop) {
+      // However the session ends (idle, hand-off, node shutdown), nothing may wait on it.
+      ended("the session ended", !handedOff);
+      setInfo(SessionInfo.NOT_FOUND);
+      publication.finish();
+      return this;
+    }
+    return Behaviors.unhandled();
   }
 
   /** Sharding moves the shard (or the node stops): park the state for the next home, then stop. */
@@ -256,7 +284,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       return;
     }
     parking.forget(sessionId);
-    subscribedAt.addAll(parked.subscribedAt());
+    subscribedAt = new LinkedHashSet<>(parked.subscribedAt());
     setInfo(parked.info());
     if (parked.info().stream() != null) {
       onAttach(new AttachStream(parked.info().stream()));
@@ -310,34 +338,6 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     return info.found() || stream != null ? this : passivate();
   }
 
-  /**
-   * Idle means no message and no request validated on this node ({@link LocalSessions#use}) for
-   * the idle timeout; a session whose client holds its GET or legacy SSE stream open stays.
-   */
-  private Behavior<Command> onIdle() {
-    return stream != null || publication.takeUsed() ? this : passivate();
-  }
-
-  private Behavior<Command> onNotify(Notify n) {
-    if (stream != null) {
-      stream.tell(new RequestStream.Message(n.notification()));
-    }
-    return info.found() ? this : passivate();
-  }
-
-  private Behavior<Command> onServerRequest(ServerRequest r) {
-    Reply target = r.related() != null ? r.related() : stream == null ? null : Reply.toStream(stream);
-    pending.offer(r, info, target, timers, pendingTimeout, upstreams);
-    return info.found() ? this : passivate();
-  }
-
-  private Behavior<Command> onPendingExpired(PendingExpired e) {
-    if (pending.expire(e.downstreamId(), pendingTimeout, upstreams) != null) {
-      getContext().getLog().debug("Session [{}]: [{}] unanswered after {}", sessionId, e.downstreamId(), pendingTimeout);
-    }
-    return this;
-  }
-
   /** {@code server} holds a subscription of this session, and sent {@code update} (or null) for it. */
   private Behavior<Command> onSubscription(String server, ObjectNode update) {
     if (!info.found()) {
@@ -346,7 +346,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
       upstreams.apply(server).tell(new UpstreamServer.SessionEnded(sessionId));
       return passivate();
     }
-    subscribedAt.add(server);
+    (subscribedAt.isEmpty() ? (subscribedAt = new LinkedHashSet<>()) : subscribedAt).add(server);
     if (update != null && stream != null) {
       stream.tell(new RequestStream.Message(update));
     }
@@ -358,7 +358,7 @@ public final class SessionEntity extends AbstractBehavior<SessionEntity.Command>
     for (String server : over ? subscribedAt : Set.<String>of()) {
       upstreams.apply(server).tell(new UpstreamServer.SessionEnded(sessionId));
     }
-    subscribedAt.clear();
+    subscribedAt = Set.of();
     pending.failAll(why, timers, upstreams);
   }
 

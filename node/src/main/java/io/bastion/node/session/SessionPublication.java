@@ -2,6 +2,7 @@ package io.bastion.node.session;
 
 import io.bastion.node.call.SessionInfo;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -23,7 +24,8 @@ final class SessionPublication {
   private final ActorContext<SessionEntity.Command> ctx;
   private final String sessionId;
   private final LocalSessions local;
-  private final Set<ActorRef<RemoteSessions.Update>> subscribers = new HashSet<>();
+  /** Empty (shared) until a first subscriber: most sessions are used on one node only. */
+  private Set<ActorRef<RemoteSessions.Update>> subscribers = Collections.emptySet();
   /** Subscribers that have not yet confirmed the end; null when no end is being confirmed. */
   private Set<ActorRef<RemoteSessions.Update>> unconfirmed;
   private Runnable whenConfirmed;
@@ -53,6 +55,9 @@ final class SessionPublication {
 
   /** A node's first request of the session: from now on it hears of every change, starting with {@code info}. */
   void add(ActorRef<RemoteSessions.Update> subscriber, SessionInfo info) {
+    if (!(subscribers instanceof HashSet)) {
+      subscribers = new HashSet<>();
+    }
     if (subscribers.add(subscriber)) {
       ctx.watchWith(subscriber, new SessionEntity.Confirmed(subscriber)); // its node is gone
     }
@@ -75,7 +80,7 @@ final class SessionPublication {
     for (ActorRef<RemoteSessions.Update> s : subscribers) {
       s.tell(new RemoteSessions.Update(sessionId, SessionInfo.NOT_FOUND, ctx.getSelf(), true));
     }
-    subscribers.clear();
+    subscribers = Collections.emptySet();
     timers.startSingleTimer(CONFIRM_TIMER, new SessionEntity.Confirmed(null), CONFIRM_WITHIN);
   }
 
