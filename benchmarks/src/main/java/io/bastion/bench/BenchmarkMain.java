@@ -68,7 +68,8 @@ public final class BenchmarkMain {
     boolean search = true;
     int sessions = 8;
     int maxInFlight = 128;
-    int memorySessions = 2000;
+    // 20,000: the heap after a full GC moves by ~1 MB between runs, ±500 B per session at 2,000.
+    int memorySessions = 20_000;
     List<String> bastionJvmOpts = new ArrayList<>();
     List<String> mockJvmOpts = new ArrayList<>();
     Path out;
