@@ -145,7 +145,8 @@ public final class BenchmarkMain {
           case "--sessions" -> o.sessions = Integer.parseInt(args[++i]);
           case "--max-in-flight" -> o.maxInFlight = Integer.parseInt(args[++i]);
           case "--memory-sessions" -> o.memorySessions = Integer.parseInt(args[++i]);
-          case "--bastion-jvm-opts" -> o.bastionJvmOpts = List.of(args[++i].trim().split("\\s+"));
+          case "--bastion-jvm-opts" -> o.bastionJvmOpts = java.util.Arrays.stream(args[++i].trim().split("\\s+"))
+              .filter(opt -> !opt.isEmpty()).toList(); // "" passes nothing, not an empty argument
           case "--mock-jvm-opts" -> o.mockJvmOpts = List.of(args[++i].trim().split("\\s+"));
           case "--out" -> o.out = Path.of(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
