@@ -82,6 +82,8 @@ final class HttpSupport {
   final Uri uri;
   private final Logger log;
   private final BoundedSourceQueue<Pair<HttpRequest, CompletableFuture<HttpResponse>>> queue;
+  /** The Netty client of an {@code http://} upstream, or null: Pekko's pool ({@link #queue}, else null) serves it. */
+  private final NettyHttpClient netty;
   private final AtomicBoolean shutdown = new AtomicBoolean();
 
   /** The current OAuth access token, read per request (null: none); see {@link #headers()}. */
@@ -135,7 +137,11 @@ final class HttpSupport {
       }
     }
     this.staticHeaders = List.copyOf(headers);
-    this.queue = Source.<Pair<HttpRequest, CompletableFuture<HttpResponse>>>queue(MAX_QUEUED_REQUESTS)
+    boolean useNetty = "netty".equals(base.getString("bastion.node.upstream-http-client"))
+        && "http".equalsIgnoreCase(uri.getScheme());
+    this.netty = !useNetty ? null : new NettyHttpClient(NettyLoop.get(system), URI.create(uri.toString()),
+        base.getDuration("bastion.node.max-request-timeout").plusSeconds(30), MAX_SSE_EVENT_BYTES, mat);
+    this.queue = useNetty ? null : Source.<Pair<HttpRequest, CompletableFuture<HttpResponse>>>queue(MAX_QUEUED_REQUESTS)
         .via(http.<CompletableFuture<HttpResponse>>cachedHostConnectionPool(
             ConnectHttp.toHost(uri), pool, system.classicSystem().log()))
         .to(Sink.foreach(answered -> {
@@ -168,16 +174,27 @@ final class HttpSupport {
     return headers;
   }
 
-  /** Sends {@code request} through this transport's pool; fails with a message that names the target without secrets. */
+  /**
+   * Sends {@code request} through this transport's client (Netty's, or Pekko's pool); fails with a
+   * message that names the target without secrets.
+   */
   CompletionStage<HttpResponse> request(HttpRequest request) {
-    CompletableFuture<HttpResponse> promise = new CompletableFuture<>();
-    QueueOfferResult offered = queue.offer(Pair.create(request, promise));
-    if (offered != QueueOfferResult.enqueued()) {
-      promise.completeExceptionally(offered == QueueOfferResult.dropped()
-          ? new IOException("more than " + MAX_QUEUED_REQUESTS + " requests waiting for upstream " + config.name())
-          : new IllegalStateException("transport to [" + config.name() + "] is closed"));
+    CompletionStage<HttpResponse> sent;
+    if (netty != null) {
+      sent = shutdown.get()
+          ? failed(new IllegalStateException("transport to [" + config.name() + "] is closed"))
+          : netty.request(request);
+    } else {
+      CompletableFuture<HttpResponse> promise = new CompletableFuture<>();
+      QueueOfferResult offered = queue.offer(Pair.create(request, promise));
+      if (offered != QueueOfferResult.enqueued()) {
+        promise.completeExceptionally(offered == QueueOfferResult.dropped()
+            ? new IOException("more than " + MAX_QUEUED_REQUESTS + " requests waiting for upstream " + config.name())
+            : new IllegalStateException("transport to [" + config.name() + "] is closed"));
+      }
+      sent = promise;
     }
-    return promise.exceptionally(e -> {
+    return sent.exceptionally(e -> {
       throw new CompletionException(describeConnectFailure(Failures.root(e),
           URI.create(request.getUri().toString())));
     });
@@ -186,7 +203,11 @@ final class HttpSupport {
   /** No more requests: those already queued still complete, then the pool flow stops. Idempotent. */
   void shutdown() {
     if (shutdown.compareAndSet(false, true)) {
-      queue.complete();
+      if (netty != null) {
+        netty.close();
+      } else {
+        queue.complete();
+      }
     }
   }
 

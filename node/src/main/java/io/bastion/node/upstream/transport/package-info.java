@@ -24,7 +24,15 @@
  *       HTTP's {@code EventStreamUnmarshalling} (events up to 64 MiB) and consume them as streams,
  *       never buffering a stream whole. Events of type {@code message} (or untyped) carry JSON-RPC;
  *       empty priming events are skipped.
- *   <li><b>HTTP client.</b> One Pekko HTTP {@code superPool} flow per transport, fed by a bounded
+ *   <li><b>HTTP client of {@code http://} upstreams.</b> {@link
+ *       io.bastion.node.upstream.transport.NettyHttpClient}, one per transport, on the node's one
+ *       Netty event loop: kept-alive connections (at most 32; requests beyond wait in order), the
+ *       response read and parsed on the thread that polls the socket. It gives the transports
+ *       Pekko HTTP's response model (a JSON or error body whole, an SSE body as a chunk stream into
+ *       the same SSE parser), so they do not know which client ran. Why not Pekko HTTP's pool: a
+ *       {@code tools/call} cost ~25 % less CPU and ~25 % fewer context switches in the node
+ *       (docs/benchmarks.md). {@code bastion.node.upstream-http-client = pekko} turns it off.
+ *   <li><b>HTTP client of {@code https://} upstreams.</b> One Pekko HTTP host-pool flow per transport, fed by a bounded
  *       queue of (request, promise) pairs (256, like the pool's {@code max-open-requests}; beyond
  *       that a request fails at once), on a pool whose idle timeout is the longest request plus a
  *       margin (the GET stream and long tool calls may be silent for long) and 32 connections per

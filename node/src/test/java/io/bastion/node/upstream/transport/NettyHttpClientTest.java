@@ -1,0 +1,227 @@
+package io.bastion.node.upstream.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.bastion.node.testkit.TestConfigs;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@link NettyHttpClient} against a real HTTP server on loopback (the JDK's): connections are kept
+ * alive and reused, requests beyond {@link NettyHttpClient#MAX_CONNECTIONS} wait and are all
+ * served, JSON and error bodies arrive whole with their headers, an SSE body arrives as a stream
+ * before it ends, a stream its reader abandons costs its connection but not the next request, and
+ * a refused connection fails with {@link ConnectException}. The transports' behaviour over it is
+ * covered by {@link StreamableHttpTransportTest} and {@link LegacySseTransportTest}.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class NettyHttpClientTest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static ActorTestKit kit;
+  private static Materializer mat;
+
+  private HttpServer server;
+  private NettyHttpClient client;
+  /** The client ports the server saw a request from. */
+  private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger concurrent = new AtomicInteger();
+  private final AtomicInteger maxConcurrent = new AtomicInteger();
+  private final CountDownLatch releaseStream = new CountDownLatch(1);
+
+  @BeforeAll
+  static void startSystem() {
+    kit = ActorTestKit.create("netty-http-client-test", TestConfigs.local());
+    mat = SystemMaterializer.get(kit.system()).materializer();
+  }
+
+  @AfterAll
+  static void stopSystem() {
+    kit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void start() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(Executors.newFixedThreadPool(64));
+    server.createContext("/json", x -> answer(x, 200, "application/json", "{\"echo\":\"" + body(x) + "\"}"));
+    server.createContext("/slow", x -> {
+      int now = concurrent.incrementAndGet();
+      maxConcurrent.accumulateAndGet(now, Math::max);
+      sleep(100);
+      concurrent.decrementAndGet();
+      answer(x, 200, "application/json", "{}");
+    });
+    server.createContext("/error", x -> answer(x, 503, "text/plain", "upstream is down for maintenance"));
+    server.createContext("/sse", x -> {
+      clientPorts.add(x.getRemoteAddress().getPort());
+      x.getResponseHeaders().add("Content-Type", "text/event-stream");
+      x.sendResponseHeaders(200, 0);
+      OutputStream out = x.getResponseBody();
+      out.write("id: 1\ndata: {\"first\":true}\n\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      try {
+        releaseStream.await(30, TimeUnit.SECONDS); // held open: the client reads the event before the end
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      try {
+        out.write("data: {\"last\":true}\n\n".getBytes(StandardCharsets.UTF_8));
+        out.close();
+      } catch (IOException gone) {
+        // the client abandoned the stream and closed the connection
+      }
+    });
+    server.start();
+    client = new NettyHttpClient(NettyLoop.get(kit.system()), URI.create(base()), Duration.ofMinutes(1),
+        1 << 20, mat);
+  }
+
+  @AfterEach
+  void stop() {
+    releaseStream.countDown();
+    client.close();
+    server.stop(0);
+  }
+
+  private String base() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  private String body(HttpExchange x) throws IOException {
+    clientPorts.add(x.getRemoteAddress().getPort());
+    return new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+  }
+
+  private static void answer(HttpExchange x, int status, String type, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    x.getResponseHeaders().add("Content-Type", type);
+    x.getResponseHeaders().add("Mcp-Session-Id", "s-1");
+    x.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = x.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private HttpResponse post(String path, String json) throws Exception {
+    return client.request(HttpRequest.create().withMethod(HttpMethods.POST).withUri(base() + path)
+            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json))
+            .addHeader(RawHeader.create("Accept", "application/json, text/event-stream")))
+        .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private static String text(HttpResponse r) {
+    assertThat(r.entity()).isInstanceOf(HttpEntity.Strict.class);
+    return ((HttpEntity.Strict) r.entity()).getData().utf8String();
+  }
+
+  @Test
+  void aJsonAnswerArrivesWholeWithItsHeadersAndTheConnectionIsReused() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      HttpResponse r = post("/json", "call-" + i);
+      assertThat(r.status().intValue()).isEqualTo(200);
+      assertThat(r.entity().getContentType()).isEqualTo(ContentTypes.APPLICATION_JSON);
+      assertThat(text(r)).isEqualTo("{\"echo\":\"call-" + i + "\"}");
+      assertThat(r.getHeader("mcp-session-id").map(h -> h.value())).hasValue("s-1");
+    }
+    assertThat(clientPorts).as("one kept-alive connection for sequential requests").hasSize(1);
+  }
+
+  @Test
+  void requestsBeyondTheConnectionLimitWaitAndAreAllServed() throws Exception {
+    List<CompletableFuture<HttpResponse>> calls = new ArrayList<>();
+    for (int i = 0; i < NettyHttpClient.MAX_CONNECTIONS + 20; i++) {
+      calls.add(client.request(HttpRequest.create().withMethod(HttpMethods.POST).withUri(base() + "/slow")
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, "{}"))).toCompletableFuture());
+    }
+    for (CompletableFuture<HttpResponse> c : calls) {
+      assertThat(c.get(WAIT.toSeconds(), TimeUnit.SECONDS).status().intValue()).isEqualTo(200);
+    }
+    assertThat(maxConcurrent.get()).isBetween(2, NettyHttpClient.MAX_CONNECTIONS);
+  }
+
+  @Test
+  void anErrorAnswerKeepsItsStatusAndBody() throws Exception {
+    HttpResponse r = post("/error", "{}");
+    assertThat(r.status().intValue()).isEqualTo(503);
+    assertThat(text(r)).isEqualTo("upstream is down for maintenance");
+  }
+
+  @Test
+  void anSseBodyStreamsBeforeItEndsAndAnAbandonedOneDoesNotBlockTheNextRequest() throws Exception {
+    HttpResponse r = post("/sse", "{}");
+    assertThat(r.status().intValue()).isEqualTo(200);
+    assertThat(r.entity().getContentType().mediaType().toString()).isEqualTo("text/event-stream");
+    // The first event arrives while the server still holds the stream open.
+    ByteString first = r.entity().getDataBytes().runWith(Sink.head(), mat).toCompletableFuture()
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(first.utf8String()).contains("{\"first\":true}");
+
+    // Sink.head cancelled the rest: that connection is closed, and the next request is served.
+    HttpResponse next = post("/json", "after");
+    assertThat(text(next)).isEqualTo("{\"echo\":\"after\"}");
+    assertThat(clientPorts).as("the abandoned stream's connection is not reused").hasSize(2);
+  }
+
+  @Test
+  void aRefusedConnectionFailsWithConnectException() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    NettyHttpClient refused = new NettyHttpClient(NettyLoop.get(kit.system()),
+        URI.create("http://127.0.0.1:" + closedPort), Duration.ofMinutes(1), 1 << 20, mat);
+    try {
+      assertThatThrownBy(() -> refused.request(HttpRequest.create().withUri("http://127.0.0.1:" + closedPort + "/"))
+          .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .hasCauseInstanceOf(ConnectException.class);
+    } finally {
+      refused.close();
+    }
+  }
+}
