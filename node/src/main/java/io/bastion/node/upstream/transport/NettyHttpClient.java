@@ -126,14 +126,24 @@ final class NettyHttpClient {
   void close() {
     loop.execute(() -> {
       closed = true;
-      for (Exchange x : waiting) {
+      // Copied first: a promise's continuation or a channel's close listener may touch them.
+      List<Exchange> refused = new ArrayList<>(waiting);
+      waiting.clear();
+      List<Channel> unused = new ArrayList<>(idle);
+      idle.clear();
+      for (Exchange x : refused) {
         x.request.release();
         x.promise.completeExceptionally(new IllegalStateException("the transport is closed"));
       }
-      waiting.clear();
-      idle.forEach(Channel::close);
-      idle.clear();
+      unused.forEach(Channel::close);
     });
+  }
+
+  /** Open connections, busy or idle (tests). */
+  CompletionStage<Integer> openConnections() {
+    CompletableFuture<Integer> n = new CompletableFuture<>();
+    loop.execute(() -> n.complete(connections.size()));
+    return n;
   }
 
   private DefaultFullHttpRequest toNetty(HttpRequest request) {

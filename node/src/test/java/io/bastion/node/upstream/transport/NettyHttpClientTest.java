@@ -208,6 +208,27 @@ class NettyHttpClientTest {
   }
 
   @Test
+  void closingClosesEveryIdleConnectionAndRefusesNewRequests() throws Exception {
+    List<CompletableFuture<HttpResponse>> two = List.of(
+        client.request(HttpRequest.create().withMethod(HttpMethods.POST).withUri(base() + "/slow")).toCompletableFuture(),
+        client.request(HttpRequest.create().withMethod(HttpMethods.POST).withUri(base() + "/slow")).toCompletableFuture());
+    for (CompletableFuture<HttpResponse> c : two) {
+      assertThat(c.get(WAIT.toSeconds(), TimeUnit.SECONDS).status().intValue()).isEqualTo(200);
+    }
+    assertThat(client.openConnections().toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo(2);
+
+    client.close();
+    io.bastion.node.testkit.Eventually.until(WAIT, () -> {
+      try {
+        return client.openConnections().toCompletableFuture().get(5, TimeUnit.SECONDS) == 0;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }, "both idle connections closed");
+    assertThatThrownBy(() -> post("/json", "late")).hasCauseInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
   void aRefusedConnectionFailsWithConnectException() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
