@@ -19,7 +19,8 @@ public record NodeSettings(
     Duration shutdownDrain,
     Duration readyWaitForUpstreams,
     Duration ssePollAfter,
-    Duration ssePollRetry) {
+    Duration ssePollRetry,
+    String upstreamHttpClient) {
 
   public NodeSettings {
     if (listPageSize < 1) {
@@ -27,6 +28,10 @@ public record NodeSettings(
     }
     if (ssePollAfter.isNegative() || ssePollRetry.isNegative()) {
       throw new IllegalArgumentException("bastion.node.sse-poll-after and sse-poll-retry must not be negative");
+    }
+    if (!"netty".equals(upstreamHttpClient) && !"pekko".equals(upstreamHttpClient)) {
+      throw new IllegalArgumentException("bastion.node.upstream-http-client must be \"netty\" or \"pekko\", not \""
+          + upstreamHttpClient + "\"");
     }
     if (readyWaitForUpstreams.isNegative()) {
       throw new IllegalArgumentException("bastion.node.ready-wait-for-upstreams must not be negative");
@@ -47,6 +52,7 @@ public record NodeSettings(
         c.getDuration("shutdown-drain"),
         c.getDuration("ready-wait-for-upstreams"),
         c.getDuration("sse-poll-after"),
-        c.getDuration("sse-poll-retry"));
+        c.getDuration("sse-poll-retry"),
+        c.getString("upstream-http-client"));
   }
 }

@@ -53,8 +53,16 @@ class ReferenceConfigTest {
     assertThat(NodeSettings.fromConfig(ConfigFactory.load())).isEqualTo(new NodeSettings(Duration.ofSeconds(5), 100,
         Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ofSeconds(15),
         Duration.ofSeconds(20), Duration.ofSeconds(10), Duration.ofSeconds(2),
-        Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1)));
+        Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), "netty"));
     assertThat(ConfigFactory.load().getDuration("bastion.metrics.sample-interval")).hasSeconds(1);
     assertThat(ConfigFactory.load().getBoolean("bastion.cluster.management-enabled")).isTrue();
+  }
+
+  @Test
+  void anUnknownUpstreamHttpClientIsRefusedByName() {
+    var bad = ConfigFactory.parseString("bastion.node.upstream-http-client = nety").withFallback(ConfigFactory.load());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> NodeSettings.fromConfig(bad))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("bastion.node.upstream-http-client must be \"netty\" or \"pekko\", not \"nety\"");
   }
 }
