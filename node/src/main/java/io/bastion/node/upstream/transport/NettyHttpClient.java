@@ -62,7 +62,7 @@ import org.apache.pekko.util.ByteString;
  * handing every readable socket to a connection actor and a pool stream.
  *
  * <p>Keep-alive connections are reused, at most {@link #MAX_CONNECTIONS} at once; requests beyond
- * wait in order. A connection with no bytes either way for {@code idle} is closed, failing what
+ * wait in order, at most {@link #MAX_WAITING} of them. A connection with no bytes either way for {@code idle} is closed, failing what
  * it carries (as Pekko's client idle timeout did). All state is touched on the connections' one
  * event loop ({@link NettyLoop}), so none of it is locked.
  */
@@ -70,6 +70,8 @@ final class NettyHttpClient {
 
   /** Connections to the upstream at most, as the Pekko pool's {@code max-connections}. */
   static final int MAX_CONNECTIONS = 32;
+  /** Requests waiting for a connection at most; beyond, a request fails at once. */
+  static final int MAX_WAITING = HttpSupport.MAX_QUEUED_REQUESTS;
   /** Chunks of a streamed body buffered for its reader at most; beyond, the response fails. */
   static final int MAX_BUFFERED_CHUNKS = 4096;
   /** Error bodies are read up to this many bytes (the message quotes an excerpt). */
@@ -188,6 +190,13 @@ final class NettyHttpClient {
       }
     }
     if (connections.size() + connecting >= MAX_CONNECTIONS) {
+      if (waiting.size() >= MAX_WAITING) {
+        // As Pekko's pool's max-open-requests: a stalled upstream must not queue without bound.
+        x.request.release();
+        x.promise.completeExceptionally(new IOException("more than " + MAX_WAITING
+            + " requests waiting for a connection to the upstream"));
+        return;
+      }
       waiting.addLast(x);
       return;
     }

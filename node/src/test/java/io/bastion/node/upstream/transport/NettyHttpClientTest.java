@@ -64,6 +64,7 @@ class NettyHttpClientTest {
   private final AtomicInteger concurrent = new AtomicInteger();
   private final AtomicInteger maxConcurrent = new AtomicInteger();
   private final CountDownLatch releaseStream = new CountDownLatch(1);
+  private final CountDownLatch releaseHeld = new CountDownLatch(1);
 
   @BeforeAll
   static void startSystem() {
@@ -86,6 +87,14 @@ class NettyHttpClientTest {
       maxConcurrent.accumulateAndGet(now, Math::max);
       sleep(100);
       concurrent.decrementAndGet();
+      answer(x, 200, "application/json", "{}");
+    });
+    server.createContext("/held", x -> {
+      try {
+        releaseHeld.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       answer(x, 200, "application/json", "{}");
     });
     server.createContext("/error", x -> answer(x, 503, "text/plain", "upstream is down for maintenance"));
@@ -116,6 +125,7 @@ class NettyHttpClientTest {
   @AfterEach
   void stop() {
     releaseStream.countDown();
+    releaseHeld.countDown();
     client.close();
     server.stop(0);
   }
@@ -182,6 +192,34 @@ class NettyHttpClientTest {
       assertThat(c.get(WAIT.toSeconds(), TimeUnit.SECONDS).status().intValue()).isEqualTo(200);
     }
     assertThat(maxConcurrent.get()).isBetween(2, NettyHttpClient.MAX_CONNECTIONS);
+  }
+
+  @Test
+  void requestsBeyondTheWaitingLimitFailAtOnce() throws Exception {
+    List<CompletableFuture<HttpResponse>> calls = new ArrayList<>();
+    int total = NettyHttpClient.MAX_CONNECTIONS + NettyHttpClient.MAX_WAITING + 5;
+    for (int i = 0; i < total; i++) {
+      calls.add(client.request(HttpRequest.create().withMethod(HttpMethods.POST).withUri(base() + "/held")
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, "{}"))).toCompletableFuture());
+    }
+    // Every connection holds its request until the refusals are in: nothing frees a place before.
+    io.bastion.node.testkit.Eventually.until(WAIT,
+        () -> calls.stream().filter(CompletableFuture::isCompletedExceptionally).count() == 5, "5 refused");
+    releaseHeld.countDown();
+    int served = 0;
+    int refused = 0;
+    for (CompletableFuture<HttpResponse> c : calls) {
+      try {
+        assertThat(c.get(WAIT.toSeconds(), TimeUnit.SECONDS).status().intValue()).isEqualTo(200);
+        served++;
+      } catch (ExecutionException e) {
+        assertThat(e.getCause()).isInstanceOf(IOException.class).hasMessageContaining("requests waiting");
+        refused++;
+      }
+    }
+    assertThat(refused).as("the ones beyond %d connections and %d waiting", NettyHttpClient.MAX_CONNECTIONS,
+        NettyHttpClient.MAX_WAITING).isEqualTo(5);
+    assertThat(served).isEqualTo(total - 5);
   }
 
   @Test
