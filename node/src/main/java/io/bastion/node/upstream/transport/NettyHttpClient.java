@@ -32,15 +32,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.http.javadsl.model.ContentType;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.ResponseEntity;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
@@ -314,7 +310,7 @@ final class NettyHttpClient {
           }));
           return m;
         });
-        current.promise.complete(response(r, HttpEntities.createChunked(contentType(type), chunks)));
+        current.promise.complete(NettyResponses.toPekko(r, HttpEntities.createChunked(NettyResponses.contentType(type), chunks)));
       } else {
         body = new ByteArrayOutputStream();
         bodyLimit = status / 100 == 2 ? maxBodyBytes : MAX_ERROR_BODY;
@@ -350,8 +346,8 @@ final class NettyHttpClient {
         byte[] bytes = body.toByteArray();
         HttpEntity.Strict entity = type == null
             ? HttpEntities.create(bytes)
-            : HttpEntities.create(contentType(type), bytes);
-        x.promise.complete(response(head, entity));
+            : HttpEntities.create(NettyResponses.contentType(type), bytes);
+        x.promise.complete(NettyResponses.toPekko(head, entity));
       }
       release(ch, keepAlive);
     }
@@ -388,25 +384,6 @@ final class NettyHttpClient {
       } else {
         ctx.fireUserEventTriggered(evt);
       }
-    }
-  }
-
-  private static HttpResponse response(io.netty.handler.codec.http.HttpResponse r, ResponseEntity entity) {
-    List<HttpHeader> headers = new ArrayList<>(r.headers().size());
-    for (var h : r.headers()) {
-      String name = h.getKey().toLowerCase(Locale.ROOT);
-      if (!name.equals("content-type") && !name.equals("content-length") && !name.equals("transfer-encoding")) {
-        headers.add(RawHeader.create(h.getKey(), h.getValue()));
-      }
-    }
-    return HttpResponse.create().withStatus(r.status().code()).addHeaders(headers).withEntity(entity);
-  }
-
-  private static ContentType contentType(String value) {
-    try {
-      return ContentTypes.parse(value);
-    } catch (RuntimeException e) {
-      return ContentTypes.APPLICATION_OCTET_STREAM;
     }
   }
 }

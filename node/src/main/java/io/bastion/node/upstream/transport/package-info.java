@@ -26,7 +26,7 @@
  *       empty priming events are skipped.
  *   <li><b>HTTP client of {@code http://} upstreams.</b> {@link
  *       io.bastion.node.upstream.transport.NettyHttpClient}, one per transport, on the node's one
- *       Netty event loop: kept-alive connections (at most 32; requests beyond wait in order), the
+ *       Netty event loop: kept-alive connections (at most 32; up to 256 requests beyond wait in order), the
  *       response read and parsed on the thread that polls the socket. It gives the transports
  *       Pekko HTTP's response model (a JSON or error body whole, an SSE body as a chunk stream into
  *       the same SSE parser), so they do not know which client ran. Why not Pekko HTTP's pool: a
