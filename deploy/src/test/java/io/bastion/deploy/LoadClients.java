@@ -26,12 +26,11 @@ import java.util.function.Predicate;
 final class LoadClients {
   enum Kind { OK, FAIL, REINIT, REFUSED }
 
-  /** A request of {@code client} (a tools/call of {@code tool}, or null): sent at {@code at}, answered (or failed) at {@code end}. */
-  record Event(long at, long end, Kind kind, String client, String detail, String tool) {
-    Event(long at, long end, Kind kind, String client, String detail) {
-      this(at, end, kind, client, detail, null);
-    }
-  }
+  /**
+   * A request of {@code client} to {@code node} (a tools/call of {@code tool}, or null): sent at
+   * {@code at}, answered (or failed) at {@code end}.
+   */
+  record Event(long at, long end, Kind kind, String client, int node, String detail, String tool) {}
 
   /** Live nodes the clients send to (node numbers), as a load balancer's pool. */
   final CopyOnWriteArrayList<Integer> rotation = new CopyOnWriteArrayList<>();
@@ -125,8 +124,8 @@ final class LoadClients {
             .formatted(seq, tool, msg);
         HttpResponse<String> r = post(port, session, body, auth);
         if (r.statusCode() == 404) {
-          events.add(new Event(at, System.currentTimeMillis(), Kind.REINIT, name,
-              "client " + name + " node " + node + ": session gone (404)"));
+          events.add(new Event(at, System.currentTimeMillis(), Kind.REINIT, name, node,
+              "client " + name + " node " + node + ": session gone (404)", null));
           session = null;
           continue;
         }
@@ -138,10 +137,10 @@ final class LoadClients {
             || !resp.path("result").toString().contains(msg)) {
           throw new IOException("bad result " + LocalCluster.abbreviate(resp.toString()));
         }
-        events.add(new Event(at, System.currentTimeMillis(), Kind.OK, name, null, tool));
+        events.add(new Event(at, System.currentTimeMillis(), Kind.OK, name, node, null, tool));
       } catch (ConnectException e) {
         if (refusedApart) {
-          events.add(new Event(at, System.currentTimeMillis(), Kind.REFUSED, name, "node " + node + ": " + e));
+          events.add(new Event(at, System.currentTimeMillis(), Kind.REFUSED, name, node, "node " + node + ": " + e, null));
           continue;
         }
         failed(name, node, at, e, tool);
@@ -153,7 +152,7 @@ final class LoadClients {
   }
 
   private void failed(String name, int node, long at, Exception e, String tool) {
-    events.add(new Event(at, System.currentTimeMillis(), Kind.FAIL, name,
+    events.add(new Event(at, System.currentTimeMillis(), Kind.FAIL, name, node,
         "client " + name + " node " + node + (tool == null ? "" : " " + tool) + ": " + e, tool));
     LocalCluster.sleep(100);
   }

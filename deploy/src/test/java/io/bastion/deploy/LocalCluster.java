@@ -14,6 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -294,6 +298,39 @@ final class LocalCluster {
         Files.deleteIfExists(p);
       }
     }
+  }
+
+  /**
+   * When node {@code node} first logged a line containing {@code phrase} at or after {@code after}
+   * (epoch ms), read from its log ({@code HH:mm:ss.SSS} in this machine's zone, as the nodes log);
+   * -1 when it has not.
+   */
+  long loggedAt(int node, String phrase, long after) throws IOException {
+    Path log = dir.resolve("cluster/nodes/" + node + "/log");
+    if (!Files.exists(log)) {
+      return -1;
+    }
+    ZoneId zone = ZoneId.systemDefault();
+    long now = System.currentTimeMillis();
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      if (line.length() < 12 || !line.contains(phrase)) {
+        continue;
+      }
+      LocalTime t;
+      try {
+        t = LocalTime.parse(line.substring(0, 12));
+      } catch (DateTimeParseException e) {
+        continue;
+      }
+      long at = LocalDate.now(zone).atTime(t).atZone(zone).toInstant().toEpochMilli();
+      if (at > now + 3_600_000) {
+        at -= 86_400_000; // logged before midnight, read after it
+      }
+      if (at >= after) {
+        return at;
+      }
+    }
+    return -1;
   }
 
   static String abbreviate(String s) {

@@ -308,12 +308,18 @@ public final class UpstreamRoute implements Extension {
       return Behaviors.receiveMessage(event -> {
         if (event instanceof ClusterEvent.UnreachableMember u) {
           changeLost(u.member().address().toString(), true);
+          // Logged once the route holds: a call that entered this node before this line may have
+          // gone to the member (operators and MultiJvmClusterTest read it).
+          ctx.getLog().info("Cluster member [{}] is unreachable: calls for its upstreams are held or served "
+              + "by standby connections; those already sent to it fail when it is downed", u.member().address());
           unreachableListeners.forEach(l -> l.accept(u.member().address().toString()));
         } else if (event instanceof ClusterEvent.ReachableMember r) {
           changeLost(r.member().address().toString(), false);
+          ctx.getLog().info("Cluster member [{}] is reachable again", r.member().address());
         } else if (event instanceof ClusterEvent.MemberDowned d) {
           String address = d.member().address().toString();
           changeLost(address, true);
+          ctx.getLog().info("Cluster member [{}] was downed: calls it was running fail", address);
           downedListeners.forEach(l -> l.accept(address));
         } else if (event instanceof ClusterEvent.MemberLeft left && !left.member().address().equals(self)) {
           // Its shards are about to be handed off: regions drop what they buffer for a shard when
