@@ -273,7 +273,10 @@ final class NettyHttpClient {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       try {
         if (current == null) {
-          return; // bytes nobody asked for: the connection is closed below when the response ends
+          // Bytes no request asked for (e.g. a server's 408 on an idle connection): the connection
+          // is out of step with its requests, so it is closed, never reused.
+          ctx.close();
+          return;
         }
         if (msg instanceof io.netty.handler.codec.http.HttpResponse r) {
           onHead(r);

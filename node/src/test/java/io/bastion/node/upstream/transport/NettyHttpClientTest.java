@@ -267,6 +267,85 @@ class NettyHttpClientTest {
   }
 
   @Test
+  void aConnectionThatSendsBytesNoRequestAskedForIsNotReused() throws Exception {
+    // A raw server: its first connection answers, then sends a 408 nobody asked for in the same
+    // write (as servers that time out idle connections do) and stays open; later ones answer only.
+    try (ServerSocket raw = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
+      AtomicInteger accepted = new AtomicInteger();
+      Thread acceptor = new Thread(() -> {
+        List<java.net.Socket> open = new ArrayList<>();
+        try {
+          while (true) {
+            java.net.Socket s = raw.accept();
+            open.add(s);
+            int n = accepted.incrementAndGet();
+            Thread t = new Thread(() -> serveRaw(s, n == 1), "raw-server-" + n);
+            t.setDaemon(true);
+            t.start();
+          }
+        } catch (IOException closed) {
+          open.forEach(NettyHttpClientTest::closeQuietly);
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      NettyHttpClient c = new NettyHttpClient(NettyLoop.get(kit.system()),
+          URI.create("http://127.0.0.1:" + raw.getLocalPort()), Duration.ofMinutes(1), 1 << 20, mat);
+      try {
+        for (int i = 0; i < 2; i++) {
+          HttpResponse r = c.request(HttpRequest.create().withMethod(HttpMethods.POST)
+                  .withUri("http://127.0.0.1:" + raw.getLocalPort() + "/mcp")
+                  .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, "{}")))
+              .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+          assertThat(r.status().intValue()).as("request %d", i).isEqualTo(200);
+          assertThat(text(r)).isEqualTo("{\"ok\":true}");
+        }
+        assertThat(accepted.get()).as("the out-of-step connection was closed, not reused").isEqualTo(2);
+      } finally {
+        c.close();
+      }
+    }
+  }
+
+  /** Reads one request (headers and a Content-Length body) and answers it; {@code extra}: then a stray 408. */
+  private static void serveRaw(java.net.Socket s, boolean extra) {
+    try {
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+      while (true) {
+        int length = 0;
+        String line;
+        while ((line = in.readLine()) != null && !line.isEmpty()) {
+          if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+            length = Integer.parseInt(line.substring(15).trim());
+          }
+        }
+        if (line == null) {
+          return;
+        }
+        for (int i = 0; i < length; i++) {
+          in.read();
+        }
+        String answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+        if (extra) {
+          answer += "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n";
+        }
+        s.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
+        s.getOutputStream().flush();
+      }
+    } catch (IOException gone) {
+      // the client closed the connection
+    }
+  }
+
+  private static void closeQuietly(java.net.Socket s) {
+    try {
+      s.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+  }
+
+  @Test
   void aRefusedConnectionFailsWithConnectException() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
