@@ -51,6 +51,9 @@ public final class BenchmarkMain {
     // same total as scenario (3), so neither is measured deep in a queue on 2 cores.
     double govRate = 150;
     double clusterRate = 150;
+    // Scenario (4) runs once per value: the upstream's failover setting ("default": none written,
+    // so standby for the HTTP mock; active_active: every node calls it over its own connection).
+    List<String> clusterFailovers = List.of("default", "active_active");
     // A freshly started JVM needs a few thousand calls before the JIT settles (sequential
     // tools/call through Bastion: p50 ~6 ms after 300 calls, ~2 ms after 3,000 on this box), so
     // each run warms up until the subject's CPU per call is stable from one slice to the next.
@@ -134,6 +137,7 @@ public final class BenchmarkMain {
           case "--init-rate" -> o.initRate = Double.parseDouble(args[++i]);
           case "--gov-rate" -> o.govRate = Double.parseDouble(args[++i]);
           case "--cluster-rate" -> o.clusterRate = Double.parseDouble(args[++i]);
+          case "--cluster-failover" -> o.clusterFailovers = List.of(args[++i].split(","));
           case "--warmup" -> o.warmupMin = o.warmupMax = seconds(args[++i]);
           case "--warmup-min" -> o.warmupMin = seconds(args[++i]);
           case "--warmup-max" -> o.warmupMax = seconds(args[++i]);

@@ -43,6 +43,11 @@ final class KeyAndClusterScenarios {
   static final String LIMITED = "(7) key with budget + rate limit";
   static final String OWNER = "(4) entering the owner node";
   static final String NON_OWNER = "(4) entering the non-owner node";
+
+  /** The label suffix of scenario (4)'s rows for an upstream with {@code failover} ("" for the default). */
+  static String failoverSuffix(String failover) {
+    return "default".equals(failover) ? "" : " (failover: " + failover + ")";
+  }
   /** CPU columns of (4). */
   static final String OWNER_NODE = "owner node";
   static final String NON_OWNER_NODE = "non-owner node";
@@ -280,17 +285,25 @@ final class KeyAndClusterScenarios {
   // (4) entering a non-owner node
 
   static void cluster(Ctx c) throws Exception {
+    for (String failover : c.o().clusterFailovers) {
+      cluster(c, failover);
+    }
+  }
+
+  /** Scenario (4) with the upstream's {@code failover} setting ("default": none written). */
+  private static void cluster(Ctx c, String failover) throws Exception {
     BenchmarkMain.Options o = c.o();
     BenchmarkMain.Report report = c.report();
+    String suffix = failoverSuffix(failover);
     if (o.inProcess) {
-      skipCluster(report, "SKIPPED: needs two separate JVMs (not run with --in-process)");
+      skipCluster(report, suffix, "SKIPPED: needs two separate JVMs (not run with --in-process)");
       return;
     }
     String db = "bastion_bench_" + random().substring(0, 12);
     try {
       adminSql("CREATE DATABASE " + db);
     } catch (SQLException e) {
-      skipCluster(report, "SKIPPED: PostgreSQL unreachable at " + PG_HOST_PORT + " (user " + PG_USER + "): "
+      skipCluster(report, suffix, "SKIPPED: PostgreSQL unreachable at " + PG_HOST_PORT + " (user " + PG_USER + "): "
           + oneLine(e.getMessage()));
       return;
     }
@@ -302,7 +315,7 @@ final class KeyAndClusterScenarios {
         cp2 = Procs.freePort();
       }
       Path yaml = c.work().resolve("bastion-cluster.yaml");
-      Files.writeString(yaml, clusterYaml(c.mock(), db));
+      Files.writeString(yaml, clusterYaml(c.mock(), db, failover));
       String seed = "127.0.0.1:" + cp1;
       URI n1 = startClusterNode(c, "bastion-node1", yaml, cp1, seed, closers);
       long pid1 = lastPid(closers);
@@ -318,7 +331,7 @@ final class KeyAndClusterScenarios {
         ownerNode = n2;
         otherNode = n1;
       } else {
-        skipCluster(report, "SKIPPED: upstream owner " + owner + " is neither node (" + cp1 + ", " + cp2 + ")");
+        skipCluster(report, suffix, "SKIPPED: upstream owner " + owner + " is neither node (" + cp1 + ", " + cp2 + ")");
         return;
       }
       // Sessions opened on the node the calls enter (initialize on the non-owner too).
@@ -338,12 +351,12 @@ final class KeyAndClusterScenarios {
       String after = owner(c.http(), n1);
       String moved = owner.equals(after) ? null : "the upstream moved from " + owner + " to " + after
           + " during the run: the split is not clean";
-      report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, OWNER, rs.get(0), null));
-      report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, NON_OWNER, rs.get(1), null));
-      report.clusterNotes.add("upstream `mock` owned by " + owner + " (the " + (ownerNode == n1 ? "first" : "second")
+      report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, OWNER + suffix, rs.get(0), null));
+      report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, NON_OWNER + suffix, rs.get(1), null));
+      report.clusterNotes.add("failover " + failover + ": upstream `mock` owned by " + owner + " (the " + (ownerNode == n1 ? "first" : "second")
           + " node), from `GET /api/v1/cluster`; checked again after the run" + (moved == null ? ": unchanged" : ": " + moved));
     } catch (Exception e) {
-      skipCluster(report, "FAILED: " + oneLine(String.valueOf(e.getMessage())) + " (node logs in the scratch dir)");
+      skipCluster(report, suffix, "FAILED: " + oneLine(String.valueOf(e.getMessage())) + " (node logs in the scratch dir)");
       System.err.println("benchmark: scenario 4 failed: " + e);
     } finally {
       closeAll(closers);
@@ -355,11 +368,11 @@ final class KeyAndClusterScenarios {
     }
   }
 
-  private static void skipCluster(BenchmarkMain.Report report, String why) {
-    report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, OWNER + " / " + NON_OWNER, null, why));
+  private static void skipCluster(BenchmarkMain.Report report, String suffix, String why) {
+    report.rows.add(new BenchmarkMain.Row(BenchmarkMain.CLUSTER, OWNER + " / " + NON_OWNER + suffix, null, why));
   }
 
-  static String clusterYaml(URI mock, String db) {
+  static String clusterYaml(URI mock, String db, String failover) {
     return """
         gateway:
           host: 127.0.0.1
@@ -369,12 +382,14 @@ final class KeyAndClusterScenarios {
             - name: mock
               type: http
               url: "%1$s"
+        %6$s
         store:
           type: postgres
           url: jdbc:postgresql://%2$s/%3$s
           user: %4$s
           password: "%5$s"
-        """.formatted(mock, PG_HOST_PORT, db, PG_USER, PG_PASSWORD);
+        """.formatted(mock, PG_HOST_PORT, db, PG_USER, PG_PASSWORD,
+        "default".equals(failover) ? "" : "      failover: " + failover);
   }
 
   private static URI startClusterNode(Ctx c, String name, Path yaml, int clusterPort, String seed,

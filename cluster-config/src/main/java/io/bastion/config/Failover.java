@@ -11,6 +11,11 @@ package io.bastion.config;
  *       first such call arrives and closed when it has been idle for a minute with the owner back.
  *   <li>{@link #WARM_STANDBY}: the same, with that connection opened at start and kept, so that
  *       a stdio upstream's process is already running (one more process per node).
+ *   <li>{@link #ACTIVE_ACTIVE}: every node keeps that connection open and serves every call that
+ *       enters it through its own connection whenever it is ready, not only while the owner is
+ *       lost: a call entering a node that does not run the entity costs no hop to the owner. The
+ *       entity still owns discovery, health and the catalog; resource subscriptions and the
+ *       owner's own calls go through it.
  * </ul>
  *
  * <p>The default is {@link #STANDBY} for {@code http} and {@code sse} servers without OAuth (a
@@ -21,7 +26,8 @@ package io.bastion.config;
 public enum Failover {
   HOLD("hold"),
   STANDBY("standby"),
-  WARM_STANDBY("warm_standby");
+  WARM_STANDBY("warm_standby"),
+  ACTIVE_ACTIVE("active_active");
 
   private final String yamlName;
 
@@ -36,6 +42,16 @@ public enum Failover {
   /** Whether calls are served by a node-local connection while the owner is lost. */
   public boolean standby() {
     return this != HOLD;
+  }
+
+  /** Whether every node but the owner keeps that connection open from the start. */
+  public boolean warm() {
+    return this == WARM_STANDBY || this == ACTIVE_ACTIVE;
+  }
+
+  /** Whether calls go through the node-local connection even while the owner is alive. */
+  public boolean servesLocally() {
+    return this == ACTIVE_ACTIVE;
   }
 
   /** The default of a server of {@code type}, with or without OAuth. */

@@ -201,12 +201,20 @@ class ServerParsingTest {
     assertThat(Yaml.parse(http).server("web").orElseThrow().failover()).isEqualTo(Failover.STANDBY);
     assertThat(Yaml.parse(http + "      failover: hold\n").server("web").orElseThrow().failover())
         .isEqualTo(Failover.HOLD);
+    Failover active = Yaml.parse(http + "      failover: active_active\n").server("web").orElseThrow().failover();
+    assertThat(active).isEqualTo(Failover.ACTIVE_ACTIVE);
+    assertThat(active.standby()).as("serves calls while the owner is lost too").isTrue();
+    assertThat(active.warm()).isTrue();
+    assertThat(active.servesLocally()).isTrue();
+    assertThat(Failover.WARM_STANDBY.servesLocally()).isFalse();
     assertThat(Yaml.problems(Yaml.stdioServer("failover: sometimes"))).containsExactly(
-        "mcp.servers[0].failover: expected one of: hold, standby, warm_standby; got \"sometimes\"");
+        "mcp.servers[0].failover: expected one of: hold, standby, warm_standby, active_active; got \"sometimes\"");
     // An OAuth upstream's tokens live in the owner's entity: a standby could not use them.
     String oauth = http + "      auth: {type: oauth, client_id: bastion}\n";
     assertThat(Yaml.parse(oauth).server("web").orElseThrow().failover()).isEqualTo(Failover.HOLD);
     assertThat(Yaml.problems(oauth + "      failover: standby\n")).containsExactly(
+        "mcp.servers[0].failover: must be hold for a server with auth: oauth (its tokens belong to the node running it)");
+    assertThat(Yaml.problems(oauth + "      failover: active_active\n")).containsExactly(
         "mcp.servers[0].failover: must be hold for a server with auth: oauth (its tokens belong to the node running it)");
   }
 }

@@ -57,6 +57,8 @@ public final class Metrics {
       "Requests sent to the upstream and not answered yet (on the node that owns the upstream)");
   private static final Metric.Counter STANDBY_CALLS = Kamon.counter("bastion.upstream.standby.calls",
       "Calls this node served through its own standby connection while the upstream's owner was lost");
+  private static final Metric.Counter LOCAL_CALLS = Kamon.counter("bastion.upstream.local.calls",
+      "Calls this node served through its own connection to an upstream with failover: active_active");
   private static final Gauge SESSIONS_OPEN = Kamon.gauge("bastion.sessions.open",
       "MCP sessions whose session entity lives on this node").withoutTags();
   private static final Gauge STREAMS_OPEN = Kamon.gauge("bastion.streams.open",
@@ -223,6 +225,11 @@ public final class Metrics {
   /** The counter of calls this node serves through its standby connection to {@code server}. */
   public static Counter standbyCalls(String server) {
     return STANDBY_CALLS.withTags(TagSet.of("server", server));
+  }
+
+  /** The counter of calls this node serves through its active-active connection to {@code server}. */
+  public static Counter localCalls(String server) {
+    return LOCAL_CALLS.withTags(TagSet.of("server", server));
   }
 
   public static void sessionsOpen(long n) {

@@ -19,7 +19,8 @@ import java.util.function.Consumer;
 
 /**
  * One node-local connection to an upstream that serves its calls while the node running its
- * {@link UpstreamServer} is lost ({@code failover: standby | warm_standby}, {@link UpstreamStandby}).
+ * {@link UpstreamServer} is lost ({@code failover: standby | warm_standby}, {@link UpstreamStandby}),
+ * or, with {@code failover: active_active}, every call entering this node while it is ready.
  *
  * <p>It speaks the same handshake as the entity ({@link Handshake}) and forwards with the same id
  * and progress-token rewriting ({@link InFlightTable}), but it is deliberately smaller: no catalog
@@ -40,6 +41,11 @@ final class StandbyConnection implements UpstreamTransport.Listener {
   private final UpstreamTransport transport;
   private final Duration requestTimeout;
   private final kamon.metric.Counter served;
+  private final kamon.metric.Counter servedLocally;
+  /** Calls served while it was ready as the node's active-active connection ({@link #forwardIfReady}). */
+  private final java.util.concurrent.atomic.AtomicLong activeCalls = new java.util.concurrent.atomic.AtomicLong();
+  /** {@code failover: active_active}: its refusals and failures must not speak of a lost node. */
+  private final boolean active;
   private final InFlightTable<Consumer<ObjectNode>> inFlight = new InFlightTable<>();
   private final List<Forward> waiting = new ArrayList<>();
   private Phase phase = Phase.STARTING;
@@ -52,6 +58,8 @@ final class StandbyConnection implements UpstreamTransport.Listener {
     this.transport = transport;
     this.requestTimeout = requestTimeout;
     this.served = io.bastion.node.metrics.Metrics.standbyCalls(config.name());
+    this.servedLocally = io.bastion.node.metrics.Metrics.localCalls(config.name());
+    this.active = config.failover().servesLocally();
   }
 
   /** Opens the transport and runs the handshake; calls forwarded meanwhile wait for it. */
@@ -113,6 +121,28 @@ final class StandbyConnection implements UpstreamTransport.Listener {
     if (refused != null) {
       unavailable(f, refused);
     }
+  }
+
+  /**
+   * {@code failover: active_active}: forwards a client's call if the connection is ready (true);
+   * false while it starts or after it closed, and the caller sends the call to the entity instead.
+   */
+  boolean forwardIfReady(Forward f) {
+    synchronized (this) {
+      if (phase != Phase.READY) {
+        return false;
+      }
+      send(f);
+    }
+    lastUsedNanos = System.nanoTime();
+    activeCalls.incrementAndGet();
+    servedLocally.increment();
+    return true;
+  }
+
+  /** Calls served by {@link #forwardIfReady} (tests, status). */
+  long activeCalls() {
+    return activeCalls.get();
   }
 
   /** The client cancelled request {@code downstreamId} of {@code sessionId}: forwarded if it runs here. */
@@ -267,8 +297,9 @@ final class StandbyConnection implements UpstreamTransport.Listener {
       empty.putArray("roots");
       transport.send(JsonRpc.result(id, empty));
     } else {
-      transport.send(JsonRpc.error(id, ErrorCodes.METHOD_NOT_FOUND,
-          "Bastion cannot forward " + method + " while this upstream fails over to another node", null));
+      transport.send(JsonRpc.error(id, ErrorCodes.METHOD_NOT_FOUND, "Bastion cannot forward " + method
+          + (active ? " over a node-local connection (failover: active_active)"
+              : " while this upstream fails over to another node"), null));
     }
   }
 
@@ -291,7 +322,8 @@ final class StandbyConnection implements UpstreamTransport.Listener {
       queued = new ArrayList<>(waiting);
       waiting.clear();
     }
-    String reason = "its standby connection closed" + (why == null ? "" : ": " + why);
+    String reason = (active ? "this node's connection to it closed" : "its standby connection closed")
+        + (why == null ? "" : ": " + why);
     for (Entry<Consumer<ObjectNode>> e : running) {
       if (e.fromClient()) {
         e.replyTo().fail(Fault.UPSTREAM_UNAVAILABLE, e.downstreamId(), e.method(),
@@ -306,7 +338,7 @@ final class StandbyConnection implements UpstreamTransport.Listener {
 
   private void unavailable(Forward f, String why) {
     f.replyTo().fail(Fault.UPSTREAM_UNAVAILABLE, f.downstreamId(), f.method(),
-        "upstream " + config.name() + " is unavailable: the node running it was lost and " + why);
+        "upstream " + config.name() + " is unavailable: " + (active ? "" : "the node running it was lost and ") + why);
   }
 
   private String describe(Throwable t) {

@@ -52,8 +52,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * letting them wait for the edge's time limit. Whether such a call ran upstream is unknown, so it
  * is not sent again (at most once).
  *
- * <p>Servers with {@code failover: standby | warm_standby} are not held: while their owner is
- * lost, this node serves their calls through a connection of its own ({@link UpstreamStandby}).
+ * <p>Servers with {@code failover: standby | warm_standby | active_active} are not held: while
+ * their owner is lost, this node serves their calls through a connection of its own ({@link
+ * UpstreamStandby}). With {@code active_active} it does so whenever that connection is ready.
  *
  * <p>The common path, when no member is lost, costs one volatile read.
  */
@@ -120,8 +121,15 @@ public final class UpstreamRoute implements Extension {
     send(server, forward);
   }
 
-  /** Sends {@code forward} to {@code server}'s entity, or holds it while its owner is lost. */
+  /**
+   * Sends {@code forward} to {@code server}'s entity, or holds it while its owner is lost; for a
+   * server with {@code failover: active_active}, serves it through this node's own connection
+   * when that is ready (on a node that does not run the entity).
+   */
   public void send(String server, UpstreamServer.Forward forward) {
+    if (standby.serveActive(server, forward)) {
+      return;
+    }
     if (!lost.isEmpty() && ownerLost(server)) {
       if (standby.serve(server, forward)) {
         return;
@@ -172,6 +180,11 @@ public final class UpstreamRoute implements Extension {
   /** This node's open standby connections (tests, status). */
   public int standbyConnections() {
     return standby.open();
+  }
+
+  /** Calls this node served through its open active-active connection to {@code server} (tests, status). */
+  public long activeCalls(String server) {
+    return standby.activeCalls(server);
   }
 
   /**

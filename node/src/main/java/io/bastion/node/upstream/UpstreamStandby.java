@@ -1,6 +1,5 @@
 package io.bastion.node.upstream;
 
-import io.bastion.config.Failover;
 import io.bastion.config.ServerConfig;
 import io.bastion.node.NodeSettings;
 import io.bastion.node.upstream.UpstreamServer.Forward;
@@ -8,9 +7,11 @@ import io.bastion.node.upstream.transport.UpstreamTransport;
 import io.bastion.node.upstream.transport.UpstreamTransports;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -29,6 +30,9 @@ import java.util.function.Supplier;
  * node but the owner's and kept (the owner itself needs none: it is never lost to itself). A
  * standby that failed is not retried for {@link #RETRY_AFTER}; calls meanwhile are held as with
  * {@code failover: hold}.
+ *
+ * <p>{@code active_active} connections are kept like warm ones, and serve every call entering
+ * this node while they are ready ({@link #serveActive}), whether the owner is alive or not.
  *
  * <p>Trade-off: for as long as the owner is only unreachable (not yet downed), it may still be
  * running and serving other nodes' calls, so the upstream briefly has two connections from the
@@ -52,6 +56,8 @@ final class UpstreamStandby {
   private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
   private volatile Function<String, Optional<ServerConfig>> configs = name -> Optional.empty();
   private volatile Supplier<Collection<String>> names = List::of;
+  /** The servers with {@code failover: active_active}, as of the last {@link #tick}. */
+  private volatile Set<String> active = Set.of();
 
   UpstreamStandby(org.apache.pekko.actor.typed.ActorSystem<?> system, NodeSettings settings) {
     this(cfg -> UpstreamTransports.create(system, cfg), settings, RETRY_AFTER);
@@ -88,6 +94,26 @@ final class UpstreamStandby {
     return true;
   }
 
+  /**
+   * {@code failover: active_active}: serves {@code forward} through this node's connection to
+   * {@code server} if it has one and it is ready; false otherwise (the server is not active-active,
+   * this node runs its entity and so keeps no connection, the connection is starting or closed, or
+   * the call is a subscription): the caller sends it to the entity.
+   */
+  boolean serveActive(String server, Forward forward) {
+    if (active.isEmpty() || !active.contains(server) || SubscriptionBook.isSubscription(forward)) {
+      return false;
+    }
+    StandbyConnection c = connections.get(server);
+    return c != null && c.forwardIfReady(forward);
+  }
+
+  /** Calls this node served through its active-active connection to {@code server} now open (tests, status). */
+  long activeCalls(String server) {
+    StandbyConnection c = connections.get(server);
+    return c == null ? 0 : c.activeCalls();
+  }
+
   /** Whether {@code server}'s calls are served by standbys while its owner is lost. */
   boolean enabled(String server) {
     return configs.apply(server).map(cfg -> cfg.failover().standby()).orElse(false);
@@ -115,8 +141,7 @@ final class UpstreamStandby {
       Optional<ServerConfig> cfg = configs.apply(server);
       boolean stale = cfg.isEmpty() || !cfg.get().equals(c.config);
       boolean closed = c.phase() == StandbyConnection.Phase.CLOSED;
-      boolean warmWanted = cfg.isPresent() && cfg.get().failover() == Failover.WARM_STANDBY
-          && !ownedHere.test(server);
+      boolean warmWanted = cfg.isPresent() && cfg.get().failover().warm() && !ownedHere.test(server);
       boolean idle = !warmWanted && !ownerLost.test(server) && c.inFlight() == 0
           && (ownedHere.test(server) || now - c.lastUsedNanos() > IDLE_CLOSE.toNanos());
       if (stale || closed || idle) {
@@ -128,10 +153,14 @@ final class UpstreamStandby {
         }
       }
     }
+    Set<String> activeNow = new HashSet<>();
     for (String server : names.get()) {
-      configs.apply(server).filter(s -> s.failover() == Failover.WARM_STANDBY)
-          .filter(s -> !ownedHere.test(server))
-          .ifPresent(this::connection);
+      Optional<ServerConfig> cfg = configs.apply(server).filter(s -> s.failover().warm());
+      cfg.filter(s -> s.failover().servesLocally()).ifPresent(s -> activeNow.add(server));
+      cfg.filter(s -> !ownedHere.test(server)).ifPresent(this::connection);
+    }
+    if (!activeNow.equals(active)) {
+      active = Set.copyOf(activeNow);
     }
   }
 

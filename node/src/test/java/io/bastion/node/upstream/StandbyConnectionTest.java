@@ -184,6 +184,47 @@ class StandbyConnectionTest {
   }
 
   @Test
+  void activeActiveConnectionsServeEveryCallOffTheOwnerOnceReady() throws Exception {
+    ServerConfig active = EverythingServer.startStdioConfig("standby-active")
+        .withFailover(io.bastion.config.Failover.ACTIVE_ACTIVE);
+    ServerConfig warm = EverythingServer.startStdioConfig("standby-warm-only")
+        .withFailover(io.bastion.config.Failover.WARM_STANDBY);
+    UpstreamStandby standby = new UpstreamStandby(testKit.system(), settings);
+    standby.configure(n -> Optional.ofNullable(n.equals(active.name()) ? active : n.equals(warm.name()) ? warm : null),
+        () -> List.of(active.name(), warm.name()));
+    TestProbe<RequestStream.Event> client = testKit.createTestProbe();
+    try {
+      // Before the tick has opened any connection, the entity serves the calls.
+      assertThat(standby.serveActive(active.name(), call(client, 1, "echo", "{\"message\":\"early\"}"))).isFalse();
+      standby.tick(server -> false, server -> false);
+      assertThat(standby.open()).isEqualTo(2);
+      UpstreamServer.Forward second = call(client, 2, "echo", "{\"message\":\"local\"}");
+      io.bastion.node.testkit.Eventually.until(Duration.ofSeconds(30), () -> standby.serveActive(active.name(), second),
+          "the active-active connection is ready and takes a call");
+      RequestStream.Final answer = client.expectMessageClass(RequestStream.Final.class, Duration.ofSeconds(30));
+      assertThat(answer.fault()).isNull();
+      assertThat(answer.correlation()).isEqualTo(2);
+      assertThat(answer.json().path("result").toString()).contains("local");
+      assertThat(standby.activeCalls(active.name())).isEqualTo(1);
+
+      // A warm standby, ready or not, serves nothing while its owner is alive; a subscription is
+      // always the entity's.
+      assertThat(standby.serveActive(warm.name(), call(client, 3, "echo", "{\"message\":\"warm\"}"))).isFalse();
+      ObjectNode uri = Json.object().put("uri", "demo://resource/static/document/1");
+      assertThat(standby.serveActive(active.name(), new UpstreamServer.Forward("s1", IntNode.valueOf(4),
+          Methods.RESOURCES_SUBSCRIBE, uri, new Reply(client.ref(), 4)))).isFalse();
+      client.expectNoMessage(Duration.ofMillis(100));
+
+      // This node now runs the entity: it keeps no connection, and its calls go to the entity.
+      standby.tick(server -> false, server -> true);
+      assertThat(standby.open()).isZero();
+      assertThat(standby.serveActive(active.name(), call(client, 5, "echo", "{\"message\":\"owner\"}"))).isFalse();
+    } finally {
+      standby.closeAll();
+    }
+  }
+
+  @Test
   void aFailedStandbyIsNotReopenedAtOnce() throws Exception {
     ServerConfig broken = ServerConfig.stdio("standby-broken", List.of("/nonexistent/bastion-no-such-program"))
         .withFailover(io.bastion.config.Failover.STANDBY);
