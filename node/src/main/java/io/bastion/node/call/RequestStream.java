@@ -14,7 +14,12 @@ import io.bastion.persistence.CborSerializable;
 public final class RequestStream {
   private RequestStream() {}
 
-  public sealed interface Event extends CborSerializable permits Message, Final {
+  /**
+   * A {@link Message}, a {@link Final}, or (from the upstream package, which this one cannot name)
+   * a call that never reached its upstream and is to be sent again: receivers that hold requests
+   * handle it, the others ignore it ({@code json()} is null).
+   */
+  public interface Event extends CborSerializable {
     long correlation();
 
     ObjectNode json();

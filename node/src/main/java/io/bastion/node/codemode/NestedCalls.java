@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.bastion.node.call.PendingExchange;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
+import io.bastion.node.upstream.UndeliveredCalls;
+import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.protocol.Json;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,8 +28,10 @@ final class NestedCalls {
   private final Map<Long, Call> pending = new ConcurrentHashMap<>();
   private final AtomicLong correlations = new AtomicLong();
   private final ActorRef<RequestStream.Event> ref;
+  private final UpstreamRoute route;
 
   NestedCalls(ActorSystem<?> system) {
+    this.route = UpstreamRoute.get(system);
     this.ref = system.systemActorOf(Behaviors.receiveMessage((RequestStream.Event e) -> {
       deliver(e);
       return Behaviors.same();
@@ -50,7 +54,11 @@ final class NestedCalls {
   private void deliver(RequestStream.Event event) {
     Call c = pending.get(event.correlation());
     if (c != null) {
-      c.receive(event);
+      if (event instanceof UndeliveredCalls.Undelivered u) {
+        route.resend(u);
+      } else {
+        c.receive(event);
+      }
     }
   }
 

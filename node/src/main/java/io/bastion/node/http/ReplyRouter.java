@@ -7,6 +7,7 @@ import io.bastion.node.call.Fault;
 import io.bastion.node.call.Reply;
 import io.bastion.node.call.RequestStream;
 import io.bastion.node.metrics.Metrics;
+import io.bastion.node.upstream.UndeliveredCalls;
 import io.bastion.node.upstream.UpstreamRoute;
 import io.bastion.protocol.Json;
 import java.time.Duration;
@@ -135,7 +136,11 @@ public final class ReplyRouter {
   private void deliver(RequestStream.Event event) {
     Pending p = pending.get(event.correlation());
     if (p != null) {
-      p.receive(event);
+      if (event instanceof UndeliveredCalls.Undelivered u) {
+        route.resend(u);
+      } else {
+        p.receive(event);
+      }
     }
   }
 

@@ -59,6 +59,8 @@ public final class Metrics {
       "Calls this node served through its own standby connection while the upstream's owner was lost");
   private static final Metric.Counter LOCAL_CALLS = Kamon.counter("bastion.upstream.local.calls",
       "Calls this node served through its own connection to an upstream with failover: active_active");
+  private static final Metric.Counter RESENT_CALLS = Kamon.counter("bastion.upstream.resent.calls",
+      "Calls sent again because they never reached the upstream's entity (dropped at a shard hand-off)");
   private static final Gauge SESSIONS_OPEN = Kamon.gauge("bastion.sessions.open",
       "MCP sessions whose session entity lives on this node").withoutTags();
   private static final Gauge STREAMS_OPEN = Kamon.gauge("bastion.streams.open",
@@ -230,6 +232,11 @@ public final class Metrics {
   /** The counter of calls this node serves through its active-active connection to {@code server}. */
   public static Counter localCalls(String server) {
     return LOCAL_CALLS.withTags(TagSet.of("server", server));
+  }
+
+  /** The counter of calls this node sent again because they never reached {@code server}'s entity. */
+  public static Counter resentCalls(String server) {
+    return RESENT_CALLS.withTags(TagSet.of("server", server));
   }
 
   public static void sessionsOpen(long n) {
