@@ -20,7 +20,8 @@ public record NodeSettings(
     Duration readyWaitForUpstreams,
     Duration ssePollAfter,
     Duration ssePollRetry,
-    String upstreamHttpClient) {
+    String upstreamHttpClient,
+    Duration upstreamKeepAliveTimeout) {
 
   public NodeSettings {
     if (listPageSize < 1) {
@@ -32,6 +33,9 @@ public record NodeSettings(
     if (!"netty".equals(upstreamHttpClient) && !"pekko".equals(upstreamHttpClient)) {
       throw new IllegalArgumentException("bastion.node.upstream-http-client must be \"netty\" or \"pekko\", not \""
           + upstreamHttpClient + "\"");
+    }
+    if (upstreamKeepAliveTimeout.isNegative() || upstreamKeepAliveTimeout.isZero()) {
+      throw new IllegalArgumentException("bastion.node.upstream-keep-alive-timeout must be positive");
     }
     if (readyWaitForUpstreams.isNegative()) {
       throw new IllegalArgumentException("bastion.node.ready-wait-for-upstreams must not be negative");
@@ -53,6 +57,7 @@ public record NodeSettings(
         c.getDuration("ready-wait-for-upstreams"),
         c.getDuration("sse-poll-after"),
         c.getDuration("sse-poll-retry"),
-        c.getString("upstream-http-client"));
+        c.getString("upstream-http-client"),
+        c.getDuration("upstream-keep-alive-timeout"));
   }
 }

@@ -53,7 +53,8 @@ class ReferenceConfigTest {
     assertThat(NodeSettings.fromConfig(ConfigFactory.load())).isEqualTo(new NodeSettings(Duration.ofSeconds(5), 100,
         Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofMinutes(10), Duration.ofSeconds(15),
         Duration.ofSeconds(20), Duration.ofSeconds(10), Duration.ofSeconds(2),
-        Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), "netty"));
+        Duration.ofSeconds(30), Duration.ZERO, Duration.ofSeconds(1), "netty",
+        Duration.ofSeconds(4)));
     assertThat(ConfigFactory.load().getDuration("bastion.metrics.sample-interval")).hasSeconds(1);
     assertThat(ConfigFactory.load().getBoolean("bastion.cluster.management-enabled")).isTrue();
   }

@@ -13,6 +13,7 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -112,6 +113,7 @@ final class HttpSupport {
     // pool connections forever (32 of them lock the upstream out). A GET stream cut by it is
     // reconnected with Last-Event-ID. Enough connections for a GET stream plus concurrent POSTs.
     String idle = (base.getDuration("bastion.node.max-request-timeout").toSeconds() + 30) + "s";
+    Duration keepAlive = base.getDuration("bastion.node.upstream-keep-alive-timeout");
     this.pool = ConnectionPoolSettings.create(ConfigFactory.parseString(String.join("\n",
         "pekko.http.host-connection-pool.max-connections = 32",
         "pekko.http.host-connection-pool.max-open-requests = 256",
@@ -119,6 +121,7 @@ final class HttpSupport {
         // 2 min by default) and queues requests meanwhile: a dead upstream would then look hung
         // instead of refused. The owner entity paces reconnects itself; 1 s is enough here.
         "pekko.http.host-connection-pool.max-connection-backoff = 1s",
+        "pekko.http.host-connection-pool.keep-alive-timeout = " + keepAlive.toMillis() + "ms",
         "pekko.http.host-connection-pool.client.idle-timeout = " + idle,
         "pekko.http.client.idle-timeout = " + idle)).withFallback(base));
     // Empty events must be emitted: a priming event (id + retry, empty data) carries the
@@ -140,7 +143,7 @@ final class HttpSupport {
     boolean useNetty = "netty".equals(base.getString("bastion.node.upstream-http-client"))
         && "http".equalsIgnoreCase(uri.getScheme());
     this.netty = !useNetty ? null : new NettyHttpClient(NettyLoop.get(system), URI.create(uri.toString()),
-        base.getDuration("bastion.node.max-request-timeout").plusSeconds(30), MAX_SSE_EVENT_BYTES, mat);
+        base.getDuration("bastion.node.max-request-timeout").plusSeconds(30), keepAlive, MAX_SSE_EVENT_BYTES, mat);
     this.queue = useNetty ? null : Source.<Pair<HttpRequest, CompletableFuture<HttpResponse>>>queue(MAX_QUEUED_REQUESTS)
         .via(http.<CompletableFuture<HttpResponse>>cachedHostConnectionPool(
             ConnectHttp.toHost(uri), pool, system.classicSystem().log()))

@@ -2,7 +2,6 @@ package io.bastion.node.upstream.transport;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,12 +13,11 @@ import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -34,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.japi.Pair;
@@ -59,7 +56,9 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>Keep-alive connections are reused, at most {@link #MAX_CONNECTIONS} at once; requests beyond
  * wait in order, at most {@link #MAX_WAITING} of them. A connection with no bytes either way for {@code idle} is closed, failing what
- * it carries (as Pekko's client idle timeout did). All state is touched on the connections' one
+ * it carries (as Pekko's client idle timeout did). A connection idle for {@code keepAlive} is not
+ * reused but closed (as Pekko's pool {@code keep-alive-timeout}): below the server's own idle
+ * limit, so that Bastion never sends a call on a connection the server is closing. All state is touched on the connections' one
  * event loop ({@link NettyLoop}), so none of it is locked.
  */
 final class NettyHttpClient {
@@ -83,12 +82,17 @@ final class NettyHttpClient {
   private final List<Channel> connections = new ArrayList<>();
   private int connecting;
   private boolean closed;
+  /** An idle connection is reused only this long after its last response ({@link #dispatch}). */
+  private final long keepAliveNanos;
+  /** When a connection last went idle (System.nanoTime). */
+  private static final AttributeKey<Long> IDLE_SINCE = AttributeKey.valueOf("bastion-idle-since");
 
   /** One request and the promise of its response. */
   private record Exchange(DefaultFullHttpRequest request, CompletableFuture<HttpResponse> promise) {}
 
-  NettyHttpClient(NettyLoop group, URI uri, Duration idle, long maxBodyBytes, Materializer mat) {
+  NettyHttpClient(NettyLoop group, URI uri, Duration idle, Duration keepAlive, long maxBodyBytes, Materializer mat) {
     this.mat = mat;
+    this.keepAliveNanos = keepAlive.toNanos();
     this.maxBodyBytes = maxBodyBytes;
     this.loop = group.next();
     int port = uri.getPort() < 0 ? 80 : uri.getPort();
@@ -112,7 +116,7 @@ final class NettyHttpClient {
     CompletableFuture<HttpResponse> promise = new CompletableFuture<>();
     DefaultFullHttpRequest out;
     try {
-      out = toNetty(request);
+      out = NettyMessages.toNetty(request, hostHeader);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -144,32 +148,6 @@ final class NettyHttpClient {
     return n;
   }
 
-  private DefaultFullHttpRequest toNetty(HttpRequest request) {
-    String relative = request.getUri().toRelative().toString();
-    String target = relative.isEmpty() ? "/" : relative;
-    byte[] body = new byte[0];
-    String contentType = null;
-    if (request.entity() instanceof HttpEntity.Strict strict) {
-      body = strict.getData().toArrayUnsafe();
-      contentType = body.length == 0 ? null : strict.getContentType().toString();
-    } else if (!request.entity().isKnownEmpty()) {
-      throw new IllegalArgumentException("only strict request entities are sent through Netty");
-    }
-    DefaultFullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
-        HttpMethod.valueOf(request.method().value()), target, Unpooled.wrappedBuffer(body));
-    out.headers().set(HttpHeaderNames.HOST, hostHeader);
-    if (contentType != null) {
-      out.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-    }
-    if (body.length > 0 || !"GET".equals(request.method().value())) {
-      out.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
-    }
-    for (HttpHeader h : request.getHeaders()) {
-      out.headers().add(h.name(), h.value());
-    }
-    return out;
-  }
-
   // ------------------------------------------------------------- on the event loop from here on
 
   private void dispatch(Exchange x) {
@@ -179,11 +157,16 @@ final class NettyHttpClient {
       return;
     }
     Channel ch;
+    long now = System.nanoTime();
     while ((ch = idle.pollFirst()) != null) {
-      if (ch.isActive()) {
+      if (ch.isActive() && now - ch.attr(IDLE_SINCE).get() < keepAliveNanos) {
         send(ch, x);
         return;
       }
+      // Idle too long: the server may be closing it right now (HTTP's keep-alive race), and a
+      // request it resets cannot safely be sent again. The most recent come first: all the rest
+      // are older still.
+      ch.close();
     }
     if (connections.size() + connecting >= MAX_CONNECTIONS) {
       if (waiting.size() >= MAX_WAITING) {
@@ -234,6 +217,7 @@ final class NettyHttpClient {
     if (x != null) {
       send(ch, x);
     } else {
+      ch.attr(IDLE_SINCE).set(System.nanoTime());
       idle.addFirst(ch); // the most recently used first: the others may idle out
     }
   }
@@ -313,7 +297,7 @@ final class NettyHttpClient {
           }));
           return m;
         });
-        current.promise.complete(NettyResponses.toPekko(r, HttpEntities.createChunked(NettyResponses.contentType(type), chunks)));
+        current.promise.complete(NettyMessages.toPekko(r, HttpEntities.createChunked(NettyMessages.contentType(type), chunks)));
       } else {
         body = new ByteArrayOutputStream();
         bodyLimit = status / 100 == 2 ? maxBodyBytes : MAX_ERROR_BODY;
@@ -349,8 +333,8 @@ final class NettyHttpClient {
         byte[] bytes = body.toByteArray();
         HttpEntity.Strict entity = type == null
             ? HttpEntities.create(bytes)
-            : HttpEntities.create(NettyResponses.contentType(type), bytes);
-        x.promise.complete(NettyResponses.toPekko(head, entity));
+            : HttpEntities.create(NettyMessages.contentType(type), bytes);
+        x.promise.complete(NettyMessages.toPekko(head, entity));
       }
       release(ch, keepAlive);
     }

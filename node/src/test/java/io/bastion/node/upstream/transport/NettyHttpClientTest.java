@@ -54,6 +54,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NettyHttpClientTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration KEEP_ALIVE = Duration.ofSeconds(4);
   private static ActorTestKit kit;
   private static Materializer mat;
 
@@ -119,7 +120,7 @@ class NettyHttpClientTest {
     });
     server.start();
     client = new NettyHttpClient(NettyLoop.get(kit.system()), URI.create(base()), Duration.ofMinutes(1),
-        1 << 20, mat);
+        KEEP_ALIVE, 1 << 20, mat);
   }
 
   @AfterEach
@@ -179,6 +180,36 @@ class NettyHttpClientTest {
       assertThat(r.getHeader("mcp-session-id").map(h -> h.value())).hasValue("s-1");
     }
     assertThat(clientPorts).as("one kept-alive connection for sequential requests").hasSize(1);
+  }
+
+  @Test
+  void aConnectionIdleLongerThanTheKeepAliveTimeoutIsNotReused() throws Exception {
+    NettyHttpClient c = new NettyHttpClient(NettyLoop.get(kit.system()), URI.create(base()), Duration.ofMinutes(1),
+        Duration.ofMillis(1500), 1 << 20, mat);
+    try {
+      for (String call : List.of("first", "second", "after-idle", "next")) {
+        if (call.equals("after-idle")) {
+          sleep(2000); // longer than its keep-alive timeout: the server might be closing it now
+        }
+        HttpResponse r = c.request(HttpRequest.create().withMethod(HttpMethods.POST).withUri(base() + "/json")
+            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, call))).toCompletableFuture()
+            .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(text(r)).isEqualTo("{\"echo\":\"" + call + "\"}");
+        if (call.equals("second")) {
+          assertThat(clientPorts).as("reused within the keep-alive timeout").hasSize(1);
+        }
+      }
+      assertThat(clientPorts).as("a new connection after the idle one expired, reused right after").hasSize(2);
+      io.bastion.node.testkit.Eventually.until(WAIT, () -> {
+        try {
+          return c.openConnections().toCompletableFuture().get(5, TimeUnit.SECONDS) == 1;
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      }, "the expired connection closed");
+    } finally {
+      c.close();
+    }
   }
 
   @Test
@@ -290,7 +321,7 @@ class NettyHttpClientTest {
       acceptor.setDaemon(true);
       acceptor.start();
       NettyHttpClient c = new NettyHttpClient(NettyLoop.get(kit.system()),
-          URI.create("http://127.0.0.1:" + raw.getLocalPort()), Duration.ofMinutes(1), 1 << 20, mat);
+          URI.create("http://127.0.0.1:" + raw.getLocalPort()), Duration.ofMinutes(1), KEEP_ALIVE, 1 << 20, mat);
       try {
         for (int i = 0; i < 2; i++) {
           HttpResponse r = c.request(HttpRequest.create().withMethod(HttpMethods.POST)
@@ -352,7 +383,7 @@ class NettyHttpClientTest {
       closedPort = s.getLocalPort();
     }
     NettyHttpClient refused = new NettyHttpClient(NettyLoop.get(kit.system()),
-        URI.create("http://127.0.0.1:" + closedPort), Duration.ofMinutes(1), 1 << 20, mat);
+        URI.create("http://127.0.0.1:" + closedPort), Duration.ofMinutes(1), KEEP_ALIVE, 1 << 20, mat);
     try {
       assertThatThrownBy(() -> refused.request(HttpRequest.create().withUri("http://127.0.0.1:" + closedPort + "/"))
           .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS))
