@@ -37,7 +37,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * How the edge reaches an upstream's entity, across the loss of the node that runs it.
@@ -68,7 +67,7 @@ public final class UpstreamRoute implements Extension {
   /** A call waiting for its upstream's owner to be known alive again. */
   private record Held(UpstreamServer.Forward forward, long sinceNanos) {}
 
-  private final ClusterSharding sharding;
+  private final UpstreamRegion region;
   private final UpstreamDirectory directory;
   private final long holdNanos;
   private final int maxHeldPerServer;
@@ -98,7 +97,7 @@ public final class UpstreamRoute implements Extension {
   }
 
   private UpstreamRoute(ActorSystem<?> system, NodeSettings settings, int maxHeldPerServer) {
-    this.sharding = ClusterSharding.get(system);
+    this.region = new UpstreamRegion(system);
     this.directory = UpstreamDirectory.get(system);
     this.holdNanos = settings.failoverHold().toNanos();
     this.maxHeldPerServer = maxHeldPerServer;
@@ -123,7 +122,7 @@ public final class UpstreamRoute implements Extension {
    */
   public void send(String server, String key, UpstreamServer.Forward forward) {
     if (key != null && perKey(server)) {
-      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, KeyedUpstreams.entityId(server, key)).tell(forward);
+      region.tell(KeyedUpstreams.entityId(server, key), forward);
       sentListener.sent(forward.replyTo(), null, server);
       return;
     }
@@ -151,14 +150,13 @@ public final class UpstreamRoute implements Extension {
         }
       }
     }
-    sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(forward);
+    region.tell(server, forward);
     sentListener.sent(forward.replyTo(), owner(server), server);
   }
 
   /**
-   * Sends again, as a new call, a call that never reached its entity ({@link UndeliveredCalls});
-   * told on the node that holds its request, while it waits. After one tick: a region that has
-   * stopped (a node on its way out) must not turn this into a loop of dead letters.
+   * Sends again, as a new call, a call that never reached its entity ({@link UndeliveredCalls}),
+   * on the node holding its request, while it waits; after one tick, so that it cannot loop fast.
    */
   public void resend(UndeliveredCalls.Undelivered u) {
     resent.incrementAndGet();
@@ -166,7 +164,7 @@ public final class UpstreamRoute implements Extension {
     Metrics.resentCalls(server).increment();
     system.scheduler().scheduleOnce(Duration.ofMillis(100), () -> {
       if (KeyedUpstreams.isKeyed(u.entityId())) {
-        sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, u.entityId()).tell(u.forward());
+        region.tell(u.entityId(), u.forward());
       } else {
         send(server, u.forward());
       }
@@ -193,9 +191,9 @@ public final class UpstreamRoute implements Extension {
    * hear of it.
    */
   public void cancel(String server, String key, UpstreamServer.Cancel cancel) {
-    sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, server).tell(cancel);
+    region.tell(server, cancel);
     if (key != null && perKey(server)) {
-      sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, KeyedUpstreams.entityId(server, key)).tell(cancel);
+      region.tell(KeyedUpstreams.entityId(server, key), cancel);
     }
     standby.cancel(server, cancel);
   }
@@ -326,7 +324,7 @@ public final class UpstreamRoute implements Extension {
       }
     }
     // In arrival order, outside the lock.
-    send.forEach(e -> sharding.entityRefFor(UpstreamServer.ENTITY_TYPE_KEY, e.getKey()).tell(e.getValue().forward()));
+    send.forEach(e -> region.tell(e.getKey(), e.getValue().forward()));
     expired.forEach(e -> unavailable(e.getValue().forward(), e.getKey(),
         "it did not start on another node within " + Duration.ofNanos(holdNanos).toSeconds() + " s"));
   }
@@ -345,13 +343,17 @@ public final class UpstreamRoute implements Extension {
     }
   }
 
-  private Behavior<ClusterEvent.ClusterDomainEvent> watcher() {
+  private Behavior<Object> watcher() {
     return Behaviors.setup(ctx -> {
       org.apache.pekko.actor.Address self = Cluster.get(ctx.getSystem()).selfMember().address();
       Cluster.get(ctx.getSystem()).subscriptions().tell(
-          Subscribe.create(ctx.getSelf(), ClusterEvent.ClusterDomainEvent.class));
+          Subscribe.create(ctx.getSelf().narrow(), ClusterEvent.ClusterDomainEvent.class));
       return Behaviors.receiveMessage(event -> {
-        if (event instanceof ClusterEvent.UnreachableMember u) {
+        if (event instanceof UpstreamRegion.RegionStopped) {
+          region.regionStopped(ctx);
+        } else if (event instanceof ClusterEvent.MemberLeft left && left.member().address().equals(self)) {
+          region.leaving(ctx);
+        } else if (event instanceof ClusterEvent.UnreachableMember u) {
           changeLost(u.member().address().toString(), true);
           // Logged once the route holds: a call that entered this node before this line may have
           // gone to the member (operators and MultiJvmClusterTest read it).
@@ -367,12 +369,9 @@ public final class UpstreamRoute implements Extension {
           ctx.getLog().info("Cluster member [{}] was downed: calls it was running fail", address);
           downedListeners.forEach(l -> l.accept(address));
         } else if (event instanceof ClusterEvent.MemberLeft left && !left.member().address().equals(self)) {
-          // Its shards are about to be handed off, so nothing is sent towards it until the
-          // upstream runs elsewhere. Not on the leaving node itself: its region hands its shards
-          // off only at cluster-sharding-shutdown-region, after its HTTP port has closed, so its
-          // own entities serve what reaches it meanwhile (holding here would keep those calls
-          // until the port closes and cut them). A rebalance may still move one of them earlier
-          // (chaos run 7); a call the hand-off drops is sent again (UndeliveredCalls).
+          // Its shards are about to be handed off: nothing is sent towards it until the upstream
+          // runs elsewhere. The leaving node itself keeps serving its own calls until its region
+          // stops (then through another node's: UpstreamRegion); a call a hand-off drops is sent again.
           changeLost(left.member().address().toString(), true);
         } else if (event instanceof ClusterEvent.MemberRemoved r) {
           changeLost(r.member().address().toString(), true);
