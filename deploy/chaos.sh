@@ -11,7 +11,7 @@
 # 10 minutes. Only a measurement: `mvn test` skips it (it runs only with -Dbastion.chaos=true).
 # Knobs (-D...): bastion.chaos.free-clients (4), bastion.chaos.capped-clients (2),
 # bastion.chaos.outage-seconds (30), bastion.chaos.failover (hold; or standby, warm_standby,
-# active_active: docs/cluster.md).
+# active_active: docs/cluster.md), bastion.chaos.leave (sigterm; or management: HTTP Leave).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -3,7 +3,11 @@
 #
 #   deploy/cluster.sh start N [--config F] [--db NAME]   fresh database, N nodes; node 1 is the seed
 #   deploy/cluster.sh add                                 one more node (seeds: every live node)
-#   deploy/cluster.sh leave NODE                          graceful leave through management HTTP
+#   deploy/cluster.sh leave NODE                          graceful leave: SIGTERM (coordinated shutdown
+#                                                         in order: drain, unbind, hand shards off, leave)
+#   deploy/cluster.sh leave --management NODE             graceful leave through management HTTP (Leave);
+#                                                         on the oldest node its regions stop at once
+#                                                         (docs/cluster.md, "What a node loss costs")
 #   deploy/cluster.sh down NODE                           mark NODE down through management HTTP
 #   deploy/cluster.sh kill NODE                           kill -9 (a crash)
 #   deploy/cluster.sh status                              members and upstream owners + pids
@@ -185,10 +189,18 @@ management_op() { # op node
 }
 
 cmd_leave() {
+  local via_management=""
+  [ "${1:-}" = "--management" ] && { via_management=1; shift; }
   check_node_arg "${1:-}"; load_env
   local n="$1"
   alive "$n" || die "node $n is not running"
-  management_op Leave "$n"
+  if [ -n "$via_management" ]; then
+    management_op Leave "$n"
+  else
+    # The JVM only, not its process group: its stdio upstreams are closed by the node itself.
+    kill -TERM "$(pid_of "$n")" || die "could not send SIGTERM to node $n"
+    say "SIGTERM sent to node $n (pid $(pid_of "$n"))"
+  fi
   local deadline=$((SECONDS + 60))
   while alive "$n" && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
   if alive "$n"; then

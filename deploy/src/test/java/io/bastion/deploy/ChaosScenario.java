@@ -48,6 +48,8 @@ class ChaosScenario {
   static final int CAPPED_CLIENTS = Integer.getInteger("bastion.chaos.capped-clients", 2);
   /** The upstream's {@code failover} (docs/cluster.md): hold (stdio's default), standby or warm_standby. */
   static final String FAILOVER = System.getProperty("bastion.chaos.failover", "hold");
+  /** How the graceful leaves are made: {@code sigterm} (cluster.sh leave) or {@code management} (HTTP Leave). */
+  static final String LEAVE = System.getProperty("bastion.chaos.leave", "sigterm");
   static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("bastion.chaos.outage-seconds", 30));
 
   /** One row of the table; {@code failoverMs} -1 where no upstream moved. */
@@ -100,7 +102,7 @@ class ChaosScenario {
             mcp_clients: [{name: everything, allowed_tools: ["*"]}]
             budget: {max_usd: 100000, reset: 1d}
         """.formatted(FREE_KEY, CAPPED_KEY));
-    note("upstream failover: %s", FAILOVER);
+    note("upstream failover: %s; graceful leaves by %s", FAILOVER, LEAVE);
     note("%s", cluster.start(3, config, DB));
     live.addAll(List.of(1, 2, 3));
     known.addAll(live);
@@ -161,7 +163,9 @@ class ChaosScenario {
     long t0 = System.currentTimeMillis();
     live.remove(node);
     CompletableFuture<Long> failover = owner ? failoverFrom(t0, node) : null;
-    LocalCluster.Result r = cluster.script(Duration.ofMinutes(2), "leave", "" + node);
+    LocalCluster.Result r = "management".equals(LEAVE)
+        ? cluster.script(Duration.ofMinutes(2), "leave", "--management", "" + node)
+        : cluster.script(Duration.ofMinutes(2), "leave", "" + node);
     long exited = System.currentTimeMillis() - t0;
     note("cluster.sh leave %d:%n%s", node, r.output());
     assertThat(r.code()).as("cluster.sh leave %d:%n%s", node, r.output()).isZero();

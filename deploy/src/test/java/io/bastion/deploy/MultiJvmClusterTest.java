@@ -97,7 +97,7 @@ class MultiJvmClusterTest {
       long bStart = System.currentTimeMillis();
       load.rotation.remove((Integer) owner);
       Thread.sleep(1000); // requests already sent to it finish; it still serves them
-      LocalCluster.Result leave = cluster.script(Duration.ofMinutes(2), "leave", "" + owner);
+      LocalCluster.Result leave = cluster.script(Duration.ofMinutes(2), "leave", "--management", "" + owner);
       log("cluster.sh leave %d:%n%s", owner, leave.output());
       assertThat(leave.code()).as("cluster.sh leave:\n" + leave.output()).isZero();
       int newOwner = awaitUpstreamReady(Duration.ofSeconds(30), owner);

@@ -55,10 +55,20 @@ public final class UndeliveredCalls {
   private static Behavior<AllDeadLetters> watcher() {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(AllDeadLetters.class, ctx.getSelf()));
+      long[] lastInfo = {System.nanoTime() - 2_000_000_000L};
       return Behaviors.receiveMessage(dead -> {
         of(dead).ifPresent(u -> {
-          ctx.getLog().info("Call {} of upstream entity {} was not delivered ({}): it is sent again",
-              u.forward().downstreamId(), u.entityId(), dead.getClass().getSimpleName());
+          // At most one line a second at info: a call can bounce every 100 ms while a region is gone.
+          long now = System.nanoTime();
+          boolean info = now - lastInfo[0] > 1_000_000_000L;
+          if (info) {
+            lastInfo[0] = now;
+            ctx.getLog().info("Call {} of upstream entity {} was not delivered ({}): it is sent again",
+                u.forward().downstreamId(), u.entityId(), dead.getClass().getSimpleName());
+          } else {
+            ctx.getLog().debug("Call {} of upstream entity {} was not delivered: it is sent again",
+                u.forward().downstreamId(), u.entityId());
+          }
           u.forward().replyTo().tell(u);
         });
         return Behaviors.same();

@@ -117,7 +117,10 @@ class OldestNodeLeaveTest {
     }
     assertThat(session).as("a session living on the other node").isNotNull();
     call(oldest, session, server, 1);
-    assertThat(RemoteSessions.get(oldest.running().system()).use(session)).isPresent();
+    String known = session;
+    // The entity's first update reaches the oldest's cache shortly after the answer.
+    Eventually.until(WAIT, () -> RemoteSessions.get(oldest.running().system()).use(known).isPresent(),
+        "the session cached on the oldest node");
 
     var system = oldest.running().system();
     var region = ClusterSharding.get(Adapter.toClassic(system)).shardRegion("UpstreamServer");
