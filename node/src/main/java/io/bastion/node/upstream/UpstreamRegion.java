@@ -76,8 +76,8 @@ final class UpstreamRegion {
   void regionStopped(ActorContext<?> ctx) {
     if (!stopped && !system.whenTerminated().isCompleted()) {
       stopped = true;
-      ctx.getLog().info("This node's upstream region stopped before its HTTP port closed (it handed its shards "
-          + "off as the oldest member left): calls entering it go through another member's region");
+      ctx.getLog().info("This node's upstream region has stopped while the node leaves: calls that still enter it "
+          + "go through another member's region");
     }
   }
 }
